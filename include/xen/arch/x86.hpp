@@ -1,0 +1,58 @@
+// The per-architecture corner: the few x86-64 instructions the library needs,
+// as inline functions. Everything else is portable C++ that also builds on
+// the host. (On the host, cpuid and rdtsc work in user space; the MSR
+// accessors are only ever called by target code.)
+#pragma once
+
+#include <cstdint>
+
+namespace xen::arch {
+
+struct CpuidResult {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) noexcept
+{
+    CpuidResult r;
+    asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+    return r;
+}
+
+inline void wrmsr(uint32_t msr, uint64_t value) noexcept
+{
+    asm volatile("wrmsr" ::"c"(msr), "a"(static_cast<uint32_t>(value)), "d"(static_cast<uint32_t>(value >> 32))
+                 : "memory");
+}
+
+inline uint64_t rdmsr(uint32_t msr) noexcept
+{
+    uint32_t lo, hi;
+    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t{hi} << 32) | lo;
+}
+
+/// Plain rdtsc: may execute before earlier loads complete.
+inline uint64_t rdtsc() noexcept
+{
+    uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t{hi} << 32) | lo;
+}
+
+/// rdtsc ordered after every earlier instruction (lfence; rdtsc): what a
+/// pvclock read needs so the TSC is not sampled before the record is read.
+inline uint64_t rdtsc_ordered() noexcept
+{
+    uint32_t lo, hi;
+    asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+    return (uint64_t{hi} << 32) | lo;
+}
+
+/// Spin-wait hint.
+inline void cpu_relax() noexcept { asm volatile("pause" ::: "memory"); }
+
+/// Compiler-only barrier (x86 is TSO: loads are not reordered with loads).
+inline void compiler_barrier() noexcept { asm volatile("" ::: "memory"); }
+
+} // namespace xen::arch

@@ -1,0 +1,57 @@
+// Typed wrappers for sched_op (public sched.h) and set_timer_op.
+#pragma once
+
+#include <cstdint>
+#include <xen/abi/event_channel.hpp>
+#include <xen/abi/sched.hpp>
+#include <xen/hypercall/event_channel_op.hpp>
+#include <xen/hypercall/result_from_xen.hpp>
+#include <xen/hypercall/transport.hpp>
+
+namespace xen::hc {
+
+namespace detail {
+inline long sched_op(abi::schedop op, uint64_t arg) noexcept
+{
+    return transport::hypercall2<abi::hypercall::sched_op>(static_cast<uint32_t>(op), arg);
+}
+} // namespace detail
+
+/// Give up the pCPU; stay runnable.
+inline Result<void> sched_yield() noexcept
+{
+    return result_of(detail::sched_op(abi::schedop::yield, 0));
+}
+
+/// Sleep until an event is pending for this vCPU. Xen clears the upcall mask
+/// as it blocks, so an event that raced in wakes it (no lost wake-up).
+inline Result<void> sched_block() noexcept
+{
+    return result_of(detail::sched_op(abi::schedop::block, 0));
+}
+
+/// Wait until one of `ports` is pending or system time reaches
+/// `timeout_abs_ns` (0: no timeout). Needs the upcall mask set.
+inline Result<void> sched_poll(const Port* ports, uint32_t nr_ports, uint64_t timeout_abs_ns) noexcept
+{
+    static_assert(sizeof(Port) == sizeof(abi::evtchn_port));
+    abi::sched_poll arg{transport::arg(ports), nr_ports, 0, timeout_abs_ns};
+    return result_of(detail::sched_op(abi::schedop::poll, transport::arg(&arg)));
+}
+
+/// Ask Xen to end the domain. Returns only if Xen refuses (or for suspend).
+inline Result<void> sched_shutdown(abi::shutdown_reason reason) noexcept
+{
+    abi::sched_shutdown arg{static_cast<uint32_t>(reason)};
+    return result_of(detail::sched_op(abi::schedop::shutdown, transport::arg(&arg)));
+}
+
+/// Legacy one-shot timer (set_timer_op): 0 stops it. Shares the single-shot
+/// timer with VCPUOP_set_singleshot_timer; never mix the two. Xen turns a
+/// negative or > 2^50 ns timeout into now + 100 ms and never fails (F15).
+inline Result<void> set_timer_op(uint64_t timeout_abs_ns) noexcept
+{
+    return result_of(transport::hypercall1<abi::hypercall::set_timer_op>(timeout_abs_ns));
+}
+
+} // namespace xen::hc

@@ -1,0 +1,61 @@
+// Typed wrappers for xen_version (public version.h).
+#pragma once
+
+#include <cstdint>
+#include <xen/abi/version.hpp>
+#include <xen/hypercall/result_from_xen.hpp>
+#include <xen/hypercall/transport.hpp>
+
+namespace xen::hc {
+
+/// Xen's version, as numbers.
+struct XenVersion {
+    uint32_t major;
+    uint32_t minor;
+
+    constexpr bool at_least(uint32_t maj, uint32_t min) const noexcept
+    {
+        return major > maj || (major == maj && minor >= min);
+    }
+};
+
+/// XENVER_version. Never fails on a working Xen.
+inline Result<XenVersion> xen_version() noexcept
+{
+    XEN_TRY_ASSIGN(long v, value_of(transport::hypercall2<abi::hypercall::xen_version>(
+                               static_cast<uint32_t>(abi::xenver::version), 0)));
+    const auto raw = static_cast<uint32_t>(v);
+    return XenVersion{abi::xen_version_major(raw), abi::xen_version_minor(raw)};
+}
+
+/// The extra-version string (e.g. ".7+13-g2445b30a44"), NUL-terminated.
+struct ExtraVersion {
+    char text[abi::xen_extraversion_len + 1];
+};
+
+/// XENVER_extraversion.
+inline Result<ExtraVersion> xen_extraversion() noexcept
+{
+    ExtraVersion out{};
+    XEN_TRY(result_of(transport::hypercall2<abi::hypercall::xen_version>(
+        static_cast<uint32_t>(abi::xenver::extraversion), transport::arg(out.text))));
+    out.text[abi::xen_extraversion_len] = '\0';
+    return out;
+}
+
+/// XENVER_get_features: one 32-bit submap of XENFEAT bits.
+inline Result<uint32_t> xen_features(uint32_t submap_idx = 0) noexcept
+{
+    abi::xen_feature_info arg{submap_idx, 0};
+    XEN_TRY(result_of(transport::hypercall2<abi::hypercall::xen_version>(
+        static_cast<uint32_t>(abi::xenver::get_features), transport::arg(&arg))));
+    return arg.submap;
+}
+
+/// True if `feature` is set in submap 0 as read by xen_features().
+constexpr bool has_feature(uint32_t submap0, abi::xenfeat feature) noexcept
+{
+    return (submap0 >> static_cast<uint32_t>(feature)) & 1u;
+}
+
+} // namespace xen::hc

@@ -1,0 +1,62 @@
+// Small strong types shared by every layer: vCPU ids, addresses, and the
+// Area<T> wrapper for memory that Xen keeps writing to after registration.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+
+namespace xen {
+
+/// A Xen vcpu_id: the number every VCPUOP takes. Not an APIC id and not an
+/// ACPI id (on HVM/PVH the APIC id is 2 * vcpu_id; XEN-FACTS F10).
+struct VcpuId {
+    uint32_t value;
+
+    constexpr bool operator==(const VcpuId&) const noexcept = default;
+    constexpr auto operator<=>(const VcpuId&) const noexcept = default;
+};
+
+/// A guest-physical address (PVH/HVM: GPA; PV: pseudo-physical address).
+struct PhysAddr {
+    uint64_t value;
+    constexpr bool operator==(const PhysAddr&) const noexcept = default;
+};
+
+/// A machine frame number as Xen wants it in `mfn` fields: the MFN for PV
+/// guests, the GFN for HVM/PVH guests.
+struct FrameNumber {
+    uint64_t value;
+    constexpr bool operator==(const FrameNumber&) const noexcept = default;
+};
+
+inline constexpr uint64_t page_size = 4096;
+
+/// True when [addr, addr + size) stays within one 4 KiB page.
+constexpr bool within_one_page(uint64_t addr, uint64_t size) noexcept
+{
+    return size <= page_size && (addr % page_size) + size <= page_size;
+}
+
+/// Memory that Xen writes into after it has been registered (vcpu_info,
+/// runstate and time areas). Storage must outlive the registration: give it
+/// static storage or put it in per-vCPU memory the kernel owns. Not copyable
+/// or movable (Xen keeps the address), 64-byte aligned (never crosses a page
+/// as long as sizeof(T) <= 64, and never shares a cache line), and every
+/// registration call takes `Area<T>&`: a temporary cannot bind to it.
+template <class T>
+struct alignas(64) Area {
+    T value{};
+
+    constexpr Area() noexcept = default;
+    Area(const Area&) = delete;
+    Area& operator=(const Area&) = delete;
+
+    /// What Xen sees. Reads of fields Xen updates must follow the matching
+    /// protocol (seqlock version, XEN_RUNSTATE_UPDATE); see time/ and runstate/.
+    T* get() noexcept { return &value; }
+    const T* get() const noexcept { return &value; }
+    uint64_t address() const noexcept { return reinterpret_cast<uintptr_t>(&value); }
+};
+
+} // namespace xen
