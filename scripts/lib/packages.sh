@@ -1,0 +1,72 @@
+# Package helpers shared by scripts/demo, scripts/test and scripts/boot.
+# Source this file; it defines functions only.
+#
+# xv_need_apt PKG...          install the Debian 12 packages that are missing
+# xv_fetch_trixie PKG DEST    download PKG from Debian 13 (trixie) and unpack
+#                             it into DEST, without touching the system's apt
+#                             sources: a private sources list, state and cache
+#                             directory under the repository's .cache/.
+
+xv_repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+
+xv_say() { printf '[xenvcpu] %s\n' "$*" >&2; }
+
+xv_apt_updated=0
+xv_need_apt() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        xv_say "missing packages: ${missing[*]} (run as root, or install them)"
+        return 1
+    fi
+    xv_say "installing with apt: ${missing[*]}"
+    if [ $xv_apt_updated -eq 0 ]; then
+        apt-get update -qq >&2 || return 1
+        xv_apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# The archive URI the system already uses for Debian 12, so that the private
+# trixie list points at the same mirror.
+xv_debian_uri() {
+    local f uri
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' "$f")
+        [ -n "$uri" ] && { echo "$uri"; return 0; }
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        uri=$(awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
+        [ -n "$uri" ] && { echo "$uri"; return 0; }
+    done
+    return 1
+}
+
+xv_fetch_trixie() {
+    local pkg=$1 dest=$2 root apt_dir uri deb
+    root=$(xv_repo_root)
+    apt_dir="$root/.cache/apt-trixie"
+    if [ -f "$dest/.fetched-$pkg" ]; then return 0; fi
+    xv_need_apt apt ca-certificates debian-archive-keyring || return 1
+    uri=$(xv_debian_uri) || { xv_say "cannot find the Debian archive in the system's apt sources"; return 1; }
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/debs" "$dest"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' "$uri" >"$apt_dir/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=-"
+                -o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists"
+                -o "Dir::State::status=/dev/null" -o "Dir::Cache=$apt_dir" -o "Dir::Cache::Archives=$apt_dir/archives"
+                -o "APT::Sandbox::User=root" -o "Debug::NoLocking=1")
+    if [ ! -f "$apt_dir/.updated" ]; then
+        xv_say "reading Debian 13 package lists (private apt state, system sources untouched)"
+        apt-get "${opts[@]}" update -qq >&2 || return 1
+        touch "$apt_dir/.updated"
+    fi
+    xv_say "downloading $pkg from Debian 13"
+    (cd "$apt_dir/debs" && apt-get "${opts[@]}" download "$pkg" >&2) || return 1
+    deb=$(ls -t "$apt_dir/debs/${pkg}_"*.deb | head -n1)
+    dpkg-deb -x "$deb" "$dest" && touch "$dest/.fetched-$pkg"
+}
