@@ -6,6 +6,10 @@
 #                             it into DEST, without touching the system's apt
 #                             sources: a private sources list, state and cache
 #                             directory under the repository's .cache/.
+# xv_fetch_bookworm PKG DEST  download PKG from the system's own Debian 12
+#                             sources and unpack it into DEST without
+#                             installing it (e.g. a hypervisor whose package
+#                             would add boot entries to the host's grub).
 
 xv_repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
 
@@ -68,5 +72,28 @@ xv_fetch_trixie() {
     xv_say "downloading $pkg from Debian 13"
     (cd "$apt_dir/debs" && apt-get "${opts[@]}" download "$pkg" >&2) || return 1
     deb=$(ls -t "$apt_dir/debs/${pkg}_"*.deb | head -n1)
+    dpkg-deb -x "$deb" "$dest" && touch "$dest/.fetched-$pkg"
+}
+
+xv_fetch_bookworm() {
+    local pkg=$1 dest=$2 dir deb
+    dir="$(xv_repo_root)/.cache/apt-bookworm"
+    if [ -f "$dest/.fetched-$pkg" ]; then return 0; fi
+    mkdir -p "$dir" "$dest"
+    xv_say "downloading $pkg from Debian 12 into .cache (unpacked, not installed)"
+    # apt-get download needs package lists; on a fresh machine there may be
+    # none yet, and only root may read them in.
+    if ! (cd "$dir" && apt-get -o APT::Sandbox::User=root download "$pkg" >&2); then
+        if [ "$(id -u)" -ne 0 ]; then
+            xv_say "cannot download $pkg (run 'apt-get update' as root first)"
+            return 1
+        fi
+        if [ $xv_apt_updated -eq 0 ]; then
+            apt-get update -qq >&2 || return 1
+            xv_apt_updated=1
+        fi
+        (cd "$dir" && apt-get -o APT::Sandbox::User=root download "$pkg" >&2) || return 1
+    fi
+    deb=$(ls -t "$dir/${pkg}_"*.deb | head -n1)
     dpkg-deb -x "$deb" "$dest" && touch "$dest/.fetched-$pkg"
 }
