@@ -1,6 +1,7 @@
 // The smaller interfaces bring-up and the example kernel need: vm_assist,
-// callback_op, hvm_op params, console_io, mmu_update / update_va_mapping /
-// mmuext_op (public xen.h, callback.h, hvm/hvm_op.h, hvm/params.h).
+// callback_op, hvm_op params, memory_op add_to_physmap, console_io,
+// mmu_update / update_va_mapping / mmuext_op (public xen.h, callback.h,
+// memory.h, hvm/hvm_op.h, hvm/params.h).
 #pragma once
 
 #include <cstddef>
@@ -102,6 +103,36 @@ struct xen_hvm_evtchn_upcall_vector {
     uint8_t pad[3];
 };
 static_assert(sizeof(xen_hvm_evtchn_upcall_vector) == 8);
+
+// --- memory_op(unsigned int cmd, void* arg) (public memory.h) --------------
+
+/// `XENMEM_*` commands this library uses.
+enum class xenmem : uint32_t {
+    add_to_physmap = 7, ///< arg: xen_add_to_physmap (translated guests: HVM/PVH)
+};
+
+/// `XENMAPSPACE_*`: what XENMEM_add_to_physmap maps.
+enum class xenmapspace : uint32_t {
+    shared_info = 0, ///< the domain's shared_info page (idx 0)
+    grant_table = 1,
+    gmfn = 2,
+    gmfn_range = 3,
+};
+
+/// `struct xen_add_to_physmap` (x86-64, 24 bytes): make page `idx` of `space`
+/// appear at guest frame `gpfn`. Whatever RAM sat at `gpfn` is freed by Xen.
+struct xen_add_to_physmap {
+    uint16_t domid; ///< DOMID_SELF
+    uint16_t size;  ///< pages, gmfn_range only
+    uint32_t space; ///< xenmapspace
+    uint64_t idx;   ///< index in `space` (0 for shared_info)
+    uint64_t gpfn;  ///< guest frame where the page appears
+};
+static_assert(sizeof(xen_add_to_physmap) == 24);
+static_assert(offsetof(xen_add_to_physmap, size) == 2);
+static_assert(offsetof(xen_add_to_physmap, space) == 4);
+static_assert(offsetof(xen_add_to_physmap, idx) == 8);
+static_assert(offsetof(xen_add_to_physmap, gpfn) == 16);
 
 // --- console_io(int cmd, int count, char* buffer) ---------------------------
 

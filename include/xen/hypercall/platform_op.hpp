@@ -1,6 +1,7 @@
 // Typed wrappers for the other hypercalls a guest kernel needs around its
-// vCPUs: vm_assist, callback_op, hvm_op params, console_io, and the PV
-// memory and trap-table calls used during bring-up.
+// vCPUs: vm_assist, callback_op, hvm_op params, console_io, memory_op
+// add_to_physmap (PVH shared_info), and the PV memory and trap-table calls
+// used during bring-up.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <xen/abi/platform.hpp>
 #include <xen/hypercall/result_from_xen.hpp>
 #include <xen/hypercall/transport.hpp>
+#include <xen/support/types.hpp>
 
 namespace xen::hc {
 
@@ -51,6 +53,18 @@ inline Result<void> hvm_set_evtchn_upcall_vector(VcpuId vcpu, uint8_t vector) no
     abi::xen_hvm_evtchn_upcall_vector arg{vcpu.value, vector, {0, 0, 0}};
     return result_of(transport::hypercall2<abi::hypercall::hvm_op>(
         static_cast<uint64_t>(abi::hvmop::set_evtchn_upcall_vector), transport::arg(&arg)));
+}
+
+/// memory_op(XENMEM_add_to_physmap): make page `idx` of `space` appear at
+/// guest frame `gpfn`. Only for translated guests (HVM/PVH); a PV guest maps
+/// machine frames with update_va_mapping instead. PVH uses it to map
+/// shared_info (space shared_info, idx 0). Fails with Xen's errno, e.g.
+/// -EINVAL for an unknown space or index.
+inline Result<void> add_to_physmap(abi::xenmapspace space, uint64_t idx, uint64_t gpfn) noexcept
+{
+    abi::xen_add_to_physmap arg{abi::domid_self, 0, static_cast<uint32_t>(space), idx, gpfn};
+    return result_of(transport::hypercall2<abi::hypercall::memory_op>(
+        static_cast<uint32_t>(abi::xenmem::add_to_physmap), transport::arg(&arg)));
 }
 
 /// console_io(CONSOLEIO_write): Xen's own console (dom0, or a debug Xen).
