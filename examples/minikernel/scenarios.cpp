@@ -1,0 +1,16 @@
+#include "scenarios.hpp"
+
+namespace mk {
+
+const Scenario scenarios[] = {
+    // name       points  by_default  run
+    {"selftest",  1,      true,       run_selftest},
+    {"traps",     1,      true,       run_traps},
+    {"events",    1,      true,       run_events},
+    {"broken",    1,      false,      run_broken},
+    {"hang",      1,      false,      run_hang},
+};
+
+const unsigned scenario_count = sizeof(scenarios) / sizeof(scenarios[0]);
+
+} // namespace mk

@@ -1,0 +1,45 @@
+// Scenarios: what the kernel runs and reports in TAP. The command line word
+// `tests=a,b,c` picks them by name; without it every scenario marked
+// `by_default` runs. To add one: write `void run_<name>(Tap&, const Context&)`
+// in its own scenario_<name>.cpp, declare it below, add a row to the table
+// in scenarios.cpp and the file to meson.build.
+#pragma once
+
+#include <cstdint>
+#include <xen/hypercall/xen_version.hpp>
+
+#include "cmdline.hpp"
+#include "kernel.hpp"
+#include "tap.hpp"
+
+namespace mk {
+
+/// What a scenario may look at.
+struct Context {
+    const BootInfo& boot;
+    const Cmdline& cmdline;      ///< scenario knobs, e.g. `timers=1000`
+    xen::hc::XenVersion version; ///< the Xen we run on
+    uint32_t features;           ///< XENFEAT submap 0
+};
+
+struct Scenario {
+    const char* name;  ///< the word in tests=..., also the TAP area
+    unsigned points;   ///< TAP results it always reports (pass, fail or skip)
+    bool by_default;   ///< runs without tests=; false for the harness's probes
+    void (*run)(Tap& tap, const Context& context) noexcept;
+};
+
+/// Every scenario, in the order they run.
+extern const Scenario scenarios[];
+extern const unsigned scenario_count;
+
+// scenario_selftest.cpp: the boot harness's own probes.
+void run_selftest(Tap& tap, const Context& context) noexcept; ///< passes trivially
+void run_broken(Tap& tap, const Context& context) noexcept;   ///< reports not ok on purpose
+void run_hang(Tap& tap, const Context& context) noexcept;     ///< never returns
+
+// scenario_traps.cpp, scenario_events.cpp: the kernel's own machinery.
+void run_traps(Tap& tap, const Context& context) noexcept;
+void run_events(Tap& tap, const Context& context) noexcept;
+
+} // namespace mk

@@ -1,0 +1,71 @@
+// A tiny TAP (version 13) emitter: what the boot harness and meson's TAP
+// reader parse from the serial log.
+//     TAP version 13
+//     1..3
+//     ok 1 - selftest: the kernel reached its scenarios
+//     not ok 2 - broken: fails on purpose
+//     ok 3 - vcpuop: runstate_phys_area # SKIP not in Xen 4.17
+//     # metric events.upcall_ns=1234ns vcpu=0
+#pragma once
+
+#include <cstdint>
+
+#include "console.hpp"
+
+namespace mk {
+
+class Tap {
+public:
+    /// The header line; call first.
+    void version() noexcept;
+    /// The plan: `1..count`. Call once, before the first result.
+    void plan(unsigned count) noexcept;
+
+    /// `ok N - area: text...` or `not ok N - area: text...`.
+    template <class... Text>
+    void result(bool passed, const char* area, const Text&... text) noexcept
+    {
+        begin(passed ? "ok " : "not ok ", area);
+        console::print(text...);
+        end(passed ? Outcome::passed : Outcome::failed);
+    }
+
+    /// `ok N - area: text... # SKIP reason`: not run here, not a failure.
+    template <class... Text>
+    void skip(const char* area, const char* reason, const Text&... text) noexcept
+    {
+        begin("ok ", area);
+        console::print(text...);
+        console::print(" # SKIP ", reason);
+        end(Outcome::skipped);
+    }
+
+    /// `# text...`: a comment (TAP diagnostics) for people reading the log.
+    template <class... Text>
+    void comment(const Text&... text) noexcept
+    {
+        console::print("# ", text..., "\n");
+    }
+
+    /// `# metric area.name=value[unit] [vcpu=id]`: one figure for scripts
+    /// and reports (TESTING.md). `unit` may be "" (a count); vcpu < 0: none.
+    void metric(const char* area, const char* name, uint64_t value, const char* unit = "",
+                int64_t vcpu = -1) noexcept;
+
+    unsigned reported() const noexcept { return number_; }
+    unsigned passed() const noexcept { return passed_; }
+    unsigned failed() const noexcept { return failed_; }
+    unsigned skipped() const noexcept { return skipped_; }
+
+private:
+    enum class Outcome : uint8_t { passed, failed, skipped };
+    void begin(const char* status, const char* area) noexcept;
+    void end(Outcome outcome) noexcept;
+
+    unsigned number_ = 0;
+    unsigned passed_ = 0;
+    unsigned failed_ = 0;
+    unsigned skipped_ = 0;
+};
+
+} // namespace mk
