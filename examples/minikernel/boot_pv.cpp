@@ -90,7 +90,8 @@ extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
     events::init(shared, GuestType::pv);
     events::enable();
 
-    const BootInfo boot{GuestType::pv, reinterpret_cast<const char*>(start->cmd_line), shared, start->nr_pages};
+    const BootInfo boot{GuestType::pv, reinterpret_cast<const char*>(start->cmd_line), shared,
+                        reinterpret_cast<uint64_t>(start), start->nr_pages};
     kernel_main(boot);
 }
 

@@ -161,7 +161,7 @@ extern "C" [[noreturn]] void pvh_main(uint32_t start_info_paddr) noexcept
     events::enable();
 
     const char* cmdline = start->cmdline_paddr != 0 ? reinterpret_cast<const char*>(start->cmdline_paddr) : "";
-    const BootInfo boot{GuestType::pvh, cmdline, shared, 0};
+    const BootInfo boot{GuestType::pvh, cmdline, shared, start_info_paddr, 0};
     kernel_main(boot);
 }
 

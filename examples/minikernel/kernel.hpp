@@ -22,6 +22,7 @@ struct BootInfo {
     GuestType type;
     const char* cmdline;             ///< NUL-terminated, may be empty
     xen::abi::shared_info* shared;   ///< mapped, never null after boot
+    uint64_t start_info;             ///< where Xen put start_info / hvm_start_info
     uint64_t nr_pages;               ///< PV: pages Xen gave us; PVH: 0 (see the memmap)
 };
 

@@ -21,8 +21,11 @@ const char* const feature_names[] = {
     "highmem_assist", "gnttab_map_avail_bits", "hvm_callback_vector", "hvm_safe_pvclock",
     "hvm_pirqs", "dom0", "grant_map_identity", "memory_op_vnode_supported",
     "arm_smccc_supported", "linux_rsdp_unrestricted", "not_direct_mapped", "direct_mapped",
-    "runstate_phys_area", "vcpu_time_phys_area",
+    "runstate_phys_area", "vcpu_time_phys_area", "dm_msix_all_writes",
 };
+
+// From kernel.ld.
+extern "C" char __kernel_start[], __kernel_end[];
 
 void describe_xen(Tap& tap, const Context& context) noexcept
 {
@@ -41,6 +44,10 @@ void describe_xen(Tap& tap, const Context& context) noexcept
     }
     console::print("\n");
     tap.comment("cmdline: ", cmdline.text());
+    using console::Hex;
+    tap.comment("layout: image ", Hex{reinterpret_cast<uint64_t>(__kernel_start)}, "-",
+                Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info},
+                " shared_info ", Hex{reinterpret_cast<uint64_t>(context.boot.shared)});
 }
 
 // tests= absent (or "all"): the default scenarios; otherwise those named.

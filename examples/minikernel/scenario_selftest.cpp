@@ -1,5 +1,6 @@
 // The scenarios the boot harness uses to test itself: one that passes, one
-// that fails, one that never finishes (only run when named in tests=).
+// that fails, one that never finishes, one that takes an unexpected page
+// fault (all but selftest run only when named in tests=).
 #include <xen/arch/x86.hpp>
 
 #include "scenarios.hpp"
@@ -22,6 +23,16 @@ void run_hang(Tap& tap, const Context&) noexcept
     tap.comment("hang: spinning forever on purpose (asked for with tests=hang)");
     for (;;)
         xen::arch::cpu_relax();
+}
+
+void run_crash(Tap& tap, const Context&) noexcept
+{
+    // The identity map (PVH) and Xen's initial mapping (PV) both end below
+    // 1 GiB: reading there must page-fault, be reported and crash dom0.
+    tap.comment("crash: reading unmapped memory on purpose (asked for with tests=crash)");
+    const auto* unmapped = reinterpret_cast<volatile const uint64_t*>(uint64_t{1} << 30);
+    (void)*unmapped;
+    tap.result(false, "crash", "reading unmapped memory did not fault");
 }
 
 } // namespace mk

@@ -9,6 +9,7 @@ const Scenario scenarios[] = {
     {"events",    1,      true,       run_events},
     {"broken",    1,      false,      run_broken},
     {"hang",      1,      false,      run_hang},
+    {"crash",     1,      false,      run_crash},
 };
 
 const unsigned scenario_count = sizeof(scenarios) / sizeof(scenarios[0]);

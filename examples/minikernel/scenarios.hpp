@@ -37,6 +37,7 @@ extern const unsigned scenario_count;
 void run_selftest(Tap& tap, const Context& context) noexcept; ///< passes trivially
 void run_broken(Tap& tap, const Context& context) noexcept;   ///< reports not ok on purpose
 void run_hang(Tap& tap, const Context& context) noexcept;     ///< never returns
+void run_crash(Tap& tap, const Context& context) noexcept;    ///< unexpected #PF: bail out, crash
 
 // scenario_traps.cpp, scenario_events.cpp: the kernel's own machinery.
 void run_traps(Tap& tap, const Context& context) noexcept;
