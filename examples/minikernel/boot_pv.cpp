@@ -5,6 +5,7 @@
 //   2. shared_info, which Xen names by machine address: map it over a page
 //      of our own .bss with update_va_mapping;
 //   3. events on (vcpu_info.evtchn_upcall_mask = 0), then the common kernel.
+// (And page 0 unmapped, so that a null pointer faults.)
 // The hypercall page is already there: Xen filled it at load time because
 // of XEN_ELFNOTE_HYPERCALL_PAGE (notes.S).
 #include <xen/abi/guest_context.hpp>
@@ -14,6 +15,7 @@
 #include "console.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
+#include "memory.hpp"
 #include "traps.hpp"
 
 namespace mk {
@@ -85,6 +87,13 @@ extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
     set_guest_type(GuestType::pv);
     install_trap_table();
     install_callbacks();
+
+    // Xen names a PV guest's memory by machine frame: keep the p2m list.
+    set_p2m(reinterpret_cast<const uint64_t*>(start->mfn_list), start->nr_pages);
+    // Xen's initial mapping starts at virtual address 0 (VIRT_BASE 0): drop
+    // page 0 so that a null pointer faults instead of reading dom0's memory.
+    if (!xen::hc::update_va_mapping(0, 0, xen::abi::uvmf_invlpg | xen::abi::uvmf_local))
+        console::print("# could not unmap page 0\n");
 
     xen::abi::shared_info* shared = map_shared_info(start->shared_info);
     events::init(shared, GuestType::pv);

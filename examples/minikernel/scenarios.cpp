@@ -7,6 +7,7 @@ const Scenario scenarios[] = {
     {"selftest",  1,      true,       run_selftest},
     {"traps",     1,      true,       run_traps},
     {"events",    1,      true,       run_events},
+    {"vcpuop",    23,     true,       run_vcpuop},
     {"broken",    1,      false,      run_broken},
     {"hang",      1,      false,      run_hang},
     {"crash",     1,      false,      run_crash},

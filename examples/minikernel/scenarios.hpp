@@ -43,4 +43,7 @@ void run_crash(Tap& tap, const Context& context) noexcept;    ///< unexpected #P
 void run_traps(Tap& tap, const Context& context) noexcept;
 void run_events(Tap& tap, const Context& context) noexcept;
 
+// scenario_vcpuop.cpp: every VCPUOP against this Xen, with the answer it must give.
+void run_vcpuop(Tap& tap, const Context& context) noexcept;
+
 } // namespace mk
