@@ -3,7 +3,7 @@
  *   ebx = guest-physical address of struct hvm_start_info,
  *   cs = flat 32-bit code, ds/es/ss = flat data, no usable stack.
  * We enter long mode the architectural way:
- *   1. page tables identity-mapping the first 1 GiB with 2 MiB pages,
+ *   1. page tables identity-mapping the first 1 GiB (but page 0),
  *   2. CR4.PAE, CR3, EFER.LME, then CR0.PG (the CPU sets EFER.LMA),
  *   3. a GDT with a 64-bit code segment and a far jump into it.
  * The hypercall page is installed later, from C++ (boot_pvh.cpp). */
@@ -62,8 +62,10 @@ pvh_start64:
     .section .data.pvh_boot, "aw", @progbits
 
     /* 1. Page tables, built by the assembler: PML4[0] -> PDPT[0] -> one page
-     * directory of 512 2 MiB pages = the first GiB, identity, write-back,
-     * writable (0x83 = present | writable | page size). */
+     * directory = the first GiB, identity, write-back, writable. The first
+     * 2 MiB go through a page table so that page 0 can stay unmapped (a null
+     * pointer faults); the rest are 2 MiB pages (0x83 = present | writable |
+     * page size). */
     .balign 4096
 pvh_pml4:
     .quad pvh_pdpt + 0x3            /* present | writable */
@@ -72,9 +74,17 @@ pvh_pdpt:
     .quad pvh_pd + 0x3
     .fill 511, 8, 0
 pvh_pd:
-    .set page, 0
-    .rept 512
+    .quad pvh_pt + 0x3
+    .set page, 1
+    .rept 511
     .quad (page << 21) | 0x83
+    .set page, page + 1
+    .endr
+pvh_pt:
+    .quad 0                         /* page 0: not present */
+    .set page, 1
+    .rept 511
+    .quad (page << 12) | 0x3
     .set page, page + 1
     .endr
 
