@@ -10,11 +10,13 @@ namespace xen {
 /// is kept as is (the enum is open). Values from 1000 up are the library's own
 /// and never come from Xen.
 enum class Errc : int32_t {
-    // Xen errno values (xen/include/public/errno.h).
+    // Xen errno values: every name in Xen's public errno.h (checked against
+    // it by tests/abi). EWOULDBLOCK and EDEADLOCK are Xen's aliases of
+    // EAGAIN and EDEADLK.
     eperm = 1,
     enoent = 2,
     esrch = 3,
-    eintr = 4,
+    eintr = 4,    ///< Xen-internal (errno.h under __XEN__); never reaches a guest
     eio = 5,
     enxio = 6,
     e2big = 7,
@@ -29,20 +31,29 @@ enum class Errc : int32_t {
     eexist = 17,
     exdev = 18,
     enodev = 19,
+    enotdir = 20,
+    eisdir = 21,
     einval = 22,
     enfile = 23,
     emfile = 24,
     enospc = 28,
+    erofs = 30,
+    emlink = 31,
+    edom = 33,
     erange = 34,
     edeadlk = 35,
+    enametoolong = 36,
+    enolck = 37,
     enosys = 38,
+    enotempty = 39,
     enodata = 61,
     etime = 62,
     ebadmsg = 74,
     eoverflow = 75,
     eilseq = 84,
-    erestart = 85,
+    erestart = 85, ///< Xen-internal: a preempted hypercall is restarted, not failed
     enotsock = 88,
+    emsgsize = 90,
     eopnotsupp = 95,
     eaddrinuse = 98,
     eaddrnotavail = 99,
@@ -50,6 +61,7 @@ enum class Errc : int32_t {
     eisconn = 106,
     enotconn = 107,
     etimedout = 110,
+    econnrefused = 111,
 
     // The library's own: refused before the call, or observed around it.
     invalid_argument = 1000,  ///< an argument the library can judge is wrong
@@ -89,13 +101,21 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::eexist: return "EEXIST";
     case Errc::exdev: return "EXDEV";
     case Errc::enodev: return "ENODEV";
+    case Errc::enotdir: return "ENOTDIR";
+    case Errc::eisdir: return "EISDIR";
     case Errc::einval: return "EINVAL";
     case Errc::enfile: return "ENFILE";
     case Errc::emfile: return "EMFILE";
     case Errc::enospc: return "ENOSPC";
+    case Errc::erofs: return "EROFS";
+    case Errc::emlink: return "EMLINK";
+    case Errc::edom: return "EDOM";
     case Errc::erange: return "ERANGE";
     case Errc::edeadlk: return "EDEADLK";
+    case Errc::enametoolong: return "ENAMETOOLONG";
+    case Errc::enolck: return "ENOLCK";
     case Errc::enosys: return "ENOSYS";
+    case Errc::enotempty: return "ENOTEMPTY";
     case Errc::enodata: return "ENODATA";
     case Errc::etime: return "ETIME";
     case Errc::ebadmsg: return "EBADMSG";
@@ -103,6 +123,7 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::eilseq: return "EILSEQ";
     case Errc::erestart: return "ERESTART";
     case Errc::enotsock: return "ENOTSOCK";
+    case Errc::emsgsize: return "EMSGSIZE";
     case Errc::eopnotsupp: return "EOPNOTSUPP";
     case Errc::eaddrinuse: return "EADDRINUSE";
     case Errc::eaddrnotavail: return "EADDRNOTAVAIL";
@@ -110,6 +131,7 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::eisconn: return "EISCONN";
     case Errc::enotconn: return "ENOTCONN";
     case Errc::etimedout: return "ETIMEDOUT";
+    case Errc::econnrefused: return "ECONNREFUSED";
     case Errc::invalid_argument: return "invalid_argument";
     case Errc::vcpu_out_of_range: return "vcpu_out_of_range";
     case Errc::area_misaligned: return "area_misaligned";
