@@ -76,6 +76,8 @@ enum class Errc : int32_t {
     already_initialised = 1009, ///< Xen would answer -EEXIST; not attempted
     busy_retry = 1010,        ///< a seqlock stayed odd / update flag stayed set
     no_space = 1011,          ///< a caller-provided table or ring is full
+    port_out_of_range = 1012, ///< an event-channel port beyond the kernel's handler table
+    port_not_bound = 1013,    ///< an event-channel port with no binding in the table
 };
 
 /// The name of an error, for logs ("ENOENT", "vcpu_out_of_range", ...).
@@ -144,6 +146,8 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::already_initialised: return "already_initialised";
     case Errc::busy_retry: return "busy_retry";
     case Errc::no_space: return "no_space";
+    case Errc::port_out_of_range: return "port_out_of_range";
+    case Errc::port_not_bound: return "port_not_bound";
     }
     return "E?";
 }
