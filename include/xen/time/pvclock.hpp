@@ -1,0 +1,170 @@
+// pvclock: Xen system time from a vcpu_time_info record and the TSC.
+//
+//   time = system_time + ((((tsc - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32)
+//
+// (public xen.h, struct vcpu_time_info; a negative shift shifts right). The
+// arithmetic is pure and constexpr; pvclock_read adds Xen's version seqlock
+// and an ordered TSC read. Header-only: it inlines into the caller's clock.
+#pragma once
+
+#include <cstdint>
+#include <xen/abi/shared_info.hpp>
+#include <xen/arch/x86.hpp>
+#include <xen/support/result.hpp>
+
+namespace xen {
+
+namespace detail {
+// -Wpedantic flags __int128 as an extension; it is GCC's, on x86-64, also
+// freestanding, and compiles to mul/shrd.
+__extension__ typedef unsigned __int128 pvclock_u128;
+} // namespace detail
+
+/// Scale a TSC delta to ns: shift first (negative: right shift, dropping low
+/// bits as Xen's own scale_delta does), multiply by the 32.32 fraction
+/// `mul`, keep bits 32 and up. A 128-bit intermediate means no overflow at
+/// any delta: a 64-bit `delta * mul` wraps once about 2^32 ns (4.295 s) have
+/// passed since tsc_timestamp. Xen's records have shift in [-34, 30]
+/// (set_time_scale, for any u64 frequency) and mul in [2^31, 2^32); every
+/// int8 shift is handled. A result beyond 64 bits (centuries) saturates.
+constexpr uint64_t pvclock_scale(uint64_t delta_tsc, uint32_t mul, int8_t shift) noexcept
+{
+    using u128 = detail::pvclock_u128;
+    if (shift < 0) {
+        // Right shift before the multiply, as the formula says: the product
+        // is then < 2^96 and the result < 2^64.
+        const uint64_t d = shift <= -64 ? 0 : delta_tsc >> -shift;
+        return static_cast<uint64_t>((u128{d} * mul) >> 32);
+    }
+    // Left shift: (d << s) * mul == (d * mul) << s exactly in integers, and
+    // d * mul < 2^96, so shift the product instead and stay within 128 bits.
+    const u128 product = u128{delta_tsc} * mul;
+    if (product == 0)
+        return 0;
+    if (shift > 32) {
+        // Only a shift no Xen produces gets here; saturate past 64 bits.
+        const int up = shift - 32;
+        if (up >= 64 || (product >> (64 - up)) != 0)
+            return ~uint64_t{0};
+        return static_cast<uint64_t>(product << up);
+    }
+    const u128 scaled = product >> (32 - shift);
+    return (scaled >> 64) != 0 ? ~uint64_t{0} : static_cast<uint64_t>(scaled);
+}
+
+/// A consistent copy of the fields of a vcpu_time_info that time needs.
+struct PvclockRecord {
+    uint64_t tsc_timestamp;
+    uint64_t system_time;
+    uint32_t tsc_to_system_mul;
+    int8_t tsc_shift;
+    uint8_t flags;
+};
+
+/// System time in ns at TSC value `tsc` by record `r`. A TSC below the
+/// record's tsc_timestamp (read on another pCPU, or just before an update)
+/// counts as no time passed: time never falls below system_time.
+/// Saturates instead of wrapping.
+constexpr uint64_t pvclock_time_at(const PvclockRecord& r, uint64_t tsc) noexcept
+{
+    const uint64_t delta = tsc > r.tsc_timestamp ? tsc - r.tsc_timestamp : 0;
+    uint64_t t = 0;
+    if (__builtin_add_overflow(r.system_time, pvclock_scale(delta, r.tsc_to_system_mul, r.tsc_shift), &t))
+        return ~uint64_t{0};
+    return t;
+}
+
+/// One pvclock reading: Xen system time and the record's flags
+/// (abi::pvclock_tsc_stable, abi::pvclock_guest_stopped).
+struct PvclockTime {
+    uint64_t system_time_ns;
+    uint8_t flags;
+};
+
+/// Attempts pvclock_read makes before giving up. Xen rewrites a vCPU's own
+/// record only while that vCPU is out of guest context (context switch,
+/// time calibration), so a reader of its own record sees an odd version
+/// never and a changed one only when Xen ran in the middle of the read; one
+/// retry is the norm. A reader of another vCPU's record races a writer
+/// that holds the odd version for a few stores. The bound turns a broken
+/// writer (a record left odd) into an error instead of a hung vCPU.
+inline constexpr uint32_t pvclock_max_attempts = 1024;
+
+/// Read `ti` consistently (Xen's version seqlock: retry while the version
+/// is odd or changed across the read) and compute system time at a TSC
+/// value `tsc()` sampled inside the read. `tsc` must be ordered after the
+/// version load: on the target arch::rdtsc_ordered (lfence; rdtsc), which
+/// the one-argument overload uses; tests inject their own.
+/// Errors: busy_retry after `max_attempts` inconsistent reads.
+template <class TscFn>
+Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+                                 uint32_t max_attempts = pvclock_max_attempts) noexcept
+{
+    // Every load is an acquire (a plain mov on x86, where Xen's stores are
+    // seen in order): no load can move above the one before it, so the
+    // second version load comes after every field load. No fence needed.
+    for (uint32_t attempt = 0; attempt < max_attempts; ++attempt) {
+        const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
+        if ((v1 & 1) != 0) {
+            arch::cpu_relax(); // Xen is mid-update
+            continue;
+        }
+        const PvclockRecord r{
+            __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE),
+        };
+        const uint64_t now = tsc();
+        // Unchanged and even: no update overlapped the field loads.
+        if (__atomic_load_n(&ti.version, __ATOMIC_ACQUIRE) == v1)
+            return PvclockTime{pvclock_time_at(r, now), r.flags};
+    }
+    return err(Errc::busy_retry);
+}
+
+/// A consistent record together with the TSC sampled inside the read and the
+/// (even) version it was read at: what a clock needs beyond the time itself
+/// (SystemClock keeps the record to publish it, and the version to report
+/// XEN_PVCLOCK_GUEST_STOPPED once per record).
+struct PvclockSample {
+    PvclockRecord record;
+    uint64_t tsc;
+    uint32_t version;
+};
+
+/// pvclock_read's seqlock, returning the record, TSC and version instead of
+/// the time (time = pvclock_time_at(s.record, s.tsc)). Same ordering rule
+/// for `tsc`. Errors: busy_retry after `max_attempts` inconsistent reads.
+template <class TscFn>
+Result<PvclockSample> pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+                                     uint32_t max_attempts = pvclock_max_attempts) noexcept
+{
+    for (uint32_t attempt = 0; attempt < max_attempts; ++attempt) {
+        const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
+        if ((v1 & 1) != 0) {
+            arch::cpu_relax();
+            continue;
+        }
+        const PvclockRecord r{
+            __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
+            __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE),
+        };
+        const uint64_t now = tsc();
+        if (__atomic_load_n(&ti.version, __ATOMIC_ACQUIRE) == v1)
+            return PvclockSample{r, now, v1};
+    }
+    return err(Errc::busy_retry);
+}
+
+/// pvclock_read with the ordered hardware TSC (the target's clock read).
+inline Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti) noexcept
+{
+    return pvclock_read(ti, [] { return arch::rdtsc_ordered(); });
+}
+
+} // namespace xen
