@@ -1,37 +1,34 @@
-// Event channels, the minimum this kernel needs: the shared_info page, a
-// handler per port, and the upcall that dispatches pending ports (2-level
-// ABI: shared_info.evtchn_pending / evtchn_mask, vcpu_info.evtchn_pending_sel).
+// Event channels in this kernel: the library's xen::EventChannels over the
+// mapped shared_info page, plus what only the kernel knows - how upcalls are
+// switched on and off for its guest type, and where the upcall comes in.
 // Only vCPU 0 takes upcalls in this kernel.
 #pragma once
 
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
-#include <xen/hypercall/event_channel_op.hpp>
-#include <xen/support/result.hpp>
+#include <xen/events.hpp>
 
 #include "kernel.hpp"
 
 namespace mk::events {
 
-/// Called from the upcall with events off, once per pending port.
-using Handler = void (*)(xen::hc::Port port, void* context) noexcept;
-
-/// Ports this kernel can hold handlers for (the 2-level ABI has 4096).
-inline constexpr uint32_t max_ports = 256;
+/// Ports the kernel can bind. Xen hands out the lowest free port, so a few
+/// dozen channels need a few dozen slots.
+inline constexpr uint32_t max_ports = 128;
+/// vCPUs that can have ports bound (XEN_LEGACY_MAX_VCPUS: beyond it a vCPU
+/// needs its own registered vcpu_info first).
+inline constexpr uint32_t max_vcpus = 32;
 
 /// Take over the mapped shared_info page and mask every port, so that only
-/// ports we bind a handler to can raise an upcall. Events stay off.
+/// ports bound through channels() can raise an upcall. Upcalls stay off.
 void init(xen::abi::shared_info* shared, GuestType type) noexcept;
 
 /// The shared_info page given to init(), or nullptr before.
 xen::abi::shared_info* shared_info() noexcept;
 
-/// Route `port` to `handler` and unmask it. invalid_argument if the port is
-/// beyond max_ports or already has a handler.
-xen::Result<void> bind(xen::hc::Port port, Handler handler, void* context) noexcept;
-
-/// Mask `port` and forget its handler (the caller closes the port).
-void unbind(xen::hc::Port port) noexcept;
+/// The domain's event channels: bind_virq, bind_ipi, send, close, ...
+/// Only valid after init().
+xen::EventChannels& channels() noexcept;
 
 /// Let upcalls in: PV clears vcpu_info.evtchn_upcall_mask, PVH sets
 /// RFLAGS.IF. If an event is already pending, it is delivered at once.
@@ -39,8 +36,8 @@ void enable() noexcept;
 /// Keep upcalls out (the PV mask, or cli on PVH).
 void disable() noexcept;
 
-/// The upcall: clear evtchn_upcall_pending, then run the handler of every
-/// pending, unmasked port. Called by trap_dispatch with events off.
+/// The upcall (PV event callback, PVH callback vector), from trap_dispatch
+/// with upcalls off: the library's dispatcher for vCPU 0.
 void upcall() noexcept;
 
 /// Upcalls taken so far.

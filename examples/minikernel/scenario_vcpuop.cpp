@@ -44,7 +44,7 @@ abi::vcpu_guest_context pv_context;
 abi::vcpu_hvm_context hvm_context;
 
 volatile uint64_t timer_events = 0;
-void on_timer(hc::Port, void*) noexcept { timer_events = timer_events + 1; }
+void on_timer(hc::Port, VcpuId, void*) noexcept { timer_events = timer_events + 1; }
 
 uint64_t now_ns(const Context& c) noexcept
 {
@@ -160,8 +160,8 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     (void)hc::unregister_runstate_memory_area(vcpu0);
 
     // Timer ops need VIRQ_TIMER on vCPU 0.
-    const auto timer_port = hc::evtchn_bind_virq(abi::virq::timer, vcpu0);
-    const bool bound = timer_port.has_value() && events::bind(*timer_port, on_timer, nullptr).has_value();
+    const auto timer_port = events::channels().bind_virq(abi::virq::timer, vcpu0, on_timer, nullptr);
+    const bool bound = timer_port.has_value();
     if (!bound)
         tap.comment("vcpuop: could not bind VIRQ_TIMER; timer checks will fail");
 
@@ -229,8 +229,7 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
                name(xen9));
 
     if (timer_port.has_value()) {
-        events::unbind(*timer_port);
-        (void)hc::evtchn_close(*timer_port);
+        (void)events::channels().close(*timer_port, vcpu0);
     }
 
     // 10 register_vcpu_info, on the last vCPU (down, so any Xen accepts it).
