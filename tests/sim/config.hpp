@@ -60,8 +60,10 @@ struct Config {
     /// with Hypervisor::set_tsc_stable).
     bool tsc_stable = false;
 
-    /// A remote VCPUOP_down takes effect late: VCPUOP_is_up keeps answering 1
-    /// for this many polls of the target (0: at once).
+    /// A remote VCPUOP_down lands late: the target keeps running, counts as
+    /// up and VCPUOP_is_up answers 1 for this many polls of it (0: at once).
+    /// Xen's own is_up reads _VPF_down at once; this models a target that
+    /// parks itself later (Linux play_dead), which is why callers poll.
     uint32_t deferred_down_polls = 0;
     /// SCHEDOP_block / poll advance virtual time by at most this much.
     uint64_t block_limit_ns = 10'000'000'000;

@@ -53,6 +53,7 @@ struct VcpuView {
     uint64_t timer_fires;                    ///< single-shot + periodic expiries
     uint64_t kicks;                          ///< times events were marked pending (0 -> 1 upcall_pending)
     bool vcpu_info_registered;
+    bool down_pending;  ///< a deferred remote VCPUOP_down has not landed yet
 };
 
 /// One simulated domain on one simulated Xen.
@@ -182,6 +183,7 @@ private:
     long vcpu_up(VcpuState& v);
     long vcpu_down(VcpuId caller, VcpuState& v);
     long vcpu_is_up(VcpuState& v);
+    bool others_down(const VcpuState& v) const;
     long vcpu_register_vcpu_info(VcpuId caller, VcpuState& v, uint64_t arg);
     long vcpu_get_physid(VcpuState& v, uint64_t arg);
     long vcpu_register_phys_area(VcpuState& v, uint64_t arg, bool runstate_area);

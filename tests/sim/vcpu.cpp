@@ -238,25 +238,31 @@ long Hypervisor::vcpu_up(VcpuState& v)
     return 0;
 }
 
-long Hypervisor::vcpu_down(VcpuId caller, VcpuState& v)
+bool Hypervisor::others_down(const VcpuState& v) const
 {
-    bool other_up = false;
     for (const auto& o : vcpus_)
         if (o->id != v.id && !o->down)
-            other_up = true;
-    if (!other_up) {
+            return false;
+    return true;
+}
+
+long Hypervisor::vcpu_down(VcpuId caller, VcpuState& v)
+{
+    if (others_down(v)) {
         // The last vCPU going down powers the domain off (common_vcpu_op).
         shutdown_ = abi::shutdown_reason::poweroff;
         return 0;
     }
-    if (v.down)
+    if (v.down || v.deferred_polls > 0)
         return 0;
-    v.down = true;
     if (v.id != caller.value && cfg_.deferred_down_polls > 0) {
-        // Asynchronous for another vCPU: it keeps running for a while.
-        v.deferred_polls = cfg_.deferred_down_polls + 1;
+        // Deferred mode: the down lands only after the target has been
+        // polled deferred_down_polls times; until then it runs and counts
+        // as up (like a Linux vCPU that parks itself in play_dead later).
+        v.deferred_polls = cfg_.deferred_down_polls + 1; // K answers of 1, then the down lands
         return 0;
     }
+    v.down = true;
     v.woken = false;
     change_runstate(v, abi::runstate::offline);
     return 0;
@@ -264,11 +270,16 @@ long Hypervisor::vcpu_down(VcpuId caller, VcpuState& v)
 
 long Hypervisor::vcpu_is_up(VcpuState& v)
 {
-    if (v.deferred_polls > 0) {
-        if (--v.deferred_polls > 0)
-            return 1;
-        v.woken = false;
-        change_runstate(v, abi::runstate::offline);
+    if (v.deferred_polls > 0 && --v.deferred_polls == 0) {
+        // The deferred down lands now, with the same last-vCPU rule.
+        if (others_down(v)) {
+            shutdown_ = abi::shutdown_reason::poweroff;
+        } else {
+            v.down = true;
+            v.woken = false;
+            change_runstate(v, abi::runstate::offline);
+        }
+        return v.down ? 0 : 1;
     }
     return v.down ? 0 : 1;
 }
@@ -366,7 +377,8 @@ VcpuView Hypervisor::vcpu(VcpuId id) const
                     v.nmis,
                     v.timer_fires,
                     v.kicks,
-                    v.registered_info != nullptr};
+                    v.registered_info != nullptr,
+                    v.deferred_polls > 0};
 }
 
 } // namespace xen::sim

@@ -69,9 +69,24 @@ TEST_CASE("sim: a remote down in deferred mode keeps is_up at 1 for K polls")
     for (int i = 0; i < 3; ++i) {
         CHECK(hc::vcpu_is_up(VcpuId{1}).value());
         CHECK(hv.vcpu(VcpuId{1}).state == runstate::running);
+        CHECK(hv.vcpu(VcpuId{1}).down_pending);
+        CHECK_FALSE(hv.vcpu(VcpuId{1}).down);
     }
     CHECK_FALSE(hc::vcpu_is_up(VcpuId{1}).value());
     CHECK(hv.vcpu(VcpuId{1}).state == runstate::offline);
+    CHECK_FALSE(hv.vcpu(VcpuId{1}).down_pending);
+}
+
+TEST_CASE("sim: a deferred down counts its target as up until it lands, then applies the last-vCPU rule")
+{
+    sim::Hypervisor hv({.vcpus = 2, .initially_up = 2, .deferred_down_polls = 1});
+    sim::Scope s(hv);
+    REQUIRE(hc::vcpu_down(VcpuId{1}));
+    REQUIRE(hc::vcpu_down(VcpuId{0})); // vCPU 1 still runs: not the last one
+    CHECK_FALSE(hv.shutdown_reason().has_value());
+    CHECK(hc::vcpu_is_up(VcpuId{1}).value());
+    CHECK(hc::vcpu_is_up(VcpuId{1}).value()); // it lands as the last vCPU: poweroff instead
+    CHECK(hv.shutdown_reason() == abi::shutdown_reason::poweroff);
 }
 
 TEST_CASE("sim: a vCPU downing itself is down at once even in deferred mode")
