@@ -219,6 +219,16 @@ TEST_CASE("pvclock_time_at: a TSC below tsc_timestamp counts as no time passed",
     REQUIRE(xen::pvclock_time_at(r, 1'000'123) == 5'000'000'123);
 }
 
+TEST_CASE("pvclock_time_at: a record stamped before guest TSC zero still counts forward", "[pvclock]")
+{
+    // As seen on a PVH dom0 under Xen 4.17: the first record's tsc_timestamp
+    // is 2^64 - 520234913 in guest TSC terms while the TSC reads 463424438.
+    const uint64_t stamp = ~uint64_t{0} - 520'234'912; // 2^64 - 520234913
+    const xen::PvclockRecord r{stamp, 7'000'000'000, 0x8000'0000u, 1, 0}; // 1 ns per tick
+    REQUIRE(xen::pvclock_time_at(r, 463'424'438) == 7'000'000'000 + 983'659'351);
+    REQUIRE(xen::pvclock_time_at(r, stamp - 5) == 7'000'000'000);
+}
+
 namespace {
 xen::abi::vcpu_time_info record(uint32_t version, uint64_t tsc_ts, uint64_t system_time, uint32_t mul, int8_t shift,
                                 uint8_t flags)

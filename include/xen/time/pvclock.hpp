@@ -61,13 +61,18 @@ struct PvclockRecord {
     uint8_t flags;
 };
 
-/// System time in ns at TSC value `tsc` by record `r`. A TSC below the
-/// record's tsc_timestamp (read on another pCPU, or just before an update)
-/// counts as no time passed: time never falls below system_time.
-/// Saturates instead of wrapping.
+/// System time in ns at TSC value `tsc` by record `r`. The TSC distance is
+/// taken modulo 2^64 and read as signed: a record may be stamped "before
+/// TSC zero" in the guest's TSC terms (a PVH dom0's first record carries a
+/// tsc_timestamp of 2^64 - 520e6 while the guest TSC reads 463e6: 983e6
+/// ticks have passed, not none). A TSC truly below the record's
+/// tsc_timestamp (read on another pCPU, or just before an update) counts as
+/// no time passed: time never falls below system_time. Saturates instead
+/// of wrapping.
 constexpr uint64_t pvclock_time_at(const PvclockRecord& r, uint64_t tsc) noexcept
 {
-    const uint64_t delta = tsc > r.tsc_timestamp ? tsc - r.tsc_timestamp : 0;
+    const uint64_t distance = tsc - r.tsc_timestamp; // modulo 2^64
+    const uint64_t delta = static_cast<int64_t>(distance) > 0 ? distance : 0;
     uint64_t t = 0;
     if (__builtin_add_overflow(r.system_time, pvclock_scale(delta, r.tsc_to_system_mul, r.tsc_shift), &t))
         return ~uint64_t{0};
