@@ -198,9 +198,9 @@ inline Result<void> unregister_vcpu_time_memory_area(VcpuId id) noexcept
 inline Result<void> register_runstate_phys_area(VcpuId id, Area<abi::vcpu_runstate_info>& area,
                                                 PhysAddr pa) noexcept
 {
-    if (pa.value % page_size != area.address() % page_size)
-        return err(Errc::invalid_argument);
     XEN_TRY(detail::check_area(pa.value, sizeof(abi::vcpu_runstate_info)));
+    if (pa.value % page_size != area.address() % page_size)
+        return err(Errc::invalid_argument); // pa is not where `area` lives
     abi::vcpu_register_area_phys arg{pa.value};
     return result_of(detail::vcpu_op(abi::vcpuop::register_runstate_phys_area, id, transport::arg(&arg)));
 }
@@ -217,9 +217,9 @@ inline Result<void> unregister_runstate_phys_area(VcpuId id) noexcept
 inline Result<void> register_vcpu_time_phys_area(VcpuId id, Area<abi::vcpu_time_info>& area,
                                                  PhysAddr pa) noexcept
 {
-    if (pa.value % page_size != area.address() % page_size)
-        return err(Errc::invalid_argument);
     XEN_TRY(detail::check_area(pa.value, sizeof(abi::vcpu_time_info)));
+    if (pa.value % page_size != area.address() % page_size)
+        return err(Errc::invalid_argument); // pa is not where `area` lives
     abi::vcpu_register_area_phys arg{pa.value};
     return result_of(detail::vcpu_op(abi::vcpuop::register_vcpu_time_phys_area, id, transport::arg(&arg)));
 }
