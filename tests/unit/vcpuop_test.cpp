@@ -804,6 +804,20 @@ TEST_CASE("phys-area wrappers: a physical address at another page offset than th
     CHECK(hv.total_calls() == 0);
 }
 
+TEST_CASE("phys-area wrappers: a misaligned or page-crossing physical address is refused before Xen")
+{
+    sim::Hypervisor hv(config(sim::xen_4_20));
+    sim::Scope s(hv);
+    Area<abi::vcpu_runstate_info> rs;
+    Area<abi::vcpu_time_info> tm;
+    const uint64_t page = 0x40000;
+    CHECK(hc::register_runstate_phys_area(v0, rs, PhysAddr{page + 4}).error() == Errc::area_misaligned);
+    CHECK(hc::register_vcpu_time_phys_area(v0, tm, PhysAddr{page + 4}).error() == Errc::area_misaligned);
+    CHECK(hc::register_runstate_phys_area(v0, rs, PhysAddr{page + 4072}).error() == Errc::area_crosses_page);
+    CHECK(hc::register_vcpu_time_phys_area(v0, tm, PhysAddr{page + 4080}).error() == Errc::area_crosses_page);
+    CHECK(hv.total_calls() == 0);
+}
+
 TEST_CASE("area check: misaligned is area_misaligned, straddling a page is area_crosses_page")
 {
     // The rule ops 10, 14 and 15 apply (and the library applies to 5 and 13).
