@@ -3,6 +3,7 @@
 #include <xen/time/pvclock.hpp>
 
 #include <catch2/catch.hpp>
+#include <sim/hypervisor.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -350,4 +351,46 @@ TEST_CASE("pvclock_read: never accepts a torn record while a writer follows Xen'
     INFO("accepted " << accepted << ", busy " << busy << ", generations seen " << generations_seen);
     REQUIRE(torn == 0);
     REQUIRE(accepted > 0);
+}
+
+// --- against the simulated Xen ---------------------------------------------
+
+TEST_CASE("pvclock_read: follows the simulated Xen's clock, also long after the record's tsc_timestamp",
+          "[pvclock][sim]")
+{
+    xen::sim::Hypervisor hv;
+    xen::sim::Scope scope(hv, xen::VcpuId{0});
+    const auto& ti = hv.vcpu_info(xen::VcpuId{0}).time;
+    auto within = [&](uint64_t t) {
+        // The simulated TSC is Xen's time scaled back, rounded down: the
+        // read may trail NOW() by a few ns, never lead it.
+        INFO("pvclock " << t << ", Xen " << hv.now());
+        REQUIRE(t <= hv.now());
+        REQUIRE(hv.now() - t < 4);
+    };
+    within(xen::pvclock_read(ti, xen::sim::rdtsc).value().system_time_ns);
+    hv.advance(1'000'000'000);
+    within(xen::pvclock_read(ti, xen::sim::rdtsc).value().system_time_ns);
+    hv.advance(10'000'000'000); // the record is now 11 s old: past the 2^32 ns wrap
+    within(xen::pvclock_read(ti, xen::sim::rdtsc).value().system_time_ns);
+}
+
+TEST_CASE("pvclock_read: between the steps of Xen's update it refuses the record; after them it reads the new one",
+          "[pvclock][sim]")
+{
+    xen::sim::Hypervisor hv;
+    xen::sim::Scope scope(hv, xen::VcpuId{0});
+    const auto& ti = hv.vcpu_info(xen::VcpuId{0}).time;
+    hv.advance(5'000'000'000);
+    auto writer = hv.begin_time_update(xen::VcpuId{0});
+    REQUIRE(writer.step()); // version odd
+    CHECK(xen::pvclock_read(ti, xen::sim::rdtsc, 8).error() == Errc::busy_retry);
+    REQUIRE(writer.step()); // body written, version still odd
+    CHECK(xen::pvclock_read(ti, xen::sim::rdtsc, 8).error() == Errc::busy_retry);
+    REQUIRE(writer.step()); // version even
+    REQUIRE(writer.done());
+    auto r = xen::pvclock_read(ti, xen::sim::rdtsc, 8);
+    REQUIRE(r.has_value());
+    CHECK(r->system_time_ns <= hv.now());
+    CHECK(hv.now() - r->system_time_ns < 4);
 }
