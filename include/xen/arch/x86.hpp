@@ -49,6 +49,10 @@ inline uint64_t rdtsc_ordered() noexcept
     return (uint64_t{hi} << 32) | lo;
 }
 
+/// lfence: later instructions (loads, rdtsc) start only after every earlier
+/// one has completed, so a TSC value read before it precedes later loads.
+inline void load_fence() noexcept { asm volatile("lfence" ::: "memory"); }
+
 /// Spin-wait hint.
 inline void cpu_relax() noexcept { asm volatile("pause" ::: "memory"); }
 

@@ -1,0 +1,260 @@
+// SystemClock on one thread with an injected TSC: the floor's rules, shown
+// one interleaving at a time. 1 tick = 1 ns (mul 2^31, shift 1) unless a
+// test says otherwise, so expected values are easy to read.
+#include <xen/time/clock.hpp>
+
+#include <catch2/catch.hpp>
+#include <xen/support/types.hpp>
+
+#include <cstdint>
+
+using xen::ClockCpu;
+using xen::ClockFloor;
+using xen::Errc;
+using xen::SystemClock;
+
+namespace {
+
+constexpr uint32_t one_ns_mul = 0x8000'0000u;
+constexpr int8_t one_ns_shift = 1;
+
+/// A vcpu_time_info as Xen writes it (single-threaded here: version += 2).
+struct Record {
+    xen::Area<xen::abi::vcpu_time_info> area;
+
+    void write(uint64_t tsc, uint64_t system_ns, uint8_t flags = 0, uint32_t mul = one_ns_mul,
+               int8_t shift = one_ns_shift)
+    {
+        auto& t = area.value;
+        t.version += 1;
+        t.tsc_timestamp = tsc;
+        t.system_time = system_ns;
+        t.tsc_to_system_mul = mul;
+        t.tsc_shift = shift;
+        t.flags = flags;
+        t.version += 1;
+    }
+};
+
+struct Vcpu {
+    Record record;
+    ClockCpu cpu;
+    Vcpu() { cpu.record = record.area.get(); }
+};
+
+/// A TSC shared by every "vCPU" (Xen's default tsc_mode: one clock).
+struct Tsc {
+    uint64_t now = 1'000'000;
+    uint64_t operator()() { return now; }
+};
+
+uint64_t read(SystemClock& clock, Vcpu& v, Tsc& tsc)
+{
+    auto r = clock.read(v.cpu, [&] { return tsc(); });
+    REQUIRE(r.has_value());
+    return r->ns;
+}
+
+} // namespace
+
+TEST_CASE("SystemClock: declares its properties in the type", "[clock]")
+{
+    STATIC_REQUIRE(SystemClock::monotonic);
+    STATIC_REQUIRE(SystemClock::monotonic_across_vcpus);
+    STATIC_REQUIRE(SystemClock::irq_safe);
+    STATIC_REQUIRE(SystemClock::nmi_safe);
+    STATIC_REQUIRE(SystemClock::own_vcpu_only);
+    STATIC_REQUIRE(sizeof(ClockFloor) == 64);
+    STATIC_REQUIRE(alignof(ClockCpu) == 64);
+}
+
+TEST_CASE("SystemClock: a vCPU whose record is behind never reads less than a vCPU ahead read before",
+          "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a, b;
+    a.record.write(tsc.now, 5'000'000); // A's pCPU runs 3 us ahead of B's
+    b.record.write(tsc.now, 4'997'000);
+
+    // Raw pvclock shows the problem the floor solves.
+    tsc.now += 100;
+    const uint64_t raw_a = xen::pvclock_read(*a.cpu.record, tsc)->system_time_ns;
+    tsc.now += 100;
+    const uint64_t raw_b = xen::pvclock_read(*b.cpu.record, tsc)->system_time_ns;
+    REQUIRE(raw_b < raw_a);
+
+    tsc.now += 100;
+    const uint64_t ta = read(clock, a, tsc);
+    tsc.now += 100;
+    const uint64_t tb = read(clock, b, tsc);
+    REQUIRE(ta == 5'000'300);
+    REQUIRE(tb >= ta);
+    REQUIRE(tb == 5'000'400); // B follows A's record, not its own
+}
+
+TEST_CASE("SystemClock: the leading record is published once; reads that agree with the floor do not write it",
+          "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a, b;
+    a.record.write(tsc.now, 9'000'000);
+    b.record.write(tsc.now - 50, 8'999'950); // the same line, anchored elsewhere
+
+    (void)read(clock, a, tsc);
+    const uint32_t seq_after_first = floor.seq;
+    REQUIRE(seq_after_first == 2); // one publication
+    for (int i = 0; i < 1000; ++i) {
+        tsc.now += 37;
+        (void)read(clock, i % 2 ? a : b, tsc);
+    }
+    REQUIRE(floor.seq == seq_after_first);
+}
+
+TEST_CASE("SystemClock: a record Xen rewrote backwards does not move that vCPU's clock back", "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 7'000'000);
+    tsc.now += 1000;
+    const uint64_t before = read(clock, a, tsc);
+    a.record.write(tsc.now, 6'999'000); // recalibrated 2 us lower
+    uint64_t prev = before;
+    for (int i = 0; i < 100; ++i) {
+        tsc.now += 50;
+        const uint64_t t = read(clock, a, tsc);
+        REQUIRE(t >= prev);
+        prev = t;
+    }
+}
+
+TEST_CASE("SystemClock: a floor far ahead of every record is slewed back without a backward step", "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 1'000'000'000);
+    const uint64_t first = read(clock, a, tsc); // publishes A's record
+    // Xen corrects A's record 100 us down: the floor is now 100 us ahead.
+    a.record.write(tsc.now, 1'000'000'000 - 100'000);
+    uint64_t prev = first;
+    uint64_t lead = 0;
+    bool slewed = false;
+    for (int i = 0; i < 2000; ++i) {
+        tsc.now += 1'000'000; // 1 ms per read
+        const uint64_t t = read(clock, a, tsc);
+        REQUIRE(t >= prev);
+        prev = t;
+        const uint64_t own = xen::pvclock_time_at(
+            {a.record.area.value.tsc_timestamp, a.record.area.value.system_time, one_ns_mul, one_ns_shift, 0},
+            tsc.now);
+        slewed = slewed || floor.slewing != 0;
+        lead = t > own ? t - own : 0;
+    }
+    REQUIRE(slewed);
+    // After 2 s at 1/4096 the 100 us lead is gone: the clock follows Xen's record again.
+    REQUIRE(lead <= xen::clock_snap_ns);
+}
+
+TEST_CASE("SystemClock: XEN_PVCLOCK_GUEST_STOPPED is reported once per record", "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 3'000'000, xen::abi::pvclock_guest_stopped);
+    auto r1 = clock.read(a.cpu, tsc);
+    auto r2 = clock.read(a.cpu, tsc);
+    REQUIRE(r1->guest_stopped);
+    REQUIRE_FALSE(r2->guest_stopped);
+    a.record.write(tsc.now, 3'000'000, xen::abi::pvclock_guest_stopped); // paused again
+    REQUIRE(clock.read(a.cpu, tsc)->guest_stopped);
+    a.record.write(tsc.now, 3'000'000, 0);
+    REQUIRE_FALSE(clock.read(a.cpu, tsc)->guest_stopped);
+}
+
+TEST_CASE("SystemClock: reports XEN_PVCLOCK_TSC_STABLE_BIT of the record it read", "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 3'000'000, xen::abi::pvclock_tsc_stable);
+    REQUIRE(clock.read(a.cpu, tsc)->tsc_stable);
+    a.record.write(tsc.now, 3'000'000, 0);
+    REQUIRE_FALSE(clock.read(a.cpu, tsc)->tsc_stable);
+}
+
+TEST_CASE("SystemClock: readings under the stable bit never undercut earlier readings without it", "[clock]")
+{
+    // While the bit was clear A's record led by 5 us and was published. Xen
+    // then sets the bit and writes agreeing records (true time): a reader
+    // that skipped the floor would now go back by 5 us.
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a, b;
+    a.record.write(tsc.now, 2'005'000);
+    b.record.write(tsc.now, 2'000'000);
+    const uint64_t before = read(clock, a, tsc);
+    tsc.now += 10;
+    a.record.write(tsc.now, 2'000'010, xen::abi::pvclock_tsc_stable);
+    b.record.write(tsc.now, 2'000'010, xen::abi::pvclock_tsc_stable);
+    tsc.now += 10;
+    REQUIRE(read(clock, b, tsc) >= before);
+    REQUIRE(read(clock, a, tsc) >= before);
+}
+
+TEST_CASE("SystemClock: a version left odd gives busy_retry, not a hang", "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 3'000'000);
+    a.record.area.value.version += 1; // a writer that never finishes
+    auto r = clock.read(a.cpu, tsc);
+    REQUIRE_FALSE(r.has_value());
+    REQUIRE(r.error() == Errc::busy_retry);
+    ClockCpu none;
+    REQUIRE(clock.read(none, tsc).error() == Errc::invalid_argument);
+}
+
+TEST_CASE("SystemClock: a publisher stalled mid-update costs bounded retries and the vCPU's last value",
+          "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 3'000'000);
+    const uint64_t first = read(clock, a, tsc);
+    floor.seq += 1; // as if a vCPU (or the code this NMI interrupted) holds the floor
+    tsc.now += 1000;
+    REQUIRE(read(clock, a, tsc) == first);
+    floor.seq += 1;
+    tsc.now += 1000;
+    REQUIRE(read(clock, a, tsc) == first + 2000);
+}
+
+TEST_CASE("SystemClock: reset_floor forgets the lead after resume", "[clock]")
+{
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 900'000'000);
+    (void)read(clock, a, tsc);
+    // Restored on a host whose system time is lower.
+    clock.reset_floor();
+    a.cpu.last_ns = 0;
+    a.record.write(tsc.now, 1'000);
+    REQUIRE(read(clock, a, tsc) == 1'000);
+    REQUIRE(floor.seq % 2 == 0);
+}
