@@ -149,6 +149,8 @@ public:
     /// `vcpu` must be the vCPU Xen notifies for it (vCPU 0 unless moved with
     /// EVTCHNOP_bind_vcpu), or its events sit pending forever. Makes no
     /// hypercall and leaves the mask bit alone: unmask() when ready.
+    /// Attaching a port that is already attached replaces its handler; do
+    /// that only where close() could run (its vCPU is not dispatching it).
     /// Errors: invalid_argument (null handler), port_out_of_range,
     /// vcpu_out_of_range.
     Result<void> attach(Port port, VcpuId vcpu, EventHandler handler, void* ctx) noexcept;
