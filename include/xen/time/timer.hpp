@@ -1,0 +1,69 @@
+// Timer: one intrusive software timer. The kernel owns its storage (a
+// member of whatever object needs a timeout); arming links it into a
+// per-vCPU TimerQueue through the pointers below, so arming never
+// allocates and never fails for lack of space.
+//
+// A timer is due at `deadline` and may be run up to `slack` ns after it, so
+// that timers with nearby deadlines share one wake-up. It is never run
+// before its deadline (by the clock the driver reads).
+#pragma once
+
+#include <cstdint>
+#include <xen/support/types.hpp>
+
+namespace xen {
+
+class Timer;
+class TimerQueue;
+
+/// What runs when a timer expires: the timer (already disarmed, so it may
+/// re-arm itself), the vCPU running it, the time the handler read (ns,
+/// Xen system time, >= the timer's deadline) and the context given to the
+/// constructor. Runs in the VIRQ_TIMER handler (upcall context, upcalls
+/// held off on that vCPU): it may arm and cancel timers of that vCPU and
+/// must not block.
+using TimerFn = void (*)(Timer& timer, VcpuId self, uint64_t now_ns, void* ctx) noexcept;
+
+/// An intrusive timer. Not copyable or movable while the queue may point at
+/// it; a disarmed timer may be destroyed.
+class Timer {
+public:
+    /// A disarmed timer that calls `fn(timer, self, now, ctx)` when it expires.
+    constexpr Timer(TimerFn fn, void* ctx) noexcept : fn_(fn), ctx_(ctx) {}
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    /// True while the timer sits in a queue (between arm and expiry/cancel).
+    bool armed() const noexcept { return queue_ != nullptr; }
+    /// The deadline of the last arming (ns, absolute Xen system time).
+    uint64_t deadline() const noexcept { return deadline_; }
+    /// The latest time it may run: deadline + slack (saturating).
+    uint64_t latest() const noexcept { return latest_; }
+    /// The context pointer given to the constructor.
+    void* context() const noexcept { return ctx_; }
+
+private:
+    friend class TimerQueue;
+    friend class TimerDriver;
+
+    // What the queue touches on every comparison and link comes first, so
+    // it shares one cache line: the pairing-heap links (leftmost child,
+    // right sibling, and left sibling or parent; null for the root), then
+    // the order key (latest, seq, origin). seq counts armings in the queue
+    // the timer was armed in and origin names that queue's vCPU, so equal
+    // latest times run in arming order, and timers moved from another
+    // vCPU's queue (TimerDriver::adopt) still have a strict total order.
+    Timer* child_ = nullptr;
+    Timer* next_ = nullptr;
+    Timer* prev_ = nullptr;
+    uint64_t latest_ = 0;
+    uint64_t seq_ = 0;
+    uint64_t deadline_ = 0;
+    uint32_t origin_ = 0;
+    TimerQueue* queue_ = nullptr;
+
+    TimerFn fn_;
+    void* ctx_;
+};
+
+} // namespace xen
