@@ -19,17 +19,18 @@ constexpr uint32_t one_ns_mul = 0x8000'0000u;
 constexpr int8_t one_ns_shift = 1;
 
 /// Xen's update of a vcpu_time_info: version odd, barrier, body, barrier,
-/// version even (public xen.h). Atomic stores so TSan sees no plain race.
+/// version even (public xen.h). Release stores (plain movs on x86, as Xen's
+/// smp_wmb-separated writes are): a reader that sees any new field also
+/// sees the odd version, and TSan sees no plain race and no fence.
 void xen_write(xen::abi::vcpu_time_info& t, uint64_t tsc, uint64_t ns, uint32_t mul, int8_t shift, uint8_t flags)
 {
     const uint32_t v = __atomic_load_n(&t.version, __ATOMIC_RELAXED);
-    __atomic_store_n(&t.version, v + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&t.tsc_timestamp, tsc, __ATOMIC_RELAXED);
-    __atomic_store_n(&t.system_time, ns, __ATOMIC_RELAXED);
-    __atomic_store_n(&t.tsc_to_system_mul, mul, __ATOMIC_RELAXED);
-    __atomic_store_n(&t.tsc_shift, shift, __ATOMIC_RELAXED);
-    __atomic_store_n(&t.flags, flags, __ATOMIC_RELAXED);
+    __atomic_store_n(&t.version, v + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&t.tsc_timestamp, tsc, __ATOMIC_RELEASE);
+    __atomic_store_n(&t.system_time, ns, __ATOMIC_RELEASE);
+    __atomic_store_n(&t.tsc_to_system_mul, mul, __ATOMIC_RELEASE);
+    __atomic_store_n(&t.tsc_shift, shift, __ATOMIC_RELEASE);
+    __atomic_store_n(&t.flags, flags, __ATOMIC_RELEASE);
     __atomic_store_n(&t.version, v + 2, __ATOMIC_RELEASE);
 }
 
@@ -127,7 +128,7 @@ TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another
     // off by (i - 1) * 3 us, +-0.5 us of jitter, and runs up to +-0.1% fast
     // or slow; with the bit every record is true time at the exact rate.
     std::atomic<bool> stop{false};
-    std::atomic<uint64_t> rewrites{0}, stable_phases{0};
+    std::atomic<uint64_t> rewrites{0}, stable_phases{0}, reads_done{0};
     std::thread xen_thread([&] {
         std::mt19937_64 rng(0x5ca1ab1e);
         bool stable = false;
@@ -145,7 +146,10 @@ TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another
             xen_write(rec, now, static_cast<uint64_t>(static_cast<int64_t>(now) + skew), mul, one_ns_shift,
                       stable ? xen::abi::pvclock_tsc_stable : 0);
             rewrites.fetch_add(1, std::memory_order_relaxed);
-            for (int k = 0; k < 200; ++k) // a context switch now and then, not back to back
+            // A context switch now and then, not back to back: one rewrite
+            // per 16 reads, whatever a sanitizer does to either side's speed.
+            const uint64_t until = reads_done.load(std::memory_order_relaxed) + 16;
+            while (reads_done.load(std::memory_order_relaxed) < until && !stop.load(std::memory_order_relaxed))
                 xen::arch::cpu_relax();
         }
     });
@@ -171,6 +175,7 @@ TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another
                 backwards_own.fetch_add(r->ns < prev ? 1 : 0, std::memory_order_relaxed);
                 prev = r->ns;
                 last_seen.store(r->ns, std::memory_order_release);
+                reads_done.fetch_add(1, std::memory_order_relaxed);
             }
         });
     }
@@ -178,9 +183,13 @@ TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another
         t.join();
     stop = true;
     xen_thread.join();
-    INFO("record rewrites " << rewrites.load() << ", stable phases " << stable_phases.load()
+    INFO("reads " << reads_done.load() << ", busy_retry " << errors.load() << ", record rewrites " << rewrites.load()
+                  << ", stable phases " << stable_phases.load()
                             << ", floor publications " << floor.seq / 2);
-    REQUIRE(errors.load() == 0);
+    // busy_retry is the bounded answer when the "Xen" thread is preempted
+    // between its odd and even version stores (a host thread can be; Xen
+    // never is while the vCPU reads its own record): allowed, but rare.
+    REQUIRE(errors.load() * 100 < reads_done.load());
     REQUIRE(backwards_across.load() == 0);
     REQUIRE(backwards_own.load() == 0);
     REQUIRE(stable_phases.load() >= 4);

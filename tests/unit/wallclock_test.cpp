@@ -17,11 +17,10 @@ struct alignas(4096) Shared {
 void xen_set(xen::abi::shared_info& s, uint64_t sec, uint32_t nsec)
 {
     const uint32_t v = __atomic_load_n(&s.wc_version, __ATOMIC_RELAXED);
-    __atomic_store_n(&s.wc_version, v + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&s.wc_sec, static_cast<uint32_t>(sec), __ATOMIC_RELAXED);
-    __atomic_store_n(&s.wc_sec_hi, static_cast<uint32_t>(sec >> 32), __ATOMIC_RELAXED);
-    __atomic_store_n(&s.wc_nsec, nsec, __ATOMIC_RELAXED);
+    __atomic_store_n(&s.wc_version, v + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&s.wc_sec, static_cast<uint32_t>(sec), __ATOMIC_RELEASE);
+    __atomic_store_n(&s.wc_sec_hi, static_cast<uint32_t>(sec >> 32), __ATOMIC_RELEASE);
+    __atomic_store_n(&s.wc_nsec, nsec, __ATOMIC_RELEASE);
     __atomic_store_n(&s.wc_version, v + 2, __ATOMIC_RELEASE);
 }
 } // namespace

@@ -53,6 +53,17 @@ inline uint64_t rdtsc_ordered() noexcept
 /// one has completed, so a TSC value read before it precedes later loads.
 inline void load_fence() noexcept { asm volatile("lfence" ::: "memory"); }
 
+/// `p`, made to depend on the value `v` (p + v - v in two instructions the
+/// CPU cannot shortcut): a load through the result cannot execute before
+/// `v` exists. Orders one load after, say, an rdtsc without lfence's cost
+/// of stopping every later instruction.
+template <class T>
+inline T* after_value(T* p, uint64_t v) noexcept
+{
+    asm volatile("add %1, %0\n\tsub %1, %0" : "+r"(p) : "r"(v) : "cc", "memory");
+    return p;
+}
+
 /// Spin-wait hint.
 inline void cpu_relax() noexcept { asm volatile("pause" ::: "memory"); }
 

@@ -1,0 +1,238 @@
+// Host micro-benchmark of the clocks, every figure against a baseline taken
+// in the same run (TESTING.md §4): the machine is shared and noisy, so it
+// prints medians of several rounds and the ratios that matter:
+//
+//   clock read        / lfence;rdtsc             (goal <= 1.15)
+//   monotonic, 2 thr  / monotonic, 1 thr         (goal <= 1.3; Linux's shared floor: 2.9)
+//   steal read        / clock read               (goal <= 1.5)
+//
+// The pvclock record is a real one for the host TSC (rate from a short
+// calibration), so the arithmetic is the guest's. Build without sanitizers
+// for meaningful numbers (docs/time.md, "Benchmarks").
+#include <xen/hypercall/transport.hpp>
+#include <xen/runstate.hpp>
+#include <xen/time/clock.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <pthread.h>
+#include <sched.h>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+uint64_t iterations = 2'000'000;
+int rounds = 7;
+
+/// Keep a value alive without a store the compiler could drop.
+template <class T>
+inline void keep(const T& v)
+{
+    asm volatile("" : : "r"(v) : "memory");
+}
+
+void pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu % static_cast<int>(std::thread::hardware_concurrency()), &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/// A vcpu_time_info for the host TSC: Xen's scale for the measured rate.
+void make_record(xen::abi::vcpu_time_info& t)
+{
+    const auto w0 = steady::now();
+    const uint64_t c0 = xen::arch::rdtsc_ordered();
+    while (steady::now() - w0 < std::chrono::milliseconds(50)) {
+    }
+    const uint64_t c1 = xen::arch::rdtsc_ordered();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - w0).count();
+    uint64_t tps = (c1 - c0) * 1'000'000'000ull / static_cast<uint64_t>(ns);
+    int shift = 0;
+    while (tps > 2'000'000'000ull) {
+        tps >>= 1;
+        --shift;
+    }
+    while (tps <= 1'000'000'000ull) {
+        tps <<= 1;
+        ++shift;
+    }
+    t.version = 2;
+    t.tsc_timestamp = xen::arch::rdtsc_ordered();
+    t.system_time = 1'000'000'000;
+    t.tsc_to_system_mul = static_cast<uint32_t>((uint64_t{1'000'000'000} << 32) / tps);
+    t.tsc_shift = static_cast<int8_t>(shift);
+    t.flags = 0;
+}
+
+/// ns per call of `op` over `iterations` calls.
+template <class Op>
+double per_op(Op&& op)
+{
+    const auto t0 = steady::now();
+    for (uint64_t i = 0; i < iterations; ++i)
+        op();
+    const auto t1 = steady::now();
+    return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(iterations);
+}
+
+/// Mean ns per call when `threads` threads run `make_op(thread)()` at once
+/// (each pinned to its own CPU where possible). One round.
+template <class MakeOp>
+double round_ns(int threads, MakeOp&& make_op)
+{
+    std::atomic<int> ready{0};
+    std::vector<double> each(static_cast<size_t>(threads));
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+        ts.emplace_back([&, t] {
+            pin(t);
+            auto op = make_op(t);
+            for (int w = 0; w < 10'000; ++w) // warm
+                op();
+            ready.fetch_add(1);
+            while (ready.load() < threads) {
+            }
+            each[static_cast<size_t>(t)] = per_op(op);
+        });
+    }
+    for (auto& t : ts)
+        t.join();
+    double sum = 0;
+    for (double e : each)
+        sum += e;
+    return sum / threads;
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+/// Linux's pvclock_clocksource_read fallback, re-implemented as the
+/// baseline: one shared last value, cmpxchg on every read.
+struct alignas(64) LinuxFloor {
+    std::atomic<uint64_t> last{0};
+};
+
+uint64_t linux_read(const xen::abi::vcpu_time_info& t, LinuxFloor& f)
+{
+    const uint64_t ret = xen::pvclock_read(t)->system_time_ns;
+    uint64_t last = f.last.load(std::memory_order_relaxed);
+    do {
+        if (ret <= last)
+            return last;
+    } while (!f.last.compare_exchange_weak(last, ret, std::memory_order_relaxed));
+    return ret;
+}
+
+struct alignas(64) Vcpu {
+    xen::Area<xen::abi::vcpu_time_info> record;
+    xen::ClockCpu cpu;
+    xen::RunstateCpu runstate;
+    xen::StealClock steal;
+};
+
+} // namespace
+
+// The host transport: no Xen here, and the measured paths make no hypercall.
+long xen::transport::host_hypercall(abi::hypercall, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) noexcept
+{
+    return -static_cast<long>(Errc::enosys);
+}
+
+int main(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            iterations = 200'000;
+            rounds = 3;
+        }
+    }
+    std::vector<Vcpu> vcpus(2);
+    for (auto& v : vcpus) {
+        make_record(v.record.value);
+        v.cpu.record = v.record.get();
+        v.runstate.area.value.state = 0;
+        v.runstate.area.value.state_entry_time = 12345;
+        v.runstate.area.value.time[0] = 1'000'000;
+        v.runstate.kind = xen::AreaKind::physical_address;
+    }
+    xen::ClockFloor floor{};
+    xen::SystemClock clock(floor);
+    LinuxFloor linux_floor;
+
+    xen::Runstate rs;
+    // Every round measures every variant back to back, and ratios are taken
+    // within a round: the machine is shared, and load that changes between
+    // rounds then cancels out of the ratios. Medians over rounds.
+    enum { rdtsc, pvclock, pvclock2, mono1, mono2, linux1, linux2, steal, count };
+    std::vector<double> ns[count], ratio[count];
+    for (int r = 0; r < rounds; ++r) {
+        double x[count];
+        x[rdtsc] = round_ns(1, [](int) { return [] { keep(xen::arch::rdtsc_ordered()); }; });
+        x[pvclock] = round_ns(1, [&](int) {
+            return [&] { keep(xen::pvclock_read(vcpus[0].record.value)->system_time_ns); };
+        });
+        // Control: two threads that share nothing but the machine. What this
+        // costs over one thread is the machine's (other load, SMT, VM), not
+        // any algorithm's.
+        x[pvclock2] = round_ns(2, [&](int t) {
+            return [&, t] { keep(xen::pvclock_read(vcpus[static_cast<size_t>(t)].record.value)->system_time_ns); };
+        });
+        x[mono1] = round_ns(1, [&](int) { return [&] { keep(clock.read(vcpus[0].cpu)->ns); }; });
+        x[mono2] = round_ns(2, [&](int t) {
+            return [&, t] { keep(clock.read(vcpus[static_cast<size_t>(t)].cpu)->ns); };
+        });
+        x[linux1] = round_ns(1, [&](int) { return [&] { keep(linux_read(vcpus[0].record.value, linux_floor)); }; });
+        x[linux2] = round_ns(2, [&](int t) {
+            return [&, t] { keep(linux_read(vcpus[static_cast<size_t>(t)].record.value, linux_floor)); };
+        });
+        x[steal] = round_ns(1, [&](int) {
+            return [&] {
+                auto& v = vcpus[0];
+                v.steal.update(rs.snapshot(xen::VcpuId{0}, v.runstate, xen::VcpuId{0}).value());
+                keep(v.steal.steal_ns());
+            };
+        });
+        for (int i = 0; i < count; ++i)
+            ns[i].push_back(x[i]);
+        ratio[pvclock].push_back(x[pvclock] / x[rdtsc]);
+        ratio[pvclock2].push_back(x[pvclock2] / x[pvclock]);
+        ratio[mono1].push_back(x[mono1] / x[rdtsc]);
+        ratio[mono2].push_back(x[mono2] / x[mono1]);
+        ratio[linux1].push_back(x[linux1] / x[rdtsc]);
+        ratio[linux2].push_back(x[linux2] / x[linux1]);
+        ratio[steal].push_back(x[steal] / x[mono1]);
+    }
+    const double rdtsc_ns = median(ns[rdtsc]), pvclock_ns = median(ns[pvclock]), mono1_ns = median(ns[mono1]),
+                 mono2_ns = median(ns[mono2]), linux1_ns = median(ns[linux1]), linux2_ns = median(ns[linux2]),
+                 steal_ns = median(ns[steal]), pvclock2_ns = median(ns[pvclock2]);
+
+    std::printf("# clock benchmarks: median of %d interleaved rounds x %llu calls; ns per call, ratios within a round\n", rounds,
+                static_cast<unsigned long long>(iterations));
+    std::printf("lfence;rdtsc                      %7.2f ns\n", rdtsc_ns);
+    std::printf("pvclock_read (one record)         %7.2f ns   %5.2fx lfence;rdtsc\n", pvclock_ns, median(ratio[pvclock]));
+    std::printf("pvclock_read, 2 threads (control) %7.2f ns   %5.2fx 1 thread      (shares nothing: the machine's own factor)\n",
+                pvclock2_ns, median(ratio[pvclock2]));
+    std::printf("SystemClock::read, 1 thread       %7.2f ns   %5.2fx lfence;rdtsc  (goal <= 1.15)\n", mono1_ns,
+                median(ratio[mono1]));
+    std::printf("SystemClock::read, 2 threads      %7.2f ns   %5.2fx 1 thread      (goal <= 1.30)\n", mono2_ns,
+                median(ratio[mono2]));
+    std::printf("Linux shared floor, 1 thread      %7.2f ns   %5.2fx lfence;rdtsc\n", linux1_ns, median(ratio[linux1]));
+    std::printf("Linux shared floor, 2 threads     %7.2f ns   %5.2fx 1 thread\n", linux2_ns, median(ratio[linux2]));
+    std::printf("steal read (snapshot + update)    %7.2f ns   %5.2fx SystemClock::read (goal <= 1.50)\n", steal_ns,
+                median(ratio[steal]));
+    std::printf("floor publications during the run: %u\n", floor.seq / 2);
+    return 0;
+}
