@@ -49,6 +49,17 @@ Result<Port> TimerDriver::bind(EventChannels& ev, VcpuId vcpu, abi::vcpu_info& v
     return port;
 }
 
+Result<void> TimerDriver::unbind(VcpuId vcpu) noexcept
+{
+    XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
+    if (!c->bound_ || ev_ == nullptr)
+        return err(Errc::invalid_argument);
+    XEN_TRY(ev_->close(c->port_, vcpu));
+    c->bound_ = false;
+    c->vi_ = nullptr;
+    return ok();
+}
+
 void TimerDriver::on_virq_timer(Port, VcpuId vcpu, void* ctx) noexcept
 {
     static_cast<TimerDriver*>(ctx)->handle_event(vcpu);

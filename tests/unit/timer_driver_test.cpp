@@ -551,3 +551,22 @@ TEST_CASE("TimerDriver: the handler of a stopped vCPU runs due timers but progra
     CHECK(g.hv.calls(vcpuop::set_singleshot_timer) == calls);
     CHECK_FALSE(g.singleshot(v1).has_value());
 }
+
+TEST_CASE("TimerDriver: unbind closes the VIRQ_TIMER port; a new bind and start run what stayed armed")
+{
+    Guest g;
+    std::vector<Run> log;
+    Probe a(log, 1);
+    const uint64_t deadline = g.hv.now() + 1 * ms;
+    REQUIRE(g.drv.arm(v0, a.timer, deadline));
+    REQUIRE(g.drv.stop(v0));
+    const uint32_t old_port = g.port[0].value;
+    REQUIRE(g.drv.unbind(v0));
+    CHECK(g.hv.port_state(old_port) == abi::evtchn_stat::closed);
+    CHECK(g.drv.unbind(v0).error() == Errc::invalid_argument);
+    g.hv.advance(2 * ms);
+    g.start(v0); // bind + start again: the overdue timer fires at once
+    g.upcall(v0);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].now >= deadline);
+}

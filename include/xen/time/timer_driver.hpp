@@ -169,6 +169,13 @@ public:
     /// overdue. Errors: not_current_vcpu, vcpu_out_of_range, and bind_virq's.
     Result<Port> bind(EventChannels& ev, VcpuId vcpu, abi::vcpu_info& vi) noexcept;
 
+    /// Undo bind() for `vcpu` (the caller): EVTCHNOP_close of its VIRQ_TIMER
+    /// port, e.g. to hand the VIRQ to other code. Call after stop(), with
+    /// upcalls held off; armed timers stay armed, to run after a new bind()
+    /// and start(). Errors: not_current_vcpu, vcpu_out_of_range,
+    /// invalid_argument (not bound through bind()), or close's.
+    Result<void> unbind(VcpuId vcpu) noexcept;
+
     /// The VIRQ_TIMER handler body for `vcpu`, for kernels that bind the
     /// VIRQ themselves: runs every due timer, then programs the next
     /// deadline. Ignores a vCPU beyond the storage. Never fails.
