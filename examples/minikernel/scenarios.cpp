@@ -8,6 +8,7 @@ const Scenario scenarios[] = {
     {"traps",     1,      true,       run_traps},
     {"events",    1,      true,       run_events},
     {"vcpuop",    23,     true,       run_vcpuop},
+    {"steal",     8,      true,       run_steal},
     {"timers",    7,      true,       run_timers},
     {"broken",    1,      false,      run_broken},
     {"hang",      1,      false,      run_hang},

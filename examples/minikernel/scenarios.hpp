@@ -46,6 +46,9 @@ void run_events(Tap& tap, const Context& context) noexcept;
 // scenario_vcpuop.cpp: every VCPUOP against this Xen, with the answer it must give.
 void run_vcpuop(Tap& tap, const Context& context) noexcept;
 
+// scenario_steal.cpp: all vCPUs busy at once; steal, runstate and clock checks.
+void run_steal(Tap& tap, const Context& context) noexcept;
+
 // scenario_timers.cpp: the tickless timer driver on every online vCPU.
 void run_timers(Tap& tap, const Context& context) noexcept;
 

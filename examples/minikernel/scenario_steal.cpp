@@ -1,0 +1,285 @@
+// steal: every online vCPU busy at once for a fixed interval, measured with
+// the library's runstate areas, steal clock and cross-vCPU SystemClock.
+//
+// 1. CPU 0 enables VMASST_TYPE_runstate_update_flag and registers a runstate
+//    area for every vCPU: op 14 (physical address) when
+//    XENFEAT_runstate_phys_area says so (Xen 4.18+), else op 5.
+// 2. Each online CPU (run_on with a short wait: the job keeps running after
+//    run_on gives up waiting, so all CPUs are busy at once) spins from a
+//    common start time to a common end time reading SystemClock, checking
+//    every reading against its own previous one and against the newest
+//    reading any vCPU published. It snapshots its own runstate at both ends.
+// 3. CPU 0 reports per vCPU the deltas of running/runnable/blocked/offline
+//    and the steal, and checks: vCPUs pinned to a shared pCPU (VCPUOP_get_physid;
+//    the harness boots with dom0_vcpus_pin) have steal > 0, vCPUs alone on
+//    their pCPU have steal <= 1 %; the deltas sum to the elapsed system time
+//    within 200 us; the library's snapshot agrees with
+//    VCPUOP_get_runstate_info within the time the pair of reads took + 50 us;
+//    no reading went backwards.
+//
+// Knobs: steal_ms=N (interval, default 1000).
+#include <xen/hypercall/vcpu_op.hpp>
+#include <xen/runstate.hpp>
+#include <xen/time/clock.hpp>
+
+#include "memory.hpp"
+#include "scenarios.hpp"
+#include "smp.hpp"
+
+namespace mk {
+
+namespace {
+
+using xen::VcpuId;
+namespace abi = xen::abi;
+
+constexpr uint64_t ms = 1'000'000;
+constexpr uint32_t max_steal_cpus = 64;
+constexpr uint64_t sum_bound_ns = 200'000;
+constexpr uint64_t agree_slop_ns = 50'000;
+constexpr uint32_t idle_steal_ppm = 10'000; // 1 %
+
+// Per-CPU state, static storage (Xen writes the runstate areas).
+xen::RunstateCpu runstate_cpus[max_steal_cpus];
+xen::ClockCpu clock_cpus[max_steal_cpus];
+xen::ClockFloor clock_floor;
+xen::SystemClock system_clock(clock_floor);
+xen::Runstate runstate;
+
+/// What one CPU measured.
+struct Job {
+    uint32_t cpu;
+    uint64_t start_ns;
+    uint64_t end_ns;
+    // results
+    bool ok;
+    uint64_t t0, t1;                 // clock at the two snapshots
+    abi::vcpu_runstate_info s0, s1;  // own area at both ends
+    uint64_t reads;
+    uint64_t backwards_own;
+    uint64_t backwards_across;
+    uint64_t errors;
+    uint32_t done; // set last, atomically
+};
+
+Job jobs[max_steal_cpus];
+uint64_t newest_reading; // the newest reading any vCPU published (atomic access)
+
+uint64_t now_on(uint32_t cpu) noexcept
+{
+    auto r = system_clock.now(clock_cpus[cpu]);
+    return r.has_value() ? *r : 0;
+}
+
+void busy(void* arg) noexcept
+{
+    Job& j = *static_cast<Job*>(arg);
+    const uint32_t cpu = j.cpu;
+    const VcpuId self = smp::vcpu_of(cpu);
+    while (now_on(cpu) < j.start_ns) {
+    }
+    auto s0 = runstate.snapshot(self, runstate_cpus[cpu], self);
+    j.t0 = now_on(cpu);
+    uint64_t prev = j.t0;
+    uint64_t now = j.t0;
+    while (now < j.end_ns) {
+        const uint64_t seen = __atomic_load_n(&newest_reading, __ATOMIC_ACQUIRE);
+        auto r = system_clock.read(clock_cpus[cpu]);
+        if (!r.has_value()) {
+            ++j.errors;
+            continue;
+        }
+        now = r->ns;
+        ++j.reads;
+        j.backwards_own += now < prev ? 1 : 0;
+        j.backwards_across += now < seen ? 1 : 0;
+        prev = now;
+        __atomic_store_n(&newest_reading, now, __ATOMIC_RELEASE);
+    }
+    auto s1 = runstate.snapshot(self, runstate_cpus[cpu], self);
+    j.t1 = now_on(cpu);
+    j.ok = s0.has_value() && s1.has_value();
+    if (j.ok) {
+        j.s0 = *s0;
+        j.s1 = *s1;
+    }
+    __atomic_store_n(&j.done, 1u, __ATOMIC_RELEASE);
+}
+
+uint64_t diff(uint64_t a, uint64_t b) noexcept { return a > b ? a - b : b - a; }
+
+} // namespace
+
+void run_steal(Tap& tap, const Context& context) noexcept
+{
+    const char* area = "steal";
+    const bool pvh = context.boot.type == GuestType::pvh;
+    const auto online = smp::ensure_online();
+    if (!online)
+        tap.comment("steal: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
+    const uint32_t cpus = smp::cpu_count() < max_steal_cpus ? smp::cpu_count() : max_steal_cpus;
+    uint32_t active = 0;
+    for (uint32_t c = 0; c < cpus; ++c)
+        active += smp::is_online(c) ? 1 : 0;
+    if (!online && online.error() == xen::Errc::unsupported)
+        tap.skip(area, "this kernel brings up no APs yet: vCPU 0 only");
+    else
+        tap.result(online.has_value() && active == cpus, area, active, " of ", cpus, " vCPUs online");
+
+    // 1. The update flag and one runstate area per vCPU.
+    const auto flag = runstate.enable_update_flag();
+    tap.result(flag.has_value() && *flag, area, "VMASST_TYPE_runstate_update_flag enabled (Xen 4.8+)");
+    const bool want_phys = context.version.at_least(4, 18);
+    uint32_t registered = 0, as_expected = 0;
+    for (uint32_t c = 0; c < cpus; ++c) {
+        clock_cpus[c].record = &smp::vcpu_info_of(c).time;
+        auto kind = runstate.register_area(smp::vcpu_of(c), runstate_cpus[c], xen_address_of(runstate_cpus[c].area.get()),
+                                           context.features);
+        if (!kind) {
+            tap.comment("steal: vCPU ", c, ": runstate area not registered: ", xen::errc_name(kind.error()));
+            continue;
+        }
+        ++registered;
+        as_expected += (*kind == xen::AreaKind::physical_address) == want_phys ? 1 : 0;
+    }
+    tap.result(registered == cpus && as_expected == cpus, area, "runstate areas: ",
+               xen::area_kind_name(runstate_cpus[0].kind), " (op ",
+               runstate_cpus[0].kind == xen::AreaKind::physical_address ? 14 : 5, ") on ", registered, " of ", cpus,
+               " vCPUs; Xen ", context.version.major, ".", context.version.minor, " should use ",
+               want_phys ? "physical" : "virtual");
+    tap.metric(area, "area_phys", runstate_cpus[0].kind == xen::AreaKind::physical_address ? 1 : 0);
+
+    // 2. Every online CPU busy over the same interval.
+    const uint64_t interval = context.cmdline.get_uint("steal_ms", 1000) * ms;
+    const uint64_t start = now_on(0) + 200 * ms; // time for every AP to get its call
+    for (uint32_t c = 0; c < cpus; ++c) {
+        jobs[c] = Job{};
+        jobs[c].cpu = c;
+        jobs[c].start_ns = start;
+        jobs[c].end_ns = start + interval;
+    }
+    for (uint32_t c = 1; c < cpus; ++c) {
+        if (!smp::is_online(c))
+            continue;
+        // Wait 1 ms only: the job runs on, and run_on says timed_out.
+        const auto r = smp::run_on(c, &busy, &jobs[c], ms);
+        if (!r && r.error() != xen::Errc::timed_out)
+            tap.comment("steal: vCPU ", c, ": run_on: ", xen::errc_name(r.error()));
+    }
+    busy(&jobs[0]);
+    const uint64_t give_up = now_on(0) + 10'000 * ms;
+    for (uint32_t c = 1; c < cpus; ++c)
+        while (smp::is_online(c) && __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0 && now_on(0) < give_up) {
+        }
+
+    // 3. Report and check.
+    const uint64_t min_reads = pvh ? 100 : 10'000;
+    uint32_t ran = 0, enough_reads = 0, sums_ok = 0;
+    uint64_t backwards = 0, reads_total = 0;
+    uint64_t steal_ppm_of[max_steal_cpus] = {};
+    for (uint32_t c = 0; c < cpus; ++c) {
+        const Job& j = jobs[c];
+        if (__atomic_load_n(&j.done, __ATOMIC_ACQUIRE) == 0 || !j.ok)
+            continue;
+        ++ran;
+        const uint64_t elapsed = j.t1 - j.t0;
+        const auto l0 = xen::runstate_live(j.s0, j.t0);
+        const auto l1 = xen::runstate_live(j.s1, j.t1);
+        uint64_t d[4];
+        for (int k = 0; k < 4; ++k)
+            d[k] = l1.time[k] - l0.time[k];
+        xen::StealClock steal;
+        steal.start(j.s0);
+        steal.update(j.s1);
+        const xen::StealSample a{0, 0};
+        const xen::StealSample b{steal.steal_ns(), elapsed};
+        steal_ppm_of[c] = xen::steal_ppm(a, b);
+        const uint64_t sum = d[0] + d[1] + d[2] + d[3];
+        sums_ok += diff(sum, elapsed) <= sum_bound_ns ? 1 : 0;
+        enough_reads += j.reads >= min_reads ? 1 : 0;
+        backwards += j.backwards_own + j.backwards_across;
+        reads_total += j.reads;
+        const int64_t v = smp::vcpu_of(c).value;
+        tap.comment("steal: vCPU ", v, ": running ", d[0] / 1000, " us, runnable ", d[1] / 1000, " us, blocked ",
+                    d[2] / 1000, " us, offline ", d[3] / 1000, " us of ", elapsed / 1000, " us; steal ",
+                    steal.steal_ns() / 1000, " us (", steal_ppm_of[c] / 10'000, ".", (steal_ppm_of[c] / 100) % 100,
+                    " %); ", j.reads, " clock reads, ", j.errors, " busy");
+        tap.metric(area, "ns", steal.steal_ns(), "", v);
+        tap.metric(area, "pct", steal_ppm_of[c] / 10'000, "", v);
+        tap.metric(area, "running_ns", d[0], "", v);
+        tap.metric(area, "runnable_ns", d[1], "", v);
+        tap.metric(area, "blocked_ns", d[2], "", v);
+        tap.metric(area, "offline_ns", d[3], "", v);
+        tap.metric("clock", "reads", j.reads, "", v);
+    }
+    tap.result(ran == active && enough_reads == ran, area, ran, " of ", active, " vCPUs ran the ", interval / ms,
+               " ms interval with >= ", min_reads, " clock reads each");
+
+    // Which vCPUs share a pCPU: dom0_vcpus_pin pins each, get_physid says where.
+    uint32_t apic[max_steal_cpus] = {};
+    bool pinned = true;
+    for (uint32_t c = 0; c < cpus && pinned; ++c) {
+        const auto p = xen::hc::get_physid(smp::vcpu_of(c));
+        pinned = p.has_value();
+        if (pinned)
+            apic[c] = p->apic_id;
+    }
+    if (!pinned) {
+        tap.skip(area, "VCPUOP_get_physid refused: not a pinned hardware domain, pCPU sharing unknown");
+    } else {
+        uint32_t shared = 0, shared_with_steal = 0, alone = 0, alone_quiet = 0;
+        for (uint32_t c = 0; c < cpus; ++c) {
+            if (!smp::is_online(c) || __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0)
+                continue;
+            bool shares = false;
+            for (uint32_t o = 0; o < cpus; ++o)
+                shares = shares || (o != c && smp::is_online(o) && apic[o] == apic[c]);
+            if (shares) {
+                ++shared;
+                shared_with_steal += steal_ppm_of[c] > 0 ? 1 : 0;
+            } else {
+                ++alone;
+                alone_quiet += steal_ppm_of[c] <= idle_steal_ppm ? 1 : 0;
+            }
+        }
+        tap.result(shared_with_steal == shared && alone_quiet == alone, area, shared_with_steal, " of ", shared,
+                   " vCPUs sharing a pCPU have steal > 0; ", alone_quiet, " of ", alone,
+                   " vCPUs alone on theirs have steal <= 1 %");
+    }
+    tap.result(sums_ok == ran, area, "running + runnable + blocked + offline = elapsed within ", sum_bound_ns / 1000,
+               " us on ", sums_ok, " of ", ran, " vCPUs");
+
+    // The library's snapshot (area + live view) against Xen's own copy.
+    uint32_t agree = 0;
+    uint64_t worst = 0;
+    for (uint32_t c = 0; c < cpus; ++c) {
+        const VcpuId v = smp::vcpu_of(c);
+        const uint64_t ta = now_on(0);
+        const auto mine = runstate.snapshot(v, runstate_cpus[c], smp::vcpu_of(0));
+        const auto xen_view = xen::hc::vcpu_get_runstate_info(v);
+        const uint64_t tb = now_on(0);
+        if (!mine || !xen_view)
+            continue;
+        const auto live = xen::runstate_live(*mine, ta);
+        uint64_t worst_here = 0;
+        for (int k = 0; k < 4; ++k) {
+            const uint64_t dk = diff(live.time[k], xen_view->time[k]);
+            worst_here = dk > worst_here ? dk : worst_here;
+        }
+        worst = worst_here > worst ? worst_here : worst;
+        agree += worst_here <= (tb - ta) + agree_slop_ns ? 1 : 0;
+    }
+    tap.result(agree == cpus, area, "snapshot agrees with VCPUOP_get_runstate_info on ", agree, " of ", cpus,
+               " vCPUs (worst ", worst / 1000, " us; bound: the pair's own duration + ", agree_slop_ns / 1000, " us)");
+    tap.metric(area, "agree_worst_ns", worst);
+
+    tap.metric("clock", "backwards", backwards);
+    tap.metric("clock", "floor_publications", clock_floor.seq / 2);
+    tap.result(backwards == 0, area, "clock: ", backwards, " of ", reads_total,
+               " readings went backwards on a vCPU or across vCPUs");
+
+    for (uint32_t c = 0; c < cpus; ++c)
+        (void)runstate.unregister_area(smp::vcpu_of(c), runstate_cpus[c]);
+}
+
+} // namespace mk
