@@ -1,0 +1,145 @@
+# The Linux dom0 that runs Xen's toolstack for `scripts/boot --domu`.
+# Source this file (after packages.sh); it defines functions only.
+#
+# xv_dom0_image DIR   make DIR/vmlinux.lz4 (the dom0 kernel) and
+#                     DIR/base.cpio.gz (its initramfs without the guest);
+#                     reuse them while the inputs are unchanged.
+# xv_dom0_overlay DIR SRC OUT
+#                     pack the files under SRC as a second gzip'd cpio
+#                     archive OUT that the kernel unpacks over the first
+#                     (Linux reads concatenated initramfs archives in turn).
+#
+# Everything comes from Debian 12 packages fetched with `apt-get download`
+# and unpacked with dpkg-deb into .cache/ (nothing is installed, /boot is
+# not touched): linux-image-<abi>-amd64 (what linux-image-amd64 names),
+# busybox-static, xen-utils-4.17 and xenstore-utils. The shared libraries
+# the toolstack binaries need are the host's own, as ldd resolves them
+# (xen-utils-4.17 installed on the host brings them; the harness checks).
+# docs/domu.md says why each piece is there.
+
+xv_dom0_kernel_abi() { # -> e.g. 6.1.0-56-amd64, what linux-image-amd64 depends on
+    apt-cache depends linux-image-amd64 2>/dev/null \
+        | awk '/Depends: linux-image-[0-9]/ { sub(/^linux-image-/, "", $2); print $2; exit }'
+}
+
+xv_dom0_deb() { # package -> path of its .deb in .cache/apt-bookworm (downloaded once)
+    local pkg=$1 dir deb
+    dir="$(xv_repo_root)/.cache/apt-bookworm"
+    mkdir -p "$dir"
+    deb=$(ls -t "$dir/${pkg}_"*.deb 2>/dev/null | head -n1)
+    if [ -z "$deb" ]; then
+        xv_say "downloading $pkg from Debian 12 into .cache (unpacked, not installed)"
+        (cd "$dir" && apt-get -o APT::Sandbox::User=root download "$pkg" >&2) || return 1
+        deb=$(ls -t "$dir/${pkg}_"*.deb | head -n1)
+    fi
+    echo "$deb"
+}
+
+# The ELF vmlinux inside Debian's bzImage is one xz stream: find its magic
+# and unpack it. Xen decompresses xz slowly under TCG (~2.7 s) and lz4 fast
+# (~0.2 s), so the image is handed over as lz4 legacy frames with the
+# uncompressed size appended as le32, the format Linux's own build makes.
+xv_dom0_vmlinux_lz4() { # bzImage out
+    local bz=$1 out=$2
+    /usr/bin/python3 - "$bz" "$out.elf" <<'EOF' || return 1
+import lzma, sys
+data = open(sys.argv[1], 'rb').read()
+at = data.find(b'\xfd7zXZ\x00')
+if at < 0:
+    sys.exit('no xz stream in ' + sys.argv[1])
+elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data[at:])
+if elf[:4] != b'\x7fELF':
+    sys.exit('the xz stream is not an ELF image')
+open(sys.argv[2], 'wb').write(elf)
+EOF
+    lz4 -q -l -9 -f "$out.elf" "$out.tmp" || return 1
+    /usr/bin/python3 -c 'import os, struct, sys; sys.stdout.buffer.write(struct.pack("<I", os.path.getsize(sys.argv[1])))' \
+        "$out.elf" >>"$out.tmp" || return 1
+    rm -f "$out.elf"
+    mv -f "$out.tmp" "$out"
+}
+
+# Copy a program and every library ldd names into root (same paths).
+xv_dom0_copy_elf() { # file dest-dir root
+    local file=$1 dest=$2 root=$3 libs lib
+    mkdir -p "$root$dest"
+    cp -L "$file" "$root$dest/"
+    libs=$(ldd "$file") || return 1
+    if grep -q 'not found' <<<"$libs"; then
+        xv_say "ldd: $file needs libraries this host lacks (install xen-utils-4.17): $(grep 'not found' <<<"$libs" | tr -s '\t\n' ' ')"
+        return 1
+    fi
+    for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' <<<"$libs"); do
+        [ -e "$root$lib" ] && continue
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+}
+
+xv_dom0_image() { # dir
+    local dir=$1 abi kdeb bdeb udeb sdeb stamp root m
+    abi=$(xv_dom0_kernel_abi)
+    [ -n "$abi" ] || { xv_say "apt does not know linux-image-amd64 (run apt-get update as root)"; return 1; }
+    kdeb=$(xv_dom0_deb "linux-image-$abi") || return 1
+    bdeb=$(xv_dom0_deb busybox-static) || return 1
+    udeb=$(xv_dom0_deb xen-utils-4.17) || return 1
+    sdeb=$(xv_dom0_deb xenstore-utils) || return 1
+    command -v lz4 >/dev/null && command -v cpio >/dev/null || xv_need_apt lz4 cpio || return 1
+    # The libraries come from the host: the toolstack's own must be there.
+    [ -e /usr/lib/x86_64-linux-gnu/libxenlight.so.4.17 ] || xv_need_apt xen-utils-4.17 || return 1
+    stamp="$abi $(basename "$bdeb") $(basename "$udeb") $(basename "$sdeb") $(cat "${BASH_SOURCE[0]}" "$(xv_repo_root)/scripts/lib/dom0-init.sh" | cksum)"
+    if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] \
+        && [ -s "$dir/vmlinux.lz4" ] && [ -s "$dir/base.cpio.gz" ]; then
+        return 0
+    fi
+    xv_say "building the dom0 image in $dir (kernel $abi)"
+    rm -rf "$dir"
+    mkdir -p "$dir/debs" "$dir/root"
+    root="$dir/root"
+    # Only the members needed: the kernel package unpacks to ~400 MB.
+    dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$dir/debs" --wildcards \
+        "./boot/vmlinuz-$abi" "./lib/modules/$abi/kernel/drivers/xen/*" || return 1
+    dpkg-deb -x "$bdeb" "$dir/debs" || return 1
+    dpkg-deb -x "$udeb" "$dir/debs" || return 1
+    dpkg-deb -x "$sdeb" "$dir/debs" || return 1
+    xv_dom0_vmlinux_lz4 "$dir/debs/boot/vmlinuz-$abi" "$dir/vmlinux.lz4" || return 1
+
+    mkdir -p "$root"/{bin,sbin,dev,proc,sys,run,tmp,etc,root,lib/modules,var/lib/xenstored,var/log/xen/console,domu}
+    cp "$dir/debs/bin/busybox" "$root/bin/busybox"
+    for m in sh mount mkdir insmod mkfifo sleep cat echo grep awk sed ls ps kill reboot poweroff \
+             ln rm date head tail tr wc test true false printf uptime readlink seq cut pidof sync; do
+        ln -sf busybox "$root/bin/$m"
+    done
+    ln -sfn /run/lock "$root/var/lock"
+    # xenstored, then xen-init-dom0, then xenconsoled: the order the
+    # toolstack needs (see docs/domu.md). The `xl` in PATH on Debian is a
+    # version-dispatch script; these are the binaries themselves.
+    # libxl runs xenconsole from the toolstack's own directory, so they keep it.
+    for m in xl xenstored xenconsoled xenconsole xen-init-dom0; do
+        xv_dom0_copy_elf "$dir/debs/usr/lib/xen-4.17/bin/$m" /usr/lib/xen-4.17/bin "$root" || return 1
+    done
+    mkdir -p "$root/etc/xen"
+    # dom0 has all its memory from the start (dom0_mem=...,max:...): no ballooning.
+    echo 'autoballoon="off"' >"$root/etc/xen/xl.conf"
+    xv_dom0_copy_elf "$dir/debs/usr/bin/xenstore-read" /bin "$root" || return 1
+    mv "$root/bin/xenstore-read" "$root/bin/xenstore"
+    for m in read write ls rm list exists watch; do ln -sf xenstore "$root/bin/xenstore-$m"; done
+    # glibc dlopen()s libgcc_s for pthread_cancel; ldd cannot see that, and
+    # `xl create` aborts without it.
+    cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$root/lib/x86_64-linux-gnu/"
+    mkdir -p "$root/lib64" && [ -e "$root/lib64/ld-linux-x86-64.so.2" ] \
+        || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+    # xen-privcmd before xenfs (xenfs needs it); the rest have no dependencies.
+    for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs/xenfs; do
+        cp "$dir/debs/lib/modules/$abi/kernel/drivers/xen/$m.ko" "$root/lib/modules/"
+    done
+    cp "$(xv_repo_root)/scripts/lib/dom0-init.sh" "$root/init"
+    chmod 755 "$root/init"
+    (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$dir/base.cpio.gz" || return 1
+    rm -rf "$dir/debs"
+    echo "$stamp" >"$dir/stamp"
+}
+
+xv_dom0_overlay() { # src-dir out
+    (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$2"
+}
