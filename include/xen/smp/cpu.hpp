@@ -1,0 +1,97 @@
+// Per-CPU storage of the SMP layer: what the kernel places for each vCPU
+// (usually a static array indexed by CPU number) and Smp works in. Xen
+// writes into `vcpu_info` once it is registered, so the storage must stay
+// put for the life of the domain.
+#pragma once
+
+#include <cstdint>
+#include <xen/abi/shared_info.hpp>
+#include <xen/events.hpp>
+#include <xen/smp/handshake.hpp>
+#include <xen/support/errc.hpp>
+#include <xen/support/types.hpp>
+
+namespace xen {
+
+/// Where a CPU is in its life, as the SMP layer tracks it.
+enum class CpuState : uint8_t {
+    absent,   ///< not a vCPU of this domain (beyond the discovered count)
+    down,     ///< exists, never started by us (or preparation failed)
+    prepared, ///< vcpu_info placed, upcalls masked, events bound: ready to start
+    starting, ///< initialised and up; its check-in has not been seen yet
+    online,   ///< checked in; runs and serves calls
+    parking,  ///< asked to park itself; Xen still reports it up
+    parked,   ///< down in its own VCPUOP_down; VCPUOP_up resumes it
+    resuming, ///< upped again; its next check-in has not been seen yet
+};
+
+/// A name for logs.
+constexpr const char* cpu_state_name(CpuState s) noexcept
+{
+    switch (s) {
+    case CpuState::absent: return "absent";
+    case CpuState::down: return "down";
+    case CpuState::prepared: return "prepared";
+    case CpuState::starting: return "starting";
+    case CpuState::online: return "online";
+    case CpuState::parking: return "parking";
+    case CpuState::parked: return "parked";
+    case CpuState::resuming: return "resuming";
+    }
+    return "?";
+}
+
+/// What a cross-CPU call runs on its target: `self` is the target's CPU.
+using CallFn = void (*)(void* arg, uint32_t self) noexcept;
+
+/// One CPU's mailbox for calls from other CPUs: one call at a time. A
+/// caller takes `busy` (0 -> 1), fills fn/arg, then bumps `posted`; the
+/// target runs it, sets `done = posted`, then frees `busy`.
+struct alignas(64) CallMailbox {
+    uint32_t busy = 0;
+    uint32_t posted = 0;
+    uint32_t done = 0;
+    uint32_t park = 0;   ///< a park request (offline) is waiting for the target
+    CallFn fn = nullptr;
+    void* arg = nullptr;
+    uint64_t ipis = 0;   ///< IPIs delivered to this CPU (its handler ran)
+};
+static_assert(sizeof(CallMailbox) == 64);
+
+/// One CPU's SMP storage. Construct in place (constexpr, zeroed: a static
+/// array needs no constructor to run) and never move it.
+struct alignas(64) SmpCpu {
+    /// The vcpu_info Xen uses for this vCPU once registered (op 10).
+    Area<abi::vcpu_info> vcpu_info;
+    /// The bring-up handshake with this CPU's entry code.
+    ApHandshake handshake{};
+    /// Calls and park requests from other CPUs.
+    CallMailbox mailbox;
+
+    // Owned by the controller (the CPU driving bring-up and hotplug).
+    VcpuId vcpu{0};
+    CpuState state = CpuState::absent;
+    bool info_registered = false; ///< op 10 succeeded: never again (EINVAL / EBUSY)
+    bool initialised = false;     ///< op 0 succeeded: never again (EEXIST)
+    Port ipi_port{0};
+    bool ipi_bound = false;
+    Errc last_error = Errc{};     ///< the last failure of prepare/start/await/hotplug
+    uint64_t bringup_ns = 0;      ///< start to first check-in, by Xen system time
+    uint32_t cycles = 0;          ///< completed park/resume cycles
+    uint32_t awaited_generation = 0; ///< the check-in the controller waits for
+    bool remote_down = false;     ///< taken down by offline_remote: no check-in on resume
+
+    constexpr SmpCpu() noexcept = default;
+    SmpCpu(const SmpCpu&) = delete;
+    SmpCpu& operator=(const SmpCpu&) = delete;
+};
+
+/// A bounded wait: give up after `timeout_ns` of Xen system time, or after
+/// `max_polls` polls whatever the clock says (a backstop against a clock
+/// that does not move). Every wait in the SMP layer takes one.
+struct WaitBound {
+    uint64_t timeout_ns = 5'000'000'000;
+    uint64_t max_polls = 100'000'000;
+};
+
+} // namespace xen
