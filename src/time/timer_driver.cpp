@@ -22,10 +22,6 @@ constexpr uint32_t etime_rounds = 4;
 TimerDriver::TimerDriver(const TimerConfig& cfg, TimerCpu* cpus, uint32_t nr_vcpus) noexcept
     : cfg_(cfg), cpus_(cpus), nr_(nr_vcpus)
 {
-    // Each queue stamps its vCPU into the timers it arms (the order of
-    // adopted timers). Cannot fail: the queues are new and empty.
-    for (uint32_t i = 0; i < nr_; ++i)
-        (void)cpus_[i].queue_.set_owner(VcpuId{i});
 }
 
 Result<TimerCpu*> TimerDriver::caller(VcpuId vcpu) const noexcept
@@ -258,9 +254,11 @@ Result<size_t> TimerDriver::adopt(VcpuId vcpu, VcpuId from) noexcept
     TimerCpu& old = cpus_[from.value];
     if (from == vcpu || old.started_)
         return err(Errc::invalid_argument);
+    // In their order: re-armed here one after the other, they keep it among
+    // themselves, and fall after this vCPU's own timers of equal latest time.
     size_t moved = 0;
     while (Timer* t = old.queue_.pop()) {
-        c->queue_.insert_keeping_order(*t);
+        c->queue_.arm(*t, t->deadline_, t->latest_ - t->deadline_);
         ++moved;
     }
     XEN_TRY(program_from_thread(*c, vcpu));

@@ -1,20 +1,113 @@
-// TimerQueue: a two-pass pairing heap (Fredman, Sedgewick, Sleator, Tarjan
-// 1986) threaded through the timers. Each node links to its leftmost child,
-// its right sibling, and back to its left sibling (or its parent, when it is
-// a leftmost child), so any node can be cut out in O(1) and its children
-// merged back in.
+// TimerQueue: a radix wheel over absolute time (a radix heap with 64-way
+// digits) for timers at or above its base, and a two-pass pairing heap
+// (Fredman, Sedgewick, Sleator, Tarjan 1986) for the few armed below it.
 #include <xen/time/timer_queue.hpp>
 
 namespace xen {
+
+namespace {
+
+// The wheel level where `key` first differs from `base` (key >= base).
+uint32_t level_of(uint64_t key, uint64_t base) noexcept
+{
+    const uint64_t diff = key ^ base;
+    if (diff == 0)
+        return 0;
+    return (63u - static_cast<uint32_t>(__builtin_clzll(diff))) / TimerQueue::digit_bits;
+}
+
+// Bits of a time above level `level` (the part a bucket of that level shares with the base).
+uint64_t above(uint64_t key, uint32_t level) noexcept
+{
+    const uint32_t shift = (level + 1) * TimerQueue::digit_bits;
+    return shift >= 64 ? 0 : (key >> shift) << shift;
+}
+
+} // namespace
 
 bool TimerQueue::before(const Timer& a, const Timer& b) noexcept
 {
     if (a.latest_ != b.latest_)
         return a.latest_ < b.latest_;
-    if (a.seq_ != b.seq_)
-        return a.seq_ < b.seq_;
-    return a.origin_ < b.origin_;
+    return a.seq_ < b.seq_;
 }
+
+// --- the wheel ------------------------------------------------------------------
+
+void TimerQueue::place(Timer& t) noexcept
+{
+    const uint32_t level = level_of(t.latest_, base_);
+    const uint32_t bucket = static_cast<uint32_t>(t.latest_ >> (level * digit_bits)) & (fan - 1);
+    t.level_ = static_cast<uint8_t>(level);
+    t.bucket_ = static_cast<uint8_t>(bucket);
+    Timer*& head = buckets_[level][bucket];
+    if (head == nullptr) {
+        t.next_ = t.prev_ = &t;
+        occupied_[level] |= uint64_t{1} << bucket;
+    } else {
+        // The newest goes in front of the head; the oldest stays head->prev_.
+        t.next_ = head;
+        t.prev_ = head->prev_;
+        head->prev_->next_ = &t;
+        head->prev_ = &t;
+    }
+    head = &t;
+}
+
+void TimerQueue::detach(Timer& t) noexcept
+{
+    Timer*& head = buckets_[t.level_][t.bucket_];
+    if (t.next_ == &t) {
+        head = nullptr;
+        occupied_[t.level_] &= ~(uint64_t{1} << t.bucket_);
+    } else {
+        t.prev_->next_ = t.next_;
+        t.next_->prev_ = t.prev_;
+        if (head == &t)
+            head = t.next_;
+    }
+}
+
+// Level 0 is empty: move the first bucket of the lowest non-empty level one
+// step down. Its timers all share the digits down to that level, so the
+// base moves to the bucket's start (still <= each of them, and above every
+// timer of a lower bucket, of which there is none) and each falls at least
+// one level. Oldest first, so equal times keep their arming order.
+void TimerQueue::cascade() noexcept
+{
+    uint32_t level = 1;
+    while (occupied_[level] == 0)
+        ++level;
+    const uint32_t bucket = static_cast<uint32_t>(__builtin_ctzll(occupied_[level]));
+    Timer* newest = buckets_[level][bucket];
+    buckets_[level][bucket] = nullptr;
+    occupied_[level] &= ~(uint64_t{1} << bucket);
+    base_ = above(base_, level) | (uint64_t{bucket} << (level * digit_bits));
+
+    Timer* t = newest->prev_; // the oldest
+    for (;;) {
+        Timer* newer = t->prev_;
+        const bool last = t == newest;
+        place(*t);
+        if (last)
+            break;
+        t = newer;
+    }
+}
+
+Timer* TimerQueue::wheel_first() noexcept
+{
+    if (wheel_size_ == 0)
+        return nullptr;
+    while (occupied_[0] == 0)
+        cascade();
+    // Level 0 buckets hold exact times above the base's digits: the lowest
+    // bucket holds the least time, and its oldest timer was armed first.
+    const uint32_t bucket = static_cast<uint32_t>(__builtin_ctzll(occupied_[0]));
+    return buckets_[0][bucket]->prev_;
+}
+
+// --- the overdue heap --------------------------------------------------------------
 
 // Join two heap roots (each with no siblings and no parent): the later one
 // becomes the leftmost child of the earlier one.
@@ -68,18 +161,10 @@ Timer* TimerQueue::merge_pairs(Timer* first) noexcept
     return heap;
 }
 
-void TimerQueue::link(Timer& t) noexcept
+void TimerQueue::heap_remove(Timer& t) noexcept
 {
-    t.child_ = t.next_ = t.prev_ = nullptr;
-    t.queue_ = this;
-    root_ = meld(root_, &t);
-    ++size_;
-}
-
-void TimerQueue::unlink(Timer& t) noexcept
-{
-    if (&t == root_) {
-        root_ = merge_pairs(t.child_);
+    if (&t == overdue_) {
+        overdue_ = merge_pairs(t.child_);
     } else {
         // Cut t out of its sibling list: t.prev_ is its parent when t is
         // the leftmost child, else its left sibling.
@@ -89,9 +174,24 @@ void TimerQueue::unlink(Timer& t) noexcept
             t.prev_->next_ = t.next_;
         if (t.next_ != nullptr)
             t.next_->prev_ = t.prev_;
-        root_ = meld(root_, merge_pairs(t.child_));
+        overdue_ = meld(overdue_, merge_pairs(t.child_));
     }
-    t.child_ = t.next_ = t.prev_ = nullptr;
+    t.child_ = nullptr;
+}
+
+// --- the queue ------------------------------------------------------------------
+
+void TimerQueue::remove(Timer& t) noexcept
+{
+    if (t.level_ == overdue_level) {
+        heap_remove(t);
+    } else {
+        detach(t);
+        --wheel_size_;
+        if (wheel_min_ == &t)
+            wheel_min_ = nullptr;
+    }
+    t.next_ = t.prev_ = nullptr;
     t.queue_ = nullptr;
     --size_;
 }
@@ -99,51 +199,63 @@ void TimerQueue::unlink(Timer& t) noexcept
 void TimerQueue::arm(Timer& t, uint64_t deadline_ns, uint64_t slack_ns) noexcept
 {
     if (t.queue_ == this)
-        unlink(t);
+        remove(t);
     uint64_t latest = 0;
     if (__builtin_add_overflow(deadline_ns, slack_ns, &latest))
         latest = ~uint64_t{0};
     t.deadline_ = deadline_ns;
     t.latest_ = latest;
     t.seq_ = next_seq_++;
-    t.origin_ = owner_;
-    link(t);
+    t.queue_ = this;
+    t.child_ = nullptr;
+    ++size_;
+    if (latest < base_) {
+        // Below where the wheel has moved on to: before every wheel timer.
+        t.level_ = overdue_level;
+        t.next_ = t.prev_ = nullptr;
+        overdue_ = meld(overdue_, &t);
+        return;
+    }
+    place(t);
+    // Keep the wheel's first timer known when that is cheap: the newcomer
+    // is first if it is before the known first (it cannot tie: it is the
+    // newest), or if the wheel was empty.
+    if (wheel_size_++ == 0 || (wheel_min_ != nullptr && before(t, *wheel_min_)))
+        wheel_min_ = &t;
 }
 
 bool TimerQueue::cancel(Timer& t) noexcept
 {
     if (t.queue_ != this)
         return false;
-    unlink(t);
+    remove(t);
     return true;
+}
+
+Timer* TimerQueue::first() noexcept
+{
+    if (overdue_ != nullptr)
+        return overdue_; // below the base: before every wheel timer
+    if (wheel_min_ == nullptr)
+        wheel_min_ = wheel_first();
+    return wheel_min_;
 }
 
 Timer* TimerQueue::pop_due(uint64_t now_ns) noexcept
 {
-    if (root_ == nullptr || root_->deadline_ > now_ns)
+    Timer* t = first();
+    if (t == nullptr || t->deadline_ > now_ns)
         return nullptr;
-    return pop();
+    remove(*t);
+    return t;
 }
 
 Timer* TimerQueue::pop() noexcept
 {
-    Timer* t = root_;
+    Timer* t = first();
     if (t != nullptr)
-        unlink(*t);
+        remove(*t);
     return t;
-}
-
-void TimerQueue::insert_keeping_order(Timer& t) noexcept
-{
-    link(t);
-}
-
-bool TimerQueue::set_owner(VcpuId owner) noexcept
-{
-    if (root_ != nullptr)
-        return false;
-    owner_ = owner.value;
-    return true;
 }
 
 } // namespace xen

@@ -151,13 +151,11 @@ int Harness::model_vcpu_of(const Slot& s) const
 void Harness::model_insert(uint32_t vcpu, Slot& s, uint64_t deadline, uint64_t slack)
 {
     Vcpu& v = vcpus_[vcpu];
-    const Entry e{&s, deadline, saturating_add(deadline, slack), v.next_seq++, vcpu};
+    const Entry e{&s, deadline, saturating_add(deadline, slack), v.next_seq++};
     auto before = [](const Entry& a, const Entry& b) {
         if (a.latest != b.latest)
             return a.latest < b.latest;
-        if (a.seq != b.seq)
-            return a.seq < b.seq;
-        return a.origin < b.origin;
+        return a.seq < b.seq;
     };
     v.model.insert(std::upper_bound(v.model.begin(), v.model.end(), e, before), e);
 }
@@ -395,16 +393,12 @@ void Harness::do_adopt(uint32_t vcpu, uint32_t from)
     auto& src = vcpus_[from].model;
     if (*r != src.size())
         fail(str("adopt moved %llu timers, model has %llu", *r, src.size()));
-    auto& dst = vcpus_[vcpu].model;
-    dst.insert(dst.end(), src.begin(), src.end());
+    // The documented order: the moved timers are armed again on `vcpu`, one
+    // after the other in their order, so they follow its own equal times.
+    const std::vector<Entry> moved = src;
     src.clear();
-    std::sort(dst.begin(), dst.end(), [](const Entry& a, const Entry& b) {
-        if (a.latest != b.latest)
-            return a.latest < b.latest;
-        if (a.seq != b.seq)
-            return a.seq < b.seq;
-        return a.origin < b.origin;
-    });
+    for (const Entry& e : moved)
+        model_insert(vcpu, *e.slot, e.deadline, e.latest - e.deadline);
 }
 
 void Harness::do_idle(uint32_t vcpu)

@@ -6,7 +6,7 @@
 // libFuzzer target (timer_fuzz.cpp, bytes -> operations).
 //
 // The reference is a sorted list per vCPU, ordered by (latest, arming
-// order, origin vCPU) as timer_queue.hpp documents. Every callback the
+// order) as timer_queue.hpp documents. Every callback the
 // driver runs is checked against it as it happens:
 // - never early: deadline <= the handler's clock and <= Xen's NOW();
 // - never twice: the timer must be armed in the model;
@@ -114,10 +114,9 @@ private:
         uint64_t deadline;
         uint64_t latest;
         uint64_t seq;
-        uint32_t origin;
     };
     struct Vcpu {
-        std::vector<Entry> model; // sorted by (latest, seq, origin)
+        std::vector<Entry> model; // sorted by (latest, seq)
         uint64_t next_seq = 0;
         xen::Port port{0};
         bool up = true;

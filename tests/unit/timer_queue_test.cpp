@@ -100,8 +100,8 @@ TEST_CASE("TimerQueue: cancel takes a timer out wherever it is, once")
 TEST_CASE("TimerQueue: cancel of a timer of another queue does nothing")
 {
     Timers t(1);
-    TimerQueue a(VcpuId{0});
-    TimerQueue b(VcpuId{1});
+    TimerQueue a;
+    TimerQueue b;
     a.arm(t[0], 5);
     CHECK_FALSE(b.cancel(t[0]));
     CHECK(a.size() == 1);
@@ -154,20 +154,42 @@ TEST_CASE("TimerQueue: deadline plus slack saturates")
     CHECK(t[0].deadline() == ~uint64_t{0} - 5);
 }
 
-TEST_CASE("TimerQueue: a timer moved to another queue keeps its place in order")
+TEST_CASE("TimerQueue: cancel of a timer of another queue leaves both queues intact")
 {
     Timers t(4);
-    TimerQueue a(VcpuId{0});
-    TimerQueue b(VcpuId{1});
+    TimerQueue a;
+    TimerQueue b;
     a.arm(t[0], 100);
-    a.arm(t[1], 100);
-    b.arm(t[2], 100);
-    b.arm(t[3], 50);
-    while (Timer* x = b.pop())
-        a.insert_keeping_order(*x);
-    // (latest, seq, origin): t3 first; at 100, seq 0 of both queues (t0 of
-    // vCPU 0, t2 of vCPU 1) before seq 1 (t1).
-    CHECK(drain(a) == std::vector<size_t>{3, 0, 2, 1});
+    b.arm(t[1], 50);
+    a.arm(t[2], 70);
+    CHECK_FALSE(a.cancel(t[1]));
+    CHECK_FALSE(b.cancel(t[2]));
+    CHECK(drain(a) == std::vector<size_t>{2, 0});
+    CHECK(drain(b) == std::vector<size_t>{1});
+}
+
+TEST_CASE("TimerQueue: timers armed below where the wheel has moved on still come first, in order")
+{
+    Timers t(6);
+    TimerQueue q;
+    q.arm(t[0], 1'000'000);
+    q.arm(t[1], 2'000'000);
+    CHECK(q.pop() == &t[0]); // the wheel's base is now near 1 ms
+    q.arm(t[2], 500);        // far below it
+    q.arm(t[3], 100);
+    q.arm(t[4], 500);        // a tie with t2: after it
+    q.arm(t[5], 1'500'000);
+    CHECK(drain(q) == std::vector<size_t>{3, 2, 4, 5, 1});
+}
+
+TEST_CASE("TimerQueue: times far apart (levels of the wheel) and near the top of 64 bits")
+{
+    Timers t(8);
+    TimerQueue q;
+    const uint64_t times[] = {~uint64_t{0}, uint64_t{1} << 63, 1, 0, uint64_t{1} << 40, 63, 64, (uint64_t{1} << 63) + 1};
+    for (size_t i = 0; i < 8; ++i)
+        q.arm(t[i], times[i]);
+    CHECK(drain(q) == std::vector<size_t>{3, 2, 5, 6, 4, 1, 7, 0});
 }
 
 TEST_CASE("TimerQueue: random arm, re-arm, cancel and pop agree with a sorted list")
@@ -195,7 +217,9 @@ TEST_CASE("TimerQueue: random arm, re-arm, cancel and pop agree with a sorted li
         switch (rng() % 4) {
         case 0:
         case 1: {
-            const uint64_t deadline = rng() % 64; // many ties
+            // Many ties in a small range, and times spread over every level of
+            // the wheel (also below where pops have moved it).
+            const uint64_t deadline = rng() % 2 == 0 ? rng() % 64 : (rng() >> (rng() % 64)) >> 1;
             const uint64_t slack = rng() % 3 == 0 ? rng() % 16 : 0;
             q.arm(t[id], deadline, slack);
             ref_remove(id);

@@ -46,21 +46,22 @@ private:
     friend class TimerQueue;
     friend class TimerDriver;
 
-    // What the queue touches on every comparison and link comes first, so
-    // it shares one cache line: the pairing-heap links (leftmost child,
-    // right sibling, and left sibling or parent; null for the root), then
-    // the order key (latest, seq, origin). seq counts armings in the queue
-    // the timer was armed in and origin names that queue's vCPU, so equal
-    // latest times run in arming order, and timers moved from another
-    // vCPU's queue (TimerDriver::adopt) still have a strict total order.
-    Timer* child_ = nullptr;
+    // What the queue touches on every step comes first, in one cache line.
+    // In the wheel: next_/prev_ link a circular list of one bucket. In the
+    // overdue heap (timer_queue.hpp): child_ is the leftmost child, next_
+    // the right sibling, prev_ the left sibling (or the parent, for a
+    // leftmost child; null for the root).
     Timer* next_ = nullptr;
     Timer* prev_ = nullptr;
+    Timer* child_ = nullptr;
+    // Order key: latest, then seq, which counts armings in the queue, so
+    // equal latest times run in arming order.
     uint64_t latest_ = 0;
     uint64_t seq_ = 0;
     uint64_t deadline_ = 0;
-    uint32_t origin_ = 0;
     TimerQueue* queue_ = nullptr;
+    uint8_t level_ = 0;  // wheel level, or TimerQueue's overdue mark
+    uint8_t bucket_ = 0; // bucket within the level
 
     TimerFn fn_;
     void* ctx_;

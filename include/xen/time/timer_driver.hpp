@@ -122,7 +122,8 @@ public:
         return programmed_;
     }
     /// The first armed timer (read-only view, e.g. for an idle decision).
-    const Timer* first() const noexcept { return queue_.first(); }
+    /// Not const: finding it may reorganise the queue.
+    const Timer* first() noexcept { return queue_.first(); }
 
 private:
     friend class TimerDriver;
@@ -215,7 +216,9 @@ public:
     Result<bool> cancel(VcpuId vcpu, Timer& t) noexcept;
 
     /// Move every timer of stopped vCPU `from` to `vcpu` (the caller),
-    /// keeping deadlines and order; returns how many. `from` must have
+    /// keeping deadlines, slack and their order among themselves (they are
+    /// re-armed there in that order, so they follow the caller's own timers
+    /// of equal latest time); returns how many. `from` must have
     /// called stop() and be down (VCPUOP_is_up answered 0), so that nothing
     /// else touches its queue. Errors: not_current_vcpu, vcpu_out_of_range,
     /// invalid_argument (`from` is `vcpu` or was not stopped), or Xen's.
