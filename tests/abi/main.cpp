@@ -22,6 +22,7 @@ abi_check::AreaCount abi_area_platform();
 abi_check::AreaCount abi_area_elfnote();
 abi_check::AreaCount abi_area_cpuid();
 abi_check::AreaCount abi_area_errc();
+abi_check::AreaCount abi_area_rings();
 int abi_errc_xen_values();
 unsigned abi_xen_interface_version();
 
@@ -32,7 +33,7 @@ int main()
         abi_area_start_info(), abi_area_guest_context(), abi_area_hvm_context(),
         abi_area_event_channel(), abi_area_sched(),      abi_area_version(),
         abi_area_platform(),   abi_area_elfnote(),       abi_area_cpuid(),
-        abi_area_errc(),
+        abi_area_errc(),         abi_area_rings(),
     };
     int total = 0;
     for (const auto& a : areas) {

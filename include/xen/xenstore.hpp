@@ -1,0 +1,93 @@
+// A minimal xenstore client for a domU: one request at a time over the
+// shared ring page (abi/xenstore.hpp) and its event channel, as xenstored
+// serves it. Read, write, watch and unwatch, plus the watch events that
+// arrive between replies. No transactions: each request here touches one
+// node, which xenstored applies atomically.
+//
+// Waiting is the caller's: the client calls WaitFn while the request ring
+// has no room or no reply has come, and gives up with Errc::timed_out after
+// `max_waits` calls in a row without progress. One vCPU at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <xen/abi/xenstore.hpp>
+#include <xen/hypercall/event_channel_op.hpp>
+#include <xen/support/result.hpp>
+
+namespace xen {
+
+/// One watch event: the node that changed and the watch's token.
+struct XenStoreWatchEvent {
+    char path[128];   ///< NUL-terminated; cut at 127 bytes (truncated says so)
+    char token[32];   ///< NUL-terminated; cut at 31 bytes
+    bool truncated;
+};
+
+/// The client end of the xenstore ring.
+class XenStore {
+public:
+    /// Called while waiting for room or a reply (e.g. SCHEDOP_yield, or a
+    /// poll of the port). `ctx` is passed through.
+    using WaitFn = void (*)(void* ctx) noexcept;
+
+    /// Attach to the ring the toolstack set up; `ring` must stay mapped.
+    XenStore(abi::xenstore_domain_interface* ring, hc::Port port, WaitFn wait, void* ctx,
+             uint32_t max_waits) noexcept
+        : ring_(ring), port_(port), wait_(wait), ctx_(ctx), max_waits_(max_waits)
+    {
+    }
+
+    /// XS_READ: the value at `path` (relative paths are under the domain's
+    /// home, /local/domain/<id>/), NUL-terminated in `buf`; returns its
+    /// length. Errc::enoent if there is no such node, another Errc for the
+    /// error xenstored names, Errc::emsgsize if `cap` is too small (the
+    /// reply is consumed), Errc::timed_out if xenstored does not answer.
+    Result<size_t> read(const char* path, char* buf, size_t cap) noexcept;
+
+    /// XS_WRITE: set `path` to `value` (created if missing). Errors as read.
+    Result<void> write(const char* path, const char* value) noexcept;
+
+    /// XS_WATCH: report changes at or below `path` with `token`. Xenstored
+    /// sends one event at once (the "initial" event), then one per change.
+    Result<void> watch(const char* path, const char* token) noexcept;
+
+    /// XS_UNWATCH: stop the watch with this path and token.
+    Result<void> unwatch(const char* path, const char* token) noexcept;
+
+    /// Take the oldest watch event received so far, reading whatever the
+    /// ring holds without waiting. Returns false when there is none.
+    Result<bool> next_watch_event(XenStoreWatchEvent& out) noexcept;
+
+    /// Watch events thrown away because the queue was full.
+    uint32_t dropped_events() const noexcept { return dropped_; }
+
+private:
+    static constexpr unsigned queue_size = 8;
+
+    Result<void> send(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
+                      unsigned count) noexcept;
+    Result<size_t> put_some(const char* data, size_t len) noexcept;
+    Result<size_t> take_some(char* data, size_t len) noexcept;
+    Result<void> take_exact(char* data, size_t len, bool may_wait) noexcept;
+    Result<void> skip(size_t len) noexcept;
+    // Read one whole message: a reply lands in `body`, an event in the queue.
+    Result<bool> receive(bool may_wait, abi::xsd_sockmsg& header, char* body, size_t cap, size_t& got) noexcept;
+    Result<size_t> request(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens, unsigned count,
+                           char* body, size_t cap) noexcept;
+    void queue_event(const char* body, size_t len) noexcept;
+    void wait() noexcept;
+
+    abi::xenstore_domain_interface* ring_;
+    hc::Port port_;
+    WaitFn wait_;
+    void* ctx_;
+    uint32_t max_waits_;
+    uint32_t next_req_id_ = 1;
+    XenStoreWatchEvent queue_[queue_size]{};
+    unsigned queue_head_ = 0;
+    unsigned queue_count_ = 0;
+    uint32_t dropped_ = 0;
+};
+
+} // namespace xen

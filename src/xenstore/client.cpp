@@ -1,0 +1,298 @@
+// The xenstore wire protocol (public io/xs_wire.h, docs/misc/xenstore.txt):
+// every message is a 16-byte xsd_sockmsg header and `len` payload bytes, in
+// two byte rings of 1024 with free-running 32-bit indices like the
+// console's. A message may be longer than the ring, so both directions move
+// in pieces: write what fits, notify, wait for room. Replies come in request
+// order; XS_WATCH_EVENT messages (req_id 0) may come before any reply.
+#include <xen/xenstore.hpp>
+
+namespace xen {
+
+namespace {
+
+constexpr uint32_t ring_size = abi::xenstore_ring_size;
+
+uint32_t load_acquire(const uint32_t& index) noexcept { return __atomic_load_n(&index, __ATOMIC_ACQUIRE); }
+void store_release(uint32_t& index, uint32_t value) noexcept { __atomic_store_n(&index, value, __ATOMIC_RELEASE); }
+
+size_t length(const char* s) noexcept
+{
+    size_t n = 0;
+    while (s[n] != '\0')
+        ++n;
+    return n;
+}
+
+bool equal(const char* a, size_t len, const char* b) noexcept
+{
+    size_t i = 0;
+    for (; i < len && b[i] != '\0'; ++i)
+        if (a[i] != b[i])
+            return false;
+    return i == len && b[i] == '\0';
+}
+
+// XS_ERROR carries the errno's name (xsd_errors[] in xs_wire.h).
+Errc error_from_name(const char* name, size_t len) noexcept
+{
+    while (len > 0 && name[len - 1] == '\0')
+        --len;
+    struct Named {
+        const char* name;
+        Errc errc;
+    };
+    static constexpr Named names[] = {
+        {"EINVAL", Errc::einval}, {"EACCES", Errc::eacces}, {"EEXIST", Errc::eexist},
+        {"EISDIR", Errc::eisdir}, {"ENOENT", Errc::enoent}, {"ENOMEM", Errc::enomem},
+        {"ENOSPC", Errc::enospc}, {"EIO", Errc::eio},       {"ENOTEMPTY", Errc::enotempty},
+        {"ENOSYS", Errc::enosys}, {"EROFS", Errc::erofs},   {"EBUSY", Errc::ebusy},
+        {"EAGAIN", Errc::eagain}, {"EISCONN", Errc::eisconn}, {"E2BIG", Errc::e2big},
+        {"EPERM", Errc::eperm},
+    };
+    for (const auto& n : names)
+        if (equal(name, len, n.name))
+            return n.errc;
+    return Errc::eio; // a name this list does not know (EQUOTA, ...)
+}
+
+} // namespace
+
+void XenStore::wait() noexcept
+{
+    if (wait_ != nullptr)
+        wait_(ctx_);
+}
+
+Result<size_t> XenStore::put_some(const char* data, size_t len) noexcept
+{
+    const uint32_t cons = load_acquire(ring_->req_cons);
+    uint32_t prod = ring_->req_prod;
+    if (prod - cons > ring_size)
+        return err(Errc::eio); // xenstored moved req_cons past req_prod
+    size_t n = 0;
+    for (; n < len && prod - cons < ring_size; ++n, ++prod)
+        ring_->req[prod & (ring_size - 1)] = data[n];
+    if (n > 0) {
+        store_release(ring_->req_prod, prod);
+        XEN_TRY(hc::evtchn_send(port_));
+    }
+    return n;
+}
+
+Result<size_t> XenStore::take_some(char* data, size_t len) noexcept
+{
+    const uint32_t prod = load_acquire(ring_->rsp_prod);
+    uint32_t cons = ring_->rsp_cons;
+    if (prod - cons > ring_size)
+        return err(Errc::eio);
+    size_t n = 0;
+    for (; n < len && cons != prod; ++n, ++cons)
+        if (data != nullptr)
+            data[n] = ring_->rsp[cons & (ring_size - 1)];
+    if (n > 0) {
+        store_release(ring_->rsp_cons, cons);
+        // Xenstored may be waiting for room to write the rest of a reply.
+        XEN_TRY(hc::evtchn_send(port_));
+    }
+    return n;
+}
+
+Result<void> XenStore::take_exact(char* data, size_t len, bool may_wait) noexcept
+{
+    uint32_t waits = 0;
+    while (len > 0) {
+        XEN_TRY_ASSIGN(const size_t n, take_some(data, len));
+        if (n == 0) {
+            if (!may_wait || waits++ == max_waits_)
+                return err(Errc::timed_out);
+            wait();
+            continue;
+        }
+        waits = 0;
+        if (data != nullptr)
+            data += n;
+        len -= n;
+    }
+    return ok();
+}
+
+Result<void> XenStore::skip(size_t len) noexcept { return take_exact(nullptr, len, true); }
+
+Result<void> XenStore::send(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
+                            unsigned count) noexcept
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < count; ++i)
+        total += lens[i];
+    if (total > abi::xenstore_payload_max)
+        return err(Errc::e2big);
+    const abi::xsd_sockmsg header{static_cast<uint32_t>(type), next_req_id_, 0, static_cast<uint32_t>(total)};
+    const char* pieces[5] = {reinterpret_cast<const char*>(&header)};
+    size_t sizes[5] = {sizeof(header)};
+    for (unsigned i = 0; i < count && i < 4; ++i) {
+        pieces[i + 1] = parts[i];
+        sizes[i + 1] = lens[i];
+    }
+    uint32_t waits = 0;
+    for (unsigned i = 0; i <= count && i < 5; ++i) {
+        const char* p = pieces[i];
+        size_t left = sizes[i];
+        while (left > 0) {
+            XEN_TRY_ASSIGN(const size_t n, put_some(p, left));
+            if (n == 0) {
+                if (waits++ == max_waits_)
+                    return err(Errc::timed_out);
+                wait();
+                continue;
+            }
+            waits = 0;
+            p += n;
+            left -= n;
+        }
+    }
+    return ok();
+}
+
+void XenStore::queue_event(const char* body, size_t len) noexcept
+{
+    if (queue_count_ == queue_size) {
+        // Keep the newest: a hotplug request that follows an older one wins.
+        queue_head_ = (queue_head_ + 1) % queue_size;
+        --queue_count_;
+        ++dropped_;
+    }
+    XenStoreWatchEvent& e = queue_[(queue_head_ + queue_count_) % queue_size];
+    ++queue_count_;
+    e = XenStoreWatchEvent{};
+    // body: path NUL token NUL.
+    size_t i = 0, o = 0;
+    for (; i < len && body[i] != '\0'; ++i)
+        if (o + 1 < sizeof(e.path))
+            e.path[o++] = body[i];
+        else
+            e.truncated = true;
+    ++i;
+    o = 0;
+    for (; i < len && body[i] != '\0'; ++i)
+        if (o + 1 < sizeof(e.token))
+            e.token[o++] = body[i];
+        else
+            e.truncated = true;
+}
+
+Result<bool> XenStore::receive(bool may_wait, abi::xsd_sockmsg& header, char* body, size_t cap, size_t& got) noexcept
+{
+    if (!may_wait && load_acquire(ring_->rsp_prod) == ring_->rsp_cons)
+        return false;
+    // Once a message has begun, the rest of it is on its way: wait for it.
+    XEN_TRY(take_exact(reinterpret_cast<char*>(&header), sizeof(header), true));
+    if (header.len > abi::xenstore_payload_max)
+        return err(Errc::eio); // out of step with xenstored: nothing is reliable now
+    if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event)) {
+        char event[sizeof(XenStoreWatchEvent::path) + sizeof(XenStoreWatchEvent::token) + 2];
+        const size_t keep = header.len < sizeof(event) ? header.len : sizeof(event);
+        XEN_TRY(take_exact(event, keep, true));
+        XEN_TRY(skip(header.len - keep));
+        queue_event(event, keep);
+        if (keep < header.len)
+            queue_[(queue_head_ + queue_count_ - 1) % queue_size].truncated = true;
+        got = 0;
+        return true;
+    }
+    const size_t keep = header.len < cap ? header.len : cap;
+    XEN_TRY(take_exact(body, keep, true));
+    XEN_TRY(skip(header.len - keep));
+    got = header.len;
+    return true;
+}
+
+Result<size_t> XenStore::request(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
+                                 unsigned count, char* body, size_t cap) noexcept
+{
+    const uint32_t id = next_req_id_;
+    XEN_TRY(send(type, parts, lens, count));
+    ++next_req_id_;
+    if (next_req_id_ == 0)
+        next_req_id_ = 1; // 0 is what watch events carry
+    for (;;) {
+        abi::xsd_sockmsg header{};
+        size_t got = 0;
+        XEN_TRY(receive(true, header, body, cap, got));
+        if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event) || header.req_id != id)
+            continue;
+        if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::error))
+            return err(error_from_name(body, got < cap ? got : cap));
+        if (got > cap)
+            return err(Errc::emsgsize);
+        return got;
+    }
+}
+
+Result<size_t> XenStore::read(const char* path, char* buf, size_t cap) noexcept
+{
+    if (cap == 0)
+        return err(Errc::invalid_argument);
+    const char* parts[] = {path};
+    const size_t lens[] = {length(path) + 1};
+    auto n = request(abi::xsd_sockmsg_type::read, parts, lens, 1, buf, cap);
+    if (!n) {
+        buf[0] = '\0';
+        return n;
+    }
+    // The value is not NUL-terminated on the wire; it needs one more byte.
+    if (*n >= cap) {
+        buf[cap - 1] = '\0';
+        return err(Errc::emsgsize);
+    }
+    buf[*n] = '\0';
+    return n;
+}
+
+Result<void> XenStore::write(const char* path, const char* value) noexcept
+{
+    // XS_WRITE: path NUL value (the value without a NUL).
+    const char* parts[] = {path, value};
+    const size_t lens[] = {length(path) + 1, length(value)};
+    char reply[8];
+    XEN_TRY(request(abi::xsd_sockmsg_type::write, parts, lens, 2, reply, sizeof(reply)));
+    return ok();
+}
+
+Result<void> XenStore::watch(const char* path, const char* token) noexcept
+{
+    const char* parts[] = {path, token};
+    const size_t lens[] = {length(path) + 1, length(token) + 1};
+    char reply[8];
+    XEN_TRY(request(abi::xsd_sockmsg_type::watch, parts, lens, 2, reply, sizeof(reply)));
+    return ok();
+}
+
+Result<void> XenStore::unwatch(const char* path, const char* token) noexcept
+{
+    const char* parts[] = {path, token};
+    const size_t lens[] = {length(path) + 1, length(token) + 1};
+    char reply[8];
+    XEN_TRY(request(abi::xsd_sockmsg_type::unwatch, parts, lens, 2, reply, sizeof(reply)));
+    return ok();
+}
+
+Result<bool> XenStore::next_watch_event(XenStoreWatchEvent& out) noexcept
+{
+    for (;;) {
+        if (queue_count_ > 0) {
+            out = queue_[queue_head_];
+            queue_head_ = (queue_head_ + 1) % queue_size;
+            --queue_count_;
+            return true;
+        }
+        abi::xsd_sockmsg header{};
+        char body[8];
+        size_t got = 0;
+        XEN_TRY_ASSIGN(const bool any, receive(false, header, body, sizeof(body), got));
+        if (!any)
+            return false;
+        // A reply nobody waits for (a request that timed out earlier): dropped.
+    }
+}
+
+} // namespace xen
