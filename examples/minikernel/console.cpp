@@ -2,6 +2,8 @@
 
 #include <xen/hypercall/platform_op.hpp>
 
+#include "domu.hpp"
+
 namespace mk::console {
 
 namespace {
@@ -26,8 +28,12 @@ void flush() noexcept
 {
     if (used == 0)
         return;
-    // Nothing useful to do if Xen refuses: there is no other console.
-    (void)xen::hc::console_write(line, static_cast<uint32_t>(used));
+    // A domU has no console_io (without a debug Xen): its console ring.
+    if (domu::active())
+        domu::console_write(line, used);
+    else
+        // Nothing useful to do if Xen refuses: there is no other console.
+        (void)xen::hc::console_write(line, static_cast<uint32_t>(used));
     used = 0;
 }
 

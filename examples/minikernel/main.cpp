@@ -5,6 +5,7 @@
 
 #include "cmdline.hpp"
 #include "console.hpp"
+#include "domu.hpp"
 #include "kernel.hpp"
 #include "scenarios.hpp"
 #include "tap.hpp"
@@ -32,7 +33,7 @@ void describe_xen(Tap& tap, const Context& context) noexcept
 {
     const auto extra = xen::hc::xen_extraversion();
     tap.comment("xen: ", context.version.major, ".", context.version.minor, extra ? extra->text : "");
-    tap.comment("guest: ", guest_type_name(context.boot.type), " dom0");
+    tap.comment("guest: ", guest_type_name(context.boot.type), domu::active() ? " domU" : " dom0");
     console::print("# xenfeat: ", console::Hex{context.features});
     constexpr unsigned named = sizeof(feature_names) / sizeof(feature_names[0]);
     for (unsigned bit = 0; bit < 32; ++bit) {
@@ -96,6 +97,8 @@ void for_each_unknown(const char* tests, Visit visit) noexcept
     const auto version = xen::hc::xen_version();
     const auto features = xen::hc::xen_features();
     const Context context{boot, cmdline, version.value_or(xen::hc::XenVersion{0, 0}), features.value_or(0)};
+    // Before the first line: a domU prints through its console ring.
+    domu::init(boot, context.features);
 
     Tap tap;
     tap.version();

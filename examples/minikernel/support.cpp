@@ -6,6 +6,7 @@
 #include <xen/support/panic.hpp>
 
 #include "console.hpp"
+#include "domu.hpp"
 #include "kernel.hpp"
 
 // GCC may emit calls to these for struct copies and zeroing. Written with
@@ -66,6 +67,7 @@ GuestType current_type = GuestType::pv;
 [[noreturn]] void shutdown(xen::abi::shutdown_reason reason) noexcept
 {
     console::flush();
+    domu::console_drain(); // a domU's last lines must reach xenconsoled first
     (void)xen::hc::sched_shutdown(reason);
     // Xen refused (it never does for dom0): nothing else to do but stop.
     for (;;)

@@ -1,0 +1,141 @@
+// Finding and mapping a domU's rings.
+//   PV:  start_info names machine frames (console.domU.mfn, store_mfn). The
+//        machine-to-physical table Xen maps read-only at the start of its
+//        hypervisor area turns one into our pseudo-physical frame, and the
+//        domain builder put both pages inside the initial mapping (virtual ==
+//        pseudo-physical here, VIRT_BASE 0).
+//   PVH: HVM_PARAM_CONSOLE_PFN / STORE_PFN are guest frames, which libxl
+//        places just below 4 GiB (the "special pages"), beyond the 1 GiB the
+//        boot page tables map: map the 3-4 GiB gigabyte with 2 MiB pages.
+#include "domu.hpp"
+
+#include <xen/abi/start_info.hpp>
+#include <xen/console.hpp>
+#include <xen/hypercall/platform_op.hpp>
+#include <xen/hypercall/sched_op.hpp>
+#include <xen/hypercall/xen_version.hpp>
+
+#include <new>
+
+namespace mk::domu {
+
+namespace {
+
+// Xen's HYPERVISOR_VIRT_START on x86-64: machine_to_phys_mapping (public
+// arch-x86/xen-x86_64.h), readable by 64-bit PV guests.
+constexpr uint64_t m2p_address = 0xffff800000000000ull;
+
+alignas(xen::ConsoleRing) char console_storage[sizeof(xen::ConsoleRing)];
+alignas(xen::XenStore) char xenstore_storage[sizeof(xen::XenStore)];
+xen::ConsoleRing* console = nullptr;
+xen::XenStore* store = nullptr;
+
+// PVH: a page directory for guest-physical 3-4 GiB.
+alignas(4096) uint64_t high_pd[512];
+
+void map_top_gigabyte() noexcept
+{
+    uint64_t cr3;
+    asm volatile("mov %%cr3, %0" : "=r"(cr3));
+    auto* pml4 = reinterpret_cast<uint64_t*>(cr3 & ~0xfffull);
+    auto* pdpt = reinterpret_cast<uint64_t*>(pml4[0] & 0x000ffffffffff000ull);
+    if (pdpt[3] & 1)
+        return;
+    for (uint64_t i = 0; i < 512; ++i)
+        high_pd[i] = ((uint64_t{3} << 30) + (i << 21)) | 0x83; // present, writable, 2 MiB
+    pdpt[3] = reinterpret_cast<uint64_t>(high_pd) | 0x3;
+    asm volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+}
+
+void* pvh_page(uint64_t gfn) noexcept
+{
+    if (gfn == 0 || gfn >= (uint64_t{1} << 20))
+        return nullptr; // above 4 GiB: not where libxl puts them
+    if (gfn >= (uint64_t{1} << 18))
+        map_top_gigabyte();
+    return reinterpret_cast<void*>(gfn << 12);
+}
+
+void* pv_page(uint64_t mfn, uint64_t nr_pages) noexcept
+{
+    const auto* m2p = reinterpret_cast<const uint64_t*>(m2p_address);
+    const uint64_t pfn = m2p[mfn];
+    if (pfn >= nr_pages)
+        return nullptr;
+    return reinterpret_cast<void*>(pfn << 12);
+}
+
+void yield(void*) noexcept { (void)xen::hc::sched_yield(); }
+
+} // namespace
+
+void init(const BootInfo& boot, uint32_t features) noexcept
+{
+    if (xen::hc::has_feature(features, xen::abi::xenfeat::dom0))
+        return;
+    void* cons_page = nullptr;
+    void* store_page = nullptr;
+    uint32_t cons_port = 0, store_port = 0;
+    if (boot.type == GuestType::pv) {
+        const auto* start = reinterpret_cast<const xen::abi::start_info*>(boot.start_info);
+        cons_page = pv_page(start->console.domu.mfn, start->nr_pages);
+        cons_port = start->console.domu.evtchn;
+        store_page = pv_page(start->store_mfn, start->nr_pages);
+        store_port = start->store_evtchn;
+    } else {
+        using xen::abi::hvm_param;
+        const auto cpfn = xen::hc::hvm_get_param(hvm_param::console_pfn);
+        const auto cport = xen::hc::hvm_get_param(hvm_param::console_evtchn);
+        const auto spfn = xen::hc::hvm_get_param(hvm_param::store_pfn);
+        const auto sport = xen::hc::hvm_get_param(hvm_param::store_evtchn);
+        if (cpfn && cport) {
+            cons_page = pvh_page(*cpfn);
+            cons_port = static_cast<uint32_t>(*cport);
+        }
+        if (spfn && sport) {
+            store_page = pvh_page(*spfn);
+            store_port = static_cast<uint32_t>(*sport);
+        }
+    }
+    if (cons_page != nullptr && cons_port != 0)
+        console = new (console_storage)
+            xen::ConsoleRing(static_cast<xen::abi::xencons_interface*>(cons_page), xen::hc::Port{cons_port});
+    // Xenstored answers within microseconds; a million yields is far beyond
+    // any healthy dom0 and still ends a run that lost its xenstored.
+    if (store_page != nullptr && store_port != 0)
+        store = new (xenstore_storage) xen::XenStore(static_cast<xen::abi::xenstore_domain_interface*>(store_page),
+                                                     xen::hc::Port{store_port}, yield, nullptr, 1000000);
+}
+
+bool active() noexcept { return console != nullptr; }
+
+// The ring has one producer index: CPUs printing at once take turns, a
+// whole line each.
+bool console_busy = false;
+
+void console_write(const char* text, size_t len) noexcept
+{
+    if (console == nullptr)
+        return;
+    while (__atomic_exchange_n(&console_busy, true, __ATOMIC_ACQUIRE))
+        asm volatile("pause");
+    (void)console->write(text, len, yield, nullptr, 1000000);
+    __atomic_store_n(&console_busy, false, __ATOMIC_RELEASE);
+}
+
+void console_drain() noexcept
+{
+    for (uint32_t i = 0; console != nullptr && console->output_pending() != 0 && i < 1000000; ++i)
+        (void)xen::hc::sched_yield();
+}
+
+size_t console_read(char* buf, size_t cap) noexcept
+{
+    if (console == nullptr)
+        return 0;
+    return console->read(buf, cap).value_or(0);
+}
+
+xen::XenStore* xenstore() noexcept { return store; }
+
+} // namespace mk::domu

@@ -1,0 +1,34 @@
+// The minikernel as a domU: Xen's toolstack gave it a console ring and a
+// xenstore ring instead of console_io. domu::init finds both (PV:
+// start_info's console.domU and store_mfn; PVH: the HVM params), maps them
+// and routes the console through the ring. As dom0 it does nothing.
+#pragma once
+
+#include <cstddef>
+#include <xen/xenstore.hpp>
+
+#include "kernel.hpp"
+
+namespace mk::domu {
+
+/// Attach the console and xenstore rings when this domain is not dom0
+/// (XENFEAT_dom0 clear). Call once, on vCPU 0, before the first print.
+void init(const BootInfo& boot, uint32_t features) noexcept;
+
+/// True once init found a console ring (this is a domU).
+bool active() noexcept;
+
+/// Write to the console ring (waiting with SCHEDOP_yield while it is full).
+void console_write(const char* text, size_t len) noexcept;
+
+/// Wait (bounded) until xenconsoled has read everything written, so the
+/// last lines are not lost when the domain goes away.
+void console_drain() noexcept;
+
+/// Read console input without waiting; returns the bytes read.
+size_t console_read(char* buf, size_t cap) noexcept;
+
+/// The xenstore client, or nullptr as dom0 (or if the ring is missing).
+xen::XenStore* xenstore() noexcept;
+
+} // namespace mk::domu
