@@ -10,9 +10,9 @@
 //    every reading against its own previous one and against the newest
 //    reading any vCPU published. It snapshots its own runstate at both ends.
 // 3. CPU 0 reports per vCPU the deltas of running/runnable/blocked/offline
-//    and the steal, and checks: vCPUs pinned to a shared pCPU (VCPUOP_get_physid;
-//    the harness boots with dom0_vcpus_pin) have steal > 0, vCPUs alone on
-//    their pCPU have steal <= 1 %; the deltas sum to the elapsed system time
+//    and the steal, and checks: vCPUs pinned to a shared pCPU (the harness
+//    boots with dom0_vcpus_pin; VCPUOP_get_physid counts the pCPUs) have
+//    steal > 0, vCPUs alone on their pCPU have steal <= 1 %; the deltas sum to the elapsed system time
 //    within 200 us; the library's snapshot agrees with
 //    VCPUOP_get_runstate_info within the time the pair of reads took + 50 us;
 //    no reading went backwards.
@@ -202,8 +202,8 @@ void run_steal(Tap& tap, const Context& context) noexcept
         const int64_t v = smp::vcpu_of(c).value;
         tap.comment("steal: vCPU ", v, ": running ", d[0] / 1000, " us, runnable ", d[1] / 1000, " us, blocked ",
                     d[2] / 1000, " us, offline ", d[3] / 1000, " us of ", elapsed / 1000, " us; steal ",
-                    steal.steal_ns() / 1000, " us (", steal_ppm_of[c] / 10'000, ".", (steal_ppm_of[c] / 100) % 100,
-                    " %); ", j.reads, " clock reads, ", j.errors, " busy");
+                    steal.steal_ns() / 1000, " us (", steal_ppm_of[c] / 10'000, ".", (steal_ppm_of[c] / 1000) % 10,
+                    (steal_ppm_of[c] / 100) % 10, " %); ", j.reads, " clock reads, ", j.errors, " busy");
         tap.metric(area, "ns", steal.steal_ns(), "", v);
         tap.metric(area, "pct", steal_ppm_of[c] / 10'000, "", v);
         tap.metric(area, "running_ns", d[0], "", v);
@@ -215,25 +215,30 @@ void run_steal(Tap& tap, const Context& context) noexcept
     tap.result(ran == active && enough_reads == ran, area, ran, " of ", active, " vCPUs ran the ", interval / ms,
                " ms interval with >= ", min_reads, " clock reads each");
 
-    // Which vCPUs share a pCPU: dom0_vcpus_pin pins each, get_physid says where.
-    uint32_t apic[max_steal_cpus] = {};
+    // Which vCPUs share a pCPU. Xen answers VCPUOP_get_physid (pinned
+    // hardware domain only) with the APIC id of the pCPU that has the
+    // vCPU's *number* (x86_cpu_to_apicid[vcpu_id]), and BAD_APICID (~0) past
+    // the last pCPU: the valid answers count the pCPUs. dom0_vcpus_pin puts
+    // dom0's vCPU i on pCPU i mod that count (dom0_setup_vcpu cycles them).
+    uint32_t pcpus = 0;
     bool pinned = true;
     for (uint32_t c = 0; c < cpus && pinned; ++c) {
         const auto p = xen::hc::get_physid(smp::vcpu_of(c));
         pinned = p.has_value();
-        if (pinned)
-            apic[c] = p->apic_id;
+        pcpus += pinned && p->apic_id != ~uint32_t{0} ? 1 : 0;
     }
-    if (!pinned) {
+    if (!pinned || pcpus == 0) {
         tap.skip(area, "VCPUOP_get_physid refused: not a pinned hardware domain, pCPU sharing unknown");
     } else {
+        tap.comment("steal: ", pcpus, " pCPU(s) by VCPUOP_get_physid; vCPU i is pinned to pCPU i mod ", pcpus);
         uint32_t shared = 0, shared_with_steal = 0, alone = 0, alone_quiet = 0;
         for (uint32_t c = 0; c < cpus; ++c) {
             if (!smp::is_online(c) || __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0)
                 continue;
+            const uint32_t home = smp::vcpu_of(c).value % pcpus;
             bool shares = false;
             for (uint32_t o = 0; o < cpus; ++o)
-                shares = shares || (o != c && smp::is_online(o) && apic[o] == apic[c]);
+                shares = shares || (o != c && smp::is_online(o) && smp::vcpu_of(o).value % pcpus == home);
             if (shares) {
                 ++shared;
                 shared_with_steal += steal_ppm_of[c] > 0 ? 1 : 0;
