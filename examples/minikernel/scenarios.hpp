@@ -33,6 +33,11 @@ struct Scenario {
 extern const Scenario scenarios[];
 extern const unsigned scenario_count;
 
+// scenario_domu.cpp: as a domU under xl (scripts/boot --domu), driven by
+// the toolstack through xenstore. domu-timers is the timers scenario run so.
+void run_domu_smp(Tap& tap, const Context& context) noexcept;
+void run_domu_hotplug(Tap& tap, const Context& context) noexcept;
+
 // scenario_selftest.cpp: the boot harness's own probes.
 void run_selftest(Tap& tap, const Context& context) noexcept; ///< passes trivially
 void run_broken(Tap& tap, const Context& context) noexcept;   ///< reports not ok on purpose

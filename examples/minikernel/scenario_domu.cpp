@@ -1,0 +1,228 @@
+// Scenarios for the minikernel as a domU under Xen's toolstack
+// (scripts/boot --domu; docs/domu.md). They talk to the toolstack through
+// xenstore: libxl writes cpu/N/availability for each vCPU at creation and
+// `xl vcpu-set` rewrites them; `xl shutdown` writes control/shutdown.
+//
+//   domu-smp      every vCPU online as a domU, and xenstore says so too
+//   domu-hotplug  follow `xl vcpu-set` requests with the SMP hotplug API,
+//                 each within 1 s of Xen time, until `xl shutdown`
+//
+// The harness's plan drives domu-hotplug: it waits for the line
+// "# domu-hotplug: ready", runs `vcpu-set` steps and checks `xl vcpu-list`
+// (expect-vcpus), then `shutdown`.
+#include <xen/hypercall/sched_op.hpp>
+#include <xen/smp.hpp>
+#include <xen/support/errc.hpp>
+#include <xen/time/pvclock.hpp>
+
+#include "domu.hpp"
+#include "scenarios.hpp"
+#include "smp.hpp"
+
+namespace mk::smp {
+// The minikernel's SMP controller (smp.cpp), whose offline() and online()
+// are the hotplug API. Weak: a kernel built without it still links, and
+// domu-hotplug then reports its hotplug results as skipped.
+[[gnu::weak]] xen::Smp* controller() noexcept;
+} // namespace mk::smp
+
+namespace mk {
+
+namespace {
+
+uint64_t now_ns(const Context& c) noexcept
+{
+    const auto t = xen::pvclock_read(c.boot.shared->vcpu_info[0].time);
+    return t ? t->system_time_ns : 0;
+}
+
+bool equal(const char* a, const char* b) noexcept
+{
+    while (*a != '\0' && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
+}
+
+// "cpu/<N>/availability" -> N; false for any other path.
+bool parse_cpu_path(const char* path, uint32_t& n) noexcept
+{
+    const char prefix[] = "cpu/";
+    for (unsigned i = 0; i + 1 < sizeof(prefix); ++i)
+        if (path[i] != prefix[i])
+            return false;
+    path += sizeof(prefix) - 1;
+    if (*path < '0' || *path > '9')
+        return false;
+    uint64_t v = 0;
+    for (; *path >= '0' && *path <= '9'; ++path) {
+        v = v * 10 + static_cast<uint64_t>(*path - '0');
+        if (v > 0xffffffffu)
+            return false;
+    }
+    if (!equal(path, "/availability"))
+        return false;
+    n = static_cast<uint32_t>(v);
+    return true;
+}
+
+// Skip every result of a scenario that cannot run: not a domU.
+bool need_domu(Tap& tap, const char* area, unsigned points) noexcept
+{
+    if (domu::xenstore() != nullptr)
+        return true;
+    for (unsigned i = 0; i < points; ++i)
+        tap.skip(area, "not a domU: no xenstore ring (run it with scripts/boot --domu)", "xenstore");
+    return false;
+}
+
+} // namespace
+
+void run_domu_smp(Tap& tap, const Context& context) noexcept
+{
+    constexpr const char* area = "domu-smp";
+    if (!need_domu(tap, area, 3))
+        return;
+    xen::XenStore& xs = *domu::xenstore();
+    char name[64];
+    const auto n = xs.read("name", name, sizeof(name));
+    tap.result(n.has_value(), area, "xenstore read of our name: '", n ? name : "", "' (",
+               n ? "ok" : xen::errc_name(n.error()), ")");
+
+    const uint64_t t0 = now_ns(context);
+    const auto up = smp::ensure_online();
+    const uint64_t t1 = now_ns(context);
+    const uint32_t count = smp::cpu_count();
+    tap.result(up.has_value() && *up == count && count >= 2, area, "all ", count, " vCPUs online as a domU (",
+               up ? "ok" : xen::errc_name(up.error()), ", ", (t1 - t0) / 1000, " us)");
+    tap.metric(area, "bringup_us", (t1 - t0) / 1000);
+
+    // libxl writes cpu/N/availability for every vCPU the domain may have;
+    // there is none for N = count (the bound the hotplug scenario checks).
+    uint32_t agree = 0;
+    for (uint32_t cpu = 0; cpu < count; ++cpu) {
+        char path[32] = "cpu/";
+        char value[16];
+        unsigned p = 4;
+        char digits[10];
+        unsigned d = 0;
+        uint32_t v = cpu;
+        do {
+            digits[d++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        while (d > 0)
+            path[p++] = digits[--d];
+        const char tail[] = "/availability";
+        for (unsigned i = 0; i < sizeof(tail); ++i)
+            path[p++] = tail[i];
+        const auto r = xs.read(path, value, sizeof(value));
+        if (r && equal(value, "online") && smp::is_online(cpu))
+            ++agree;
+        else
+            tap.comment(area, ": ", path, " = ", r ? value : xen::errc_name(r.error()), ", CPU online ",
+                        smp::is_online(cpu));
+    }
+    tap.result(agree == count, area, "xenstore cpu/N/availability = online for all ", count, " vCPUs (", agree,
+               " agree)");
+}
+
+void run_domu_hotplug(Tap& tap, const Context& context) noexcept
+{
+    constexpr const char* area = "domu-hotplug";
+    constexpr unsigned points = 5;
+    if (!need_domu(tap, area, points))
+        return;
+    xen::XenStore& xs = *domu::xenstore();
+    const auto up = smp::ensure_online();
+    const uint32_t count = smp::cpu_count();
+    xen::Smp* const ctl = &smp::controller != nullptr ? smp::controller() : nullptr;
+    const bool have_api = ctl != nullptr;
+    const auto w1 = xs.watch("cpu", "cpu");
+    const auto w2 = xs.watch("control/shutdown", "shutdown");
+    tap.result(up.has_value() && w1.has_value() && w2.has_value(), area, count,
+               " vCPUs online; watching cpu and control/shutdown (",
+               w1 ? (w2 ? "ok" : xen::errc_name(w2.error())) : xen::errc_name(w1.error()), ")");
+    if (!have_api)
+        tap.comment(area, ": the minikernel has no SMP controller: requests are read, not followed");
+    tap.comment(area, ": ready");
+
+    // Follow requests until the toolstack asks us to shut down, or 120 s of
+    // Xen time pass (the harness's plan is far shorter).
+    const uint64_t deadline = now_ns(context) + 120'000'000'000ull;
+    uint32_t requests = 0, followed = 0, rejected = 0, failed = 0, min_online = smp::online_count();
+    uint64_t worst_ns = 0;
+    bool shutdown = false;
+    char reason[16] = "";
+    while (!shutdown && now_ns(context) < deadline) {
+        xen::XenStoreWatchEvent e{};
+        const auto got = xs.next_watch_event(e);
+        if (!got || !*got) {
+            (void)xen::hc::sched_yield();
+            continue;
+        }
+        const uint64_t seen = now_ns(context);
+        if (equal(e.token, "shutdown")) {
+            const auto r = xs.read("control/shutdown", reason, sizeof(reason));
+            if (r && *r > 0) {
+                shutdown = true;
+                (void)xs.write("control/shutdown", ""); // acknowledged, as Linux does
+            }
+            continue;
+        }
+        uint32_t cpu = 0;
+        if (!parse_cpu_path(e.path, cpu))
+            continue; // the watch's initial event names "cpu" itself
+        char value[16];
+        const auto r = xs.read(e.path, value, sizeof(value));
+        if (!r)
+            continue;
+        // xl vcpu-set rewrites every node, CPU 0's ("online") included: the
+        // boot CPU stays. N comes from the toolstack: only CPUs we run.
+        if (cpu == 0)
+            continue;
+        if (cpu >= count) {
+            ++rejected;
+            tap.comment(area, ": ignored ", e.path, " = ", value, " (CPU out of range 1..", count - 1, ")");
+            continue;
+        }
+        const bool want = equal(value, "online");
+        if (!want && !equal(value, "offline"))
+            continue;
+        if (smp::is_online(cpu) == want)
+            continue; // already so (e.g. the initial event's state)
+        ++requests;
+        if (!have_api)
+            continue;
+        const auto done = want ? ctl->online(cpu) : ctl->offline(cpu);
+        const uint64_t took = now_ns(context) - seen;
+        if (done)
+            ++followed;
+        else
+            ++failed;
+        if (took > worst_ns)
+            worst_ns = took;
+        const uint32_t online_now = smp::online_count();
+        if (online_now < min_online)
+            min_online = online_now;
+        tap.comment(area, ": CPU ", cpu, " ", value, " in ", took / 1000, " us (",
+                    done ? "ok" : xen::errc_name(done.error()), "); online now ", online_now);
+    }
+    tap.metric(area, "requests", requests);
+    tap.metric(area, "worst_follow_us", worst_ns / 1000);
+    if (!have_api) {
+        for (unsigned i = 1; i + 1 < points; ++i)
+            tap.skip(area, "no hotplug API in the minikernel yet", "follow xl vcpu-set (", requests, " requests seen)");
+    } else {
+        tap.result(requests > 0 && followed == requests && failed == 0, area, "followed ", followed, " of ", requests,
+                   " vcpu-set requests (", rejected, " out of range ignored)");
+        tap.result(requests > 0 && worst_ns < 1'000'000'000ull, area, "each within 1 s of Xen time (worst ",
+                   worst_ns / 1000, " us)");
+        tap.result(min_online == 1 && smp::online_count() == count, area, "down to ", min_online,
+                   " CPU and back to ", smp::online_count(), " of ", count);
+    }
+    tap.result(shutdown, area, "control/shutdown = '", reason, "' seen and acknowledged");
+}
+
+} // namespace mk
