@@ -221,6 +221,9 @@ public:
     /// On AP `self`, in thread context, after every wake-up: run a posted
     /// call; if asked to go offline, park (returns after it was brought back).
     Served service(uint32_t self) noexcept;
+    /// True if a call or a park request waits for CPU `self`: check it with
+    /// upcalls off right before sleeping, so a wake-up is never missed.
+    bool pending(uint32_t self) const noexcept;
     /// Take CPU `self` down (VCPUOP_down on itself) until someone brings it
     /// back with online(); returns after the resume and the new check-in.
     /// Errors: not_current_vcpu (`self` is not the calling CPU); last_vcpu

@@ -27,7 +27,7 @@ Smp::Served Smp::service(uint32_t self) noexcept
     if (posted != load(m.done)) {
         const CallFn fn = m.fn;
         void* const arg = m.arg;
-        fn(arg, self);
+        fn(arg);
         store(m.done, posted);
         store(m.busy, 0);
         return Served::call;
@@ -39,6 +39,12 @@ Smp::Served Smp::service(uint32_t self) noexcept
         return park_self(self).has_value() ? Served::parked : Served::nothing;
     }
     return Served::nothing;
+}
+
+bool Smp::pending(uint32_t self) const noexcept
+{
+    const CallMailbox& m = cpus_[self].mailbox;
+    return load(m.posted) != load(m.done) || load(m.park) != 0;
 }
 
 bool Smp::other_vcpu_up(VcpuId self_vcpu) noexcept

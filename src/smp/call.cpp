@@ -63,9 +63,8 @@ Result<void> Smp::call(uint32_t cpu, CallFn fn, void* arg, const WaitBound& boun
     XEN_TRY(check_cpu(cpu));
     if (fn == nullptr)
         return err(Errc::invalid_argument);
-    const uint32_t me = self();
-    if (cpu == me) {
-        fn(arg, me);
+    if (cpu == self()) {
+        fn(arg);
         return ok();
     }
     XEN_TRY_ASSIGN(const CallTicket ticket, post(cpu, fn, arg, bound));

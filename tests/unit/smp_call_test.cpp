@@ -32,10 +32,10 @@ struct Seen {
     uint32_t times = 0;
 };
 
-void record(void* arg, uint32_t self) noexcept
+void record(void* arg) noexcept
 {
     auto* s = static_cast<Seen*>(arg);
-    s->self = self;
+    s->self = Rig::current().smp->self();
     s->vcpu = sim::current_vcpu();
     ++s->times;
 }
@@ -156,8 +156,8 @@ TEST_CASE("call: two AP threads serve calls from the controller thread; every ca
     constexpr uint32_t calls = 300;
     for (uint32_t i = 0; i < calls; ++i) {
         const uint32_t cpu = 1 + i % 2;
-        auto bump = [](void* arg, uint32_t self) noexcept {
-            static_cast<std::atomic<uint32_t>*>(arg)[self].fetch_add(1);
+        auto bump = [](void* arg) noexcept {
+            static_cast<std::atomic<uint32_t>*>(arg)[sim::current_vcpu().value].fetch_add(1);
         };
         REQUIRE(rig.smp->call(cpu, bump, runs, xen::WaitBound{~uint64_t{0} / 2, ~uint64_t{0}}).has_value());
     }

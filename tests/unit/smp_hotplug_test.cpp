@@ -61,7 +61,8 @@ TEST_CASE("hotplug: after the cycles the AP still runs calls", "[smp]")
     REQUIRE(rig.smp->offline(2).has_value());
     REQUIRE(rig.smp->online(2).has_value());
     uint32_t ran_on = 99;
-    REQUIRE(rig.smp->call(2, [](void* arg, uint32_t self) noexcept { *static_cast<uint32_t*>(arg) = self; }, &ran_on)
+    REQUIRE(rig.smp->call(2, [](void* arg) noexcept { *static_cast<uint32_t*>(arg) = sim::current_vcpu().value; },
+                          &ran_on)
                 .has_value());
     CHECK(ran_on == 2);
 }
@@ -71,7 +72,7 @@ TEST_CASE("hotplug: a parked CPU takes no calls, and a call to it is refused at 
     Rig rig(domain(sim::GuestType::pv, 3));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);
     REQUIRE(rig.smp->offline(1).has_value());
-    CHECK(rig.smp->call(1, [](void*, uint32_t) noexcept {}, nullptr).error() == Errc::unsupported);
+    CHECK(rig.smp->call(1, [](void*) noexcept {}, nullptr).error() == Errc::unsupported);
 }
 
 TEST_CASE("hotplug: the caller's own CPU is refused; as the last one online, with last_vcpu", "[smp]")

@@ -60,6 +60,8 @@ Rig::Rig(sim::Config cfg, uint32_t nr_cpus, xen::VcpuInfoPlacement placement)
     smp = std::make_unique<xen::Smp>(config(placement), cpus.get(), nr_cpus, *scratch);
 }
 
+Rig& Rig::current() { return *current_rig; }
+
 xen::SmpConfig Rig::config(xen::VcpuInfoPlacement placement)
 {
     xen::SmpConfig c;

@@ -73,6 +73,9 @@ struct Rig {
     /// Discover and bring everything up; REQUIREs nothing (tests check).
     xen::BringUpReport bring_up(xen::BringUpMode mode, xen::WaitBound bound = {});
 
+    /// The rig constructed last (the one the hooks serve).
+    static Rig& current();
+
     /// A WaitBound of `ns` virtual time.
     static xen::WaitBound within(uint64_t ns) { return xen::WaitBound{ns, 10'000'000}; }
 };

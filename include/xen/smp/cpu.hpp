@@ -41,8 +41,8 @@ constexpr const char* cpu_state_name(CpuState s) noexcept
     return "?";
 }
 
-/// What a cross-CPU call runs on its target: `self` is the target's CPU.
-using CallFn = void (*)(void* arg, uint32_t self) noexcept;
+/// What a cross-CPU call runs on its target (which knows itself: Smp::self).
+using CallFn = void (*)(void* arg) noexcept;
 
 /// One CPU's mailbox for calls from other CPUs: one call at a time. A
 /// caller takes `busy` (0 -> 1), fills fn/arg, then bumps `posted`; the
@@ -71,7 +71,10 @@ struct alignas(64) SmpCpu {
     // Owned by the controller (the CPU driving bring-up and hotplug).
     VcpuId vcpu{0};
     CpuState state = CpuState::absent;
-    bool info_registered = false; ///< op 10 succeeded: never again (EINVAL / EBUSY)
+    /// Op 10 succeeded for `vcpu_info`: never again (-EINVAL <= 4.17, -EBUSY
+    /// 4.18+). A kernel that registered `vcpu_info` itself before handing
+    /// the CPU to Smp sets this, and Smp adopts the registration.
+    bool info_registered = false;
     bool initialised = false;     ///< op 0 succeeded: never again (EEXIST)
     Port ipi_port{0};
     bool ipi_bound = false;
