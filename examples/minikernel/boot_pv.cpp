@@ -16,6 +16,7 @@
 #include "events.hpp"
 #include "kernel.hpp"
 #include "memory.hpp"
+#include "percpu.hpp"
 #include "traps.hpp"
 
 namespace mk {
@@ -96,6 +97,11 @@ extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
         console::print("# could not unmap page 0\n");
 
     xen::abi::shared_info* shared = map_shared_info(start->shared_info);
+    // Per-CPU data for the boot vCPU, and what every AP starts with: this
+    // trap table, and Xen's bootstrap page tables (pt_base, the L4) as cr3.
+    smp::init_boot_cpu(&shared->vcpu_info[0]);
+    const void* l4 = reinterpret_cast<const void*>(start->pt_base);
+    smp::set_pv_boot(xen::abi::pfn_to_cr3(xen_frame_of(l4).value), trap_table);
     events::init(shared, GuestType::pv);
     events::enable();
 

@@ -13,100 +13,17 @@
 #include <xen/hypercall/xen_version.hpp>
 
 #include "console.hpp"
+#include "descriptors.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
+#include "smp_internal.hpp"
 #include "traps.hpp"
 
 namespace mk {
 
 namespace {
 
-// --- 2. GDT, TSS, IDT --------------------------------------------------------
-
-// The 64-bit TSS (Intel SDM vol. 3, "Task-State Segment in 64-bit mode").
-// Its 64-bit fields sit at 4-byte offsets, hence packed.
-struct [[gnu::packed]] Tss64 {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-};
-static_assert(sizeof(Tss64) == 104);
-
-// An IDT gate (64-bit interrupt gate, 16 bytes).
-struct IdtGate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type_attr;
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-};
-static_assert(sizeof(IdtGate) == 16);
-
-// The same selectors as the boot GDT in entry_pvh.S, plus the TSS.
-constexpr uint16_t kernel_cs = 0x08;
-constexpr uint16_t kernel_ds = 0x10;
-constexpr uint16_t tss_selector = 0x18;
-
-alignas(16) uint64_t gdt[5];
-alignas(16) Tss64 tss;
-alignas(16) IdtGate idt[256];
-// A separate stack for #DF and NMI (IST 1): they may hit on a broken stack.
-alignas(16) char ist_stack[8192];
-
-struct [[gnu::packed]] DescriptorPointer {
-    uint16_t limit;
-    uint64_t base;
-};
-
-void load_descriptor_tables() noexcept
-{
-    const uint64_t tss_base = reinterpret_cast<uint64_t>(&tss);
-    const uint64_t tss_limit = sizeof(tss) - 1;
-    tss.ist[0] = reinterpret_cast<uint64_t>(ist_stack + sizeof(ist_stack));
-    tss.iomap_base = sizeof(tss); // no I/O bitmap
-
-    gdt[0] = 0;
-    gdt[1] = 0x00af9a000000ffff; // 64-bit code, DPL 0
-    gdt[2] = 0x00cf92000000ffff; // data, DPL 0
-    // A 16-byte system descriptor: type 9 (available 64-bit TSS), present.
-    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (uint64_t{0x89} << 40) |
-             (((tss_limit >> 16) & 0xf) << 48) | (((tss_base >> 24) & 0xff) << 56);
-    gdt[4] = tss_base >> 32;
-
-    for (unsigned v = 0; v < 256; ++v) {
-        const uint64_t stub = reinterpret_cast<uint64_t>(pvh_trap_stubs + v * pvh_stub_size);
-        const bool own_stack = v == 2 || v == 8; // NMI, #DF
-        idt[v] = IdtGate{static_cast<uint16_t>(stub), kernel_cs, static_cast<uint8_t>(own_stack ? 1 : 0),
-                         0x8e, // present, DPL 0, 64-bit interrupt gate (clears IF)
-                         static_cast<uint16_t>(stub >> 16), static_cast<uint32_t>(stub >> 32), 0};
-    }
-
-    const DescriptorPointer gdtr{sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt)};
-    const DescriptorPointer idtr{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
-    // Reload cs with a far return, then the data segments and the task register.
-    asm volatile("lgdt %[gdtr]\n\t"
-                 "pushq %[cs]\n\t"
-                 "leaq 1f(%%rip), %%rax\n\t"
-                 "pushq %%rax\n\t"
-                 "lretq\n"
-                 "1:\n\t"
-                 "movl %[ds], %%eax\n\t"
-                 "mov %%eax, %%ds\n\t"
-                 "mov %%eax, %%es\n\t"
-                 "mov %%eax, %%ss\n\t"
-                 "ltr %w[tr]\n\t"
-                 "lidt %[idtr]"
-                 :
-                 : [gdtr] "m"(gdtr), [idtr] "m"(idtr), [cs] "i"(kernel_cs), [ds] "i"(kernel_ds),
-                   [tr] "r"(tss_selector)
-                 : "rax", "memory");
-}
+// --- 2. GDT, TSS, IDT: descriptors.cpp (the APs load their own the same way).
 
 // --- 3. shared_info ----------------------------------------------------------
 
@@ -154,8 +71,10 @@ extern "C" [[noreturn]] void pvh_main(uint32_t start_info_paddr) noexcept
         machine_crash();
     }
 
-    load_descriptor_tables();
+    build_idt();
+    load_cpu_tables(smp::percpu(0), smp::ist_top(0));
     xen::abi::shared_info* shared = map_shared_info();
+    smp::init_boot_cpu(&shared->vcpu_info[0]);
     events::init(shared, GuestType::pvh);
     set_upcall_vector();
     events::enable();

@@ -3,16 +3,21 @@
 #include <xen/hypercall/platform_op.hpp>
 
 #include "domu.hpp"
+#include "percpu.hpp"
 
 namespace mk::console {
 
 namespace {
 
-// One line buffer: only vCPU 0 prints in this kernel. A kernel that prints
-// from several vCPUs needs a buffer per vCPU (or a lock) here.
-constexpr size_t line_max = 256;
-char line[line_max];
-size_t used = 0;
+// One line buffer per CPU (in its per-CPU block), so lines printed on
+// different CPUs never mix; a line reaches Xen in one console_io call. Until
+// the boot CPU's block is set up, a boot buffer.
+constexpr size_t line_max = sizeof(smp::PerCpu::line);
+char boot_line[line_max];
+uint32_t boot_used = 0;
+
+char* my_line() noexcept { return smp::percpu_ready() ? smp::this_percpu().line : boot_line; }
+uint32_t& my_used() noexcept { return smp::percpu_ready() ? smp::this_percpu().line_used : boot_used; }
 
 size_t length(const char* text) noexcept
 {
@@ -26,6 +31,8 @@ size_t length(const char* text) noexcept
 
 void flush() noexcept
 {
+    char* const line = my_line();
+    uint32_t& used = my_used();
     if (used == 0)
         return;
     // A domU has no console_io (without a debug Xen): its console ring.
@@ -39,6 +46,8 @@ void flush() noexcept
 
 void write(const char* text, size_t len) noexcept
 {
+    char* const line = my_line();
+    uint32_t& used = my_used();
     for (size_t i = 0; i < len; ++i) {
         line[used++] = text[i];
         if (text[i] == '\n' || used == line_max)

@@ -3,13 +3,15 @@
 #include <new>
 #include <xen/hypercall/xen_version.hpp>
 
+#include "percpu.hpp"
+
 namespace mk::events {
 
 namespace {
 
 xen::abi::shared_info* shared = nullptr;
 GuestType guest = GuestType::pv;
-uint64_t upcalls = 0;
+uint64_t early_upcalls = 0; // before the boot CPU's per-CPU block exists
 
 // The handler slots and per-vCPU cursors the library works in, and the
 // EventChannels object itself. It needs shared_info, known only at boot,
@@ -18,7 +20,8 @@ xen::EventStorage<max_ports, max_vcpus> storage;
 alignas(xen::EventChannels) unsigned char channels_space[sizeof(xen::EventChannels)];
 xen::EventChannels* table = nullptr;
 
-xen::abi::vcpu_info& vcpu0() noexcept { return shared->vcpu_info[0]; }
+// The calling CPU's vcpu_info: where its event flags and mask are.
+xen::abi::vcpu_info& mine() noexcept { return smp::this_vcpu_info(); }
 
 } // namespace
 
@@ -40,11 +43,11 @@ void enable() noexcept
         asm volatile("sti" ::: "memory");
         return;
     }
-    __atomic_store_n(&vcpu0().evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&mine().evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
     // Xen only checks for pending events on its way back into the guest. If
     // one arrived while we were masked, enter and leave Xen once (any cheap
     // hypercall) so that it is delivered now rather than at some later exit.
-    if (__atomic_load_n(&vcpu0().evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0)
+    if (__atomic_load_n(&mine().evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0)
         (void)xen::hc::xen_version();
 }
 
@@ -54,20 +57,25 @@ void disable() noexcept
         asm volatile("cli" ::: "memory");
         return;
     }
-    __atomic_store_n(&vcpu0().evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&mine().evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
 }
 
 void upcall() noexcept
 {
-    ++upcalls;
+    ++*(smp::percpu_ready() ? &smp::this_percpu().upcalls : &early_upcalls);
     if (table == nullptr)
         return; // an upcall before init: nothing is bound, nothing to run
     // If the budget runs out, the dispatcher hands the rest back to Xen
     // (selector bits and evtchn_upcall_pending set again): on the way out,
     // the iret hypercall (PV) or the next VM entry (PVH) brings us back here.
-    (void)table->dispatch(xen::VcpuId{0}, vcpu0());
+    (void)table->dispatch(smp::this_vcpu(), mine());
 }
 
-uint64_t upcall_count() noexcept { return upcalls; }
+uint64_t upcall_count() noexcept
+{
+    if (!smp::percpu_ready())
+        return early_upcalls;
+    return smp::this_percpu().upcalls + (smp::this_cpu() == 0 ? early_upcalls : 0);
+}
 
 } // namespace mk::events

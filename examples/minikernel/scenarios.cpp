@@ -8,6 +8,8 @@ const Scenario scenarios[] = {
     {"traps",     1,      true,       run_traps},
     {"events",    1,      true,       run_events},
     {"vcpuop",    23,     true,       run_vcpuop},
+    {"smp",       6,      true,       run_smp},
+    {"hotplug",   4,      true,       run_hotplug},
     {"steal",     8,      true,       run_steal},
     {"timers",    7,      true,       run_timers},
     {"domu-smp",  3,      false,      run_domu_smp},

@@ -51,6 +51,11 @@ void run_events(Tap& tap, const Context& context) noexcept;
 // scenario_vcpuop.cpp: every VCPUOP against this Xen, with the answer it must give.
 void run_vcpuop(Tap& tap, const Context& context) noexcept;
 
+// scenario_smp.cpp, scenario_hotplug.cpp: every vCPU online (smp=serial for
+// one at a time), then hotplug=K cycles of each AP down and up.
+void run_smp(Tap& tap, const Context& context) noexcept;
+void run_hotplug(Tap& tap, const Context& context) noexcept;
+
 // scenario_steal.cpp: all vCPUs busy at once; steal, runstate and clock checks.
 void run_steal(Tap& tap, const Context& context) noexcept;
 

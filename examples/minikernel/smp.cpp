@@ -1,35 +1,303 @@
-// The minikernel's SMP API (smp.hpp). First step: the boot vCPU only, so
-// that scenarios can be written against the API now; AP bring-up follows.
+// SMP in the minikernel (smp.hpp): per-CPU blocks, the library's xen::Smp
+// over static per-CPU storage, the AP's entry and idle loop, and run_on.
 #include "smp.hpp"
 
+#include <new>
+#include <xen/arch/x86.hpp>
+#include <xen/hypercall/sched_op.hpp>
+#include <xen/hypercall/transport.hpp>
+#include <xen/hypercall/vcpu_op.hpp>
+#include <xen/smp.hpp>
+#include <xen/time/pvclock.hpp>
+
+#include "console.hpp"
+#include "descriptors.hpp"
 #include "events.hpp"
+#include "kernel.hpp"
+#include "memory.hpp"
+#include "percpu.hpp"
+#include "smp_internal.hpp"
+#include "traps.hpp"
 
 namespace mk::smp {
 
-uint32_t this_cpu() noexcept { return 0; }
+// entry_ap.S reads the handshake by these offsets.
+static_assert(xen::ap_handshake_stage_offset == 0 && xen::ap_handshake_entry_offset == 24);
+static_assert(static_cast<uint32_t>(xen::ApStage::entered) == 1);
 
-xen::VcpuId this_vcpu() noexcept { return xen::VcpuId{0}; }
+namespace {
 
-xen::abi::vcpu_info& this_vcpu_info() noexcept { return events::shared_info()->vcpu_info[0]; }
+constexpr size_t stack_size = 16384;
+constexpr size_t ist_size = 4096;
 
-uint32_t cpu_count() noexcept { return 1; }
+PerCpu blocks[max_cpus];
+// The APs' stacks (CPU 0 runs on the boot stack) and every CPU's IST stack
+// (PVH: NMI and #DF).
+alignas(16) char stacks[max_cpus][stack_size];
+alignas(16) char ist_stacks[max_cpus][ist_size];
 
-xen::VcpuId vcpu_of(uint32_t cpu) noexcept { return xen::VcpuId{cpu}; }
+// The library's per-CPU storage and the initialise argument.
+xen::SmpCpu smp_cpus[max_cpus];
+xen::SmpScratch scratch;
+alignas(xen::Smp) unsigned char smp_space[sizeof(xen::Smp)];
+xen::Smp* controller_ = nullptr;
 
-xen::abi::vcpu_info& vcpu_info_of(uint32_t cpu) noexcept { return events::shared_info()->vcpu_info[cpu]; }
+bool ready = false;
 
-bool is_online(uint32_t cpu) noexcept { return cpu == 0; }
+xen::PvBoot pv_boot{};
+BringUp first_bring_up{};
 
-uint32_t online_count() noexcept { return 1; }
+constexpr uint32_t msr_gs_base = 0xc0000101;
+constexpr uint32_t msr_efer = 0xc0000080;
+constexpr int segbase_gs_kernel = 2; // SEGBASE_GS_KERNEL (arch-x86/xen-x86_64.h)
 
-xen::Result<uint32_t> ensure_online(Mode) noexcept { return xen::err(xen::Errc::unsupported); }
+void set_gs_base(PerCpu& pc) noexcept
+{
+    if (guest_type() == GuestType::pvh) {
+        xen::arch::wrmsr(msr_gs_base, reinterpret_cast<uint64_t>(&pc));
+        return;
+    }
+    // A PV kernel cannot write the MSR: HYPERVISOR_set_segment_base does.
+    const long rc = xen::transport::hypercall2<xen::abi::hypercall::set_segment_base>(
+        segbase_gs_kernel, reinterpret_cast<uint64_t>(&pc));
+    if (rc != 0) {
+        console::print("Bail out! set_segment_base(GS_KERNEL) failed: ", rc, "\n");
+        machine_crash();
+    }
+}
 
-xen::Result<void> run_on(uint32_t cpu, CallFn fn, void* arg, uint64_t) noexcept
+// --- the library's hooks ------------------------------------------------------
+
+uint64_t hook_now(void*) noexcept
+{
+    return xen::pvclock_read(this_vcpu_info().time)
+        .transform([](xen::PvclockTime t) { return t.system_time_ns; })
+        .value_or(0);
+}
+
+uint32_t hook_this_cpu(void*) noexcept { return this_cpu(); }
+
+xen::FrameNumber hook_frame_of(void*, const void* p) noexcept { return xen_frame_of(p); }
+
+xen::ApStack hook_stack_of(void*, uint32_t cpu) noexcept
+{
+    const auto top = reinterpret_cast<uint64_t>(stacks[cpu] + stack_size);
+    const auto block = reinterpret_cast<uint64_t>(&blocks[cpu]);
+    return xen::ApStack{top, block, block};
+}
+
+// The controller waits: give the pCPU away. With more vCPUs than pCPUs the
+// AP we wait for may share ours (dom0_vcpus_pin), and it runs only if we
+// let it.
+void hook_relax(void*) noexcept
+{
+    if (ready && this_cpu() != 0 && controller_->pending(this_cpu()))
+        (void)controller_->service(this_cpu());
+    (void)xen::hc::sched_yield();
+}
+
+xen::Result<void> hook_prepare(void*, uint32_t cpu, xen::VcpuId vcpu) noexcept
+{
+    PerCpu& pc = blocks[cpu];
+    pc.self = &pc;
+    pc.cpu = cpu;
+    pc.vcpu = vcpu.value;
+    pc.vcpu_info = controller_->vcpu_info_of(cpu);
+    // PV vCPUs start with a 100 Hz periodic timer (pv/domain.c); a tickless
+    // kernel stops it on every vCPU (XEN-FACTS F12). PVH has none: a no-op.
+    (void)xen::hc::stop_periodic_timer(vcpu);
+    return xen::ok();
+}
+
+// --- the AP -------------------------------------------------------------------
+
+// Sleep until an event: PV SCHEDOP_block unmasks events and blocks in one
+// step (an event that came in meanwhile ends it at once); PVH sti;hlt, where
+// the interrupt shadow of sti keeps an upcall from slipping in between.
+void idle_block() noexcept
+{
+    if (guest_type() == GuestType::pvh)
+        asm volatile("sti; hlt; cli" ::: "memory");
+    else
+        (void)xen::hc::sched_block();
+}
+
+[[noreturn]] void idle_loop(uint32_t cpu) noexcept
+{
+    for (;;) {
+        // Calls run with upcalls on, in thread context.
+        events::enable();
+        while (controller_->service(cpu) != xen::Smp::Served::nothing) {
+        }
+        events::disable();
+        // Anything posted after the last look wakes us: check with upcalls off.
+        if (!controller_->pending(cpu))
+            idle_block();
+    }
+}
+
+// Called by entry_ap.S with this AP's handshake.
+[[noreturn]] void ap_main(xen::ApHandshake& hs) noexcept
+{
+    PerCpu& pc = *reinterpret_cast<PerCpu*>(hs.arg);
+    if (guest_type() == GuestType::pvh) {
+        // Nothing may fault before this: Xen gave us no IDT.
+        load_cpu_tables(pc, ist_stacks[pc.cpu] + ist_size);
+        xen::arch::wrmsr(msr_gs_base, reinterpret_cast<uint64_t>(&pc));
+    }
+    // PV: Xen loaded the GS base, the trap table and the callbacks from the
+    // context; events stay masked in our vcpu_info until the idle loop.
+    controller_->ap_online(pc.cpu);
+    idle_loop(pc.cpu);
+}
+
+xen::HvmBoot read_hvm_boot() noexcept
+{
+    xen::HvmBoot b{};
+    asm volatile("mov %%cr0, %0" : "=r"(b.cr0));
+    asm volatile("mov %%cr3, %0" : "=r"(b.cr3));
+    asm volatile("mov %%cr4, %0" : "=r"(b.cr4));
+    b.efer = xen::arch::rdmsr(msr_efer);
+    return b;
+}
+
+xen::Smp& make_controller() noexcept
+{
+    xen::SmpConfig c;
+    c.guest = guest_type() == GuestType::pv ? xen::SmpGuest::pv : xen::SmpGuest::pvh;
+    c.shared = events::shared_info();
+    c.events = &events::channels();
+    c.pv = pv_boot;
+    if (guest_type() == GuestType::pvh)
+        c.hvm = read_hvm_boot();
+    c.entry_stub = reinterpret_cast<uint64_t>(ap_entry_stub);
+    c.ap_entry = &ap_main;
+    c.hooks.now_ns = &hook_now;
+    c.hooks.this_cpu = &hook_this_cpu;
+    c.hooks.frame_of = &hook_frame_of;
+    c.hooks.stack_of = &hook_stack_of;
+    c.hooks.relax = &hook_relax;
+    c.hooks.prepare = &hook_prepare;
+    return *new (smp_space) xen::Smp(c, smp_cpus, max_cpus, scratch);
+}
+
+} // namespace
+
+// --- per-CPU --------------------------------------------------------------------
+
+PerCpu& percpu(uint32_t cpu) noexcept { return blocks[cpu]; }
+
+bool percpu_ready() noexcept { return ready; }
+
+char* ist_top(uint32_t cpu) noexcept { return ist_stacks[cpu] + ist_size; }
+
+void init_boot_cpu(xen::abi::vcpu_info* vcpu_info) noexcept
+{
+    PerCpu& pc = blocks[0];
+    pc.self = &pc;
+    pc.cpu = 0;
+    pc.vcpu = 0;
+    pc.vcpu_info = vcpu_info;
+    set_gs_base(pc);
+    ready = true;
+}
+
+void set_pv_boot(uint64_t cr3, const xen::abi::trap_info* traps) noexcept
+{
+    pv_boot = xen::PvBoot{cr3, traps, reinterpret_cast<uint64_t>(pv_event_callback),
+                          reinterpret_cast<uint64_t>(pv_failsafe_callback), 0};
+}
+
+xen::Smp* controller() noexcept { return controller_; }
+
+uint64_t controller_now() noexcept { return hook_now(nullptr); }
+
+xen::Area<xen::abi::vcpu_info>& vcpu_info_storage(uint32_t vcpu) noexcept { return smp_cpus[vcpu].vcpu_info; }
+
+void adopt_vcpu_info(uint32_t vcpu) noexcept { smp_cpus[vcpu].info_registered = true; }
+
+const BringUp& bring_up_record() noexcept { return first_bring_up; }
+
+// --- smp.hpp --------------------------------------------------------------------
+
+uint32_t this_cpu() noexcept
+{
+    if (!ready)
+        return 0;
+    uint32_t cpu;
+    asm volatile("movl %%gs:8, %0" : "=r"(cpu));
+    return cpu;
+}
+
+xen::VcpuId this_vcpu() noexcept
+{
+    if (!ready)
+        return xen::VcpuId{0};
+    uint32_t vcpu;
+    asm volatile("movl %%gs:12, %0" : "=r"(vcpu));
+    return xen::VcpuId{vcpu};
+}
+
+xen::abi::vcpu_info& this_vcpu_info() noexcept
+{
+    if (!ready)
+        return events::shared_info()->vcpu_info[0];
+    return *this_percpu().vcpu_info;
+}
+
+uint32_t cpu_count() noexcept { return controller_ != nullptr ? controller_->count() : 1; }
+
+xen::VcpuId vcpu_of(uint32_t cpu) noexcept
+{
+    return controller_ != nullptr ? controller_->vcpu_of(cpu) : xen::VcpuId{cpu};
+}
+
+xen::abi::vcpu_info& vcpu_info_of(uint32_t cpu) noexcept
+{
+    if (cpu == 0 || controller_ == nullptr)
+        return *blocks[0].vcpu_info;
+    return *blocks[cpu].vcpu_info;
+}
+
+bool is_online(uint32_t cpu) noexcept
+{
+    if (cpu == 0)
+        return true;
+    return controller_ != nullptr && controller_->state(cpu) == xen::CpuState::online;
+}
+
+uint32_t online_count() noexcept { return controller_ != nullptr ? controller_->online_count() : 1; }
+
+xen::Result<uint32_t> ensure_online(Mode mode) noexcept
+{
+    if (this_cpu() != 0)
+        return xen::err(xen::Errc::not_current_vcpu);
+    if (controller_ != nullptr)
+        return controller_->online_count();
+    if (guest_type() == GuestType::pv && pv_boot.cr3 == 0)
+        return xen::err(xen::Errc::invalid_argument);
+    controller_ = &make_controller();
+    auto count = controller_->discover();
+    if (!count.has_value()) {
+        first_bring_up.discover_error = count.error();
+        return xen::err(count.error());
+    }
+    first_bring_up.mode = mode;
+    first_bring_up.report = controller_->bring_up(
+        mode == Mode::serial ? xen::BringUpMode::serial : xen::BringUpMode::parallel);
+    first_bring_up.done = true;
+    return controller_->online_count();
+}
+
+xen::Result<void> run_on(uint32_t cpu, CallFn fn, void* arg, uint64_t timeout_ns) noexcept
 {
     if (cpu >= cpu_count())
         return xen::err(xen::Errc::vcpu_out_of_range);
-    fn(arg);
-    return xen::ok();
+    if (cpu == this_cpu()) {
+        fn(arg);
+        return xen::ok();
+    }
+    return controller_->call(cpu, fn, arg, xen::WaitBound{timeout_ns, ~uint64_t{0}});
 }
 
 } // namespace mk::smp

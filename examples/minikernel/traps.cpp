@@ -3,6 +3,7 @@
 #include "console.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
+#include "smp.hpp"
 
 namespace mk {
 
@@ -17,13 +18,12 @@ const char* const exception_names[32] = {
 };
 
 // The faulting address of the last #PF. PV cannot read %cr2 (ring 3): Xen
-// copies it into vcpu_info.arch.cr2 before bouncing the fault to us.
+// copies it into the vCPU's own vcpu_info.arch.cr2 before bouncing the
+// fault to us.
 uint64_t fault_address() noexcept
 {
-    if (guest_type() == GuestType::pv) {
-        const xen::abi::shared_info* shared = events::shared_info();
-        return shared != nullptr ? shared->vcpu_info[0].arch.cr2 : 0;
-    }
+    if (guest_type() == GuestType::pv)
+        return events::shared_info() != nullptr ? smp::this_vcpu_info().arch.cr2 : 0;
     uint64_t cr2;
     asm volatile("mov %%cr2, %0" : "=r"(cr2));
     return cr2;
@@ -45,7 +45,8 @@ uint64_t fault_address() noexcept
     }
     console::print("# rax ", Hex{f.rax}, " rbx ", Hex{f.rbx}, " rcx ", Hex{f.rcx}, " rdx ", Hex{f.rdx}, "\n");
     console::print("# rsi ", Hex{f.rsi}, " rdi ", Hex{f.rdi}, " rbp ", Hex{f.rbp}, " rsp ", Hex{f.rsp}, "\n");
-    console::print("# cs ", Hex{f.cs & 0xffff}, " ss ", Hex{f.ss}, " rflags ", Hex{f.rflags}, "\n");
+    console::print("# cs ", Hex{f.cs & 0xffff}, " ss ", Hex{f.ss}, " rflags ", Hex{f.rflags}, " on cpu ",
+                   smp::this_cpu(), "\n");
     machine_crash();
 }
 
