@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The Linux dom0 that runs Xen's toolstack for `scripts/boot --domu`.
 # Source this file (after packages.sh); it defines functions only.
 #
@@ -26,10 +27,12 @@ xv_dom0_deb() { # package -> path of its .deb in .cache/apt-bookworm (downloaded
     local pkg=$1 dir deb
     dir="$(xv_repo_root)/.cache/apt-bookworm"
     mkdir -p "$dir"
+    # shellcheck disable=SC2012  # package file names are plain
     deb=$(ls -t "$dir/${pkg}_"*.deb 2>/dev/null | head -n1)
     if [ -z "$deb" ]; then
         xv_say "downloading $pkg from Debian 12 into .cache (unpacked, not installed)"
         (cd "$dir" && apt-get -o APT::Sandbox::User=root download "$pkg" >&2) || return 1
+        # shellcheck disable=SC2012
         deb=$(ls -t "$dir/${pkg}_"*.deb | head -n1)
     fi
     echo "$deb"
@@ -69,6 +72,7 @@ xv_dom0_copy_elf() { # file dest-dir root
         xv_say "ldd: $file needs libraries this host lacks (install xen-utils-4.17): $(grep 'not found' <<<"$libs" | tr -s '\t\n' ' ')"
         return 1
     fi
+    # shellcheck disable=SC2013  # library paths have no spaces
     for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' <<<"$libs"); do
         [ -e "$root$lib" ] && continue
         mkdir -p "$root$(dirname "$lib")"
@@ -127,8 +131,8 @@ xv_dom0_image() { # dir
     # glibc dlopen()s libgcc_s for pthread_cancel; ldd cannot see that, and
     # `xl create` aborts without it.
     cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$root/lib/x86_64-linux-gnu/"
-    mkdir -p "$root/lib64" && [ -e "$root/lib64/ld-linux-x86-64.so.2" ] \
-        || cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+    mkdir -p "$root/lib64"
+    if [ ! -e "$root/lib64/ld-linux-x86-64.so.2" ]; then cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"; fi
     # xen-privcmd before xenfs (xenfs needs it); the rest have no dependencies.
     for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs/xenfs; do
         cp "$dir/debs/lib/modules/$abi/kernel/drivers/xen/$m.ko" "$root/lib/modules/"

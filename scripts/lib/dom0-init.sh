@@ -53,7 +53,11 @@ exec 3<>/tmp/console-in
 n=0
 while :; do
     pid=$(pidof xenconsole || true)
-    if [ -n "$pid" ] && ls -l "/proc/$pid/fd" 2>/dev/null | grep -q /dev/pts/; then break; fi
+    attached=0
+    for fd in /proc/"$pid"/fd/*; do
+        case $(readlink "$fd" 2>/dev/null) in /dev/pts/*) attached=1 ;; esac
+    done
+    if [ -n "$pid" ] && [ $attached = 1 ]; then break; fi
     n=$((n + 1))
     [ $n -lt 200 ] || { sed 's/^/dom0| /' /tmp/domu.out; end "xl console did not attach"; }
     sleep 0.05
@@ -71,6 +75,8 @@ alive() { xl domid domu >/dev/null 2>&1; }
 #   xs-write K V     write V at K under the guest's xenstore home
 #   expect-vcpus N   within 3 s, `xl vcpu-list` shows exactly N vCPUs online
 step() {
+    # Split the step into words, on purpose (no globbing: set -f below).
+    # shellcheck disable=SC2086
     set -- $1
     [ $# -gt 0 ] || return 0
     cmd=$1
@@ -104,6 +110,7 @@ step() {
     esac
 }
 
+set -f  # plan steps are split into words, never globbed
 if [ -s /domu/plan ]; then
     while IFS= read -r line; do
         alive || { say "the guest ended before step: $line"; break; }
