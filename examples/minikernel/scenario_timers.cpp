@@ -1,7 +1,8 @@
 // timers: the library's tickless timer driver (xen/time/timer_driver.hpp)
-// on every online vCPU, on real Xen.
+// on every online vCPU at once, on real Xen.
 //
-// On each CPU, in thread context there (smp::run_on):
+// On each CPU, in thread context there (posted to the APs, run in place on
+// CPU 0, all at the same time):
 //   1. the driver takes the vCPU's timer: VIRQ_TIMER bound through the
 //      kernel's EventChannels, Xen's periodic timer stopped;
 //   2. T timers at random deadlines over a window, armed in random order,
@@ -13,121 +14,30 @@
 //      "lost";
 //   3. an idle second with no timer but the one that ends it: the VIRQ_TIMER
 //      events that arrive meanwhile are idle wake-ups (the driver: 0).
-// On CPU 0 also the comparison with Xen's 10 ms periodic timer (PV's
+// Then on CPU 0 the comparison with Xen's 10 ms periodic timer (PV's
 // default; PVH has none by default, so it is set explicitly), once while
 // the vCPU idles and once while it runs.
 //
 // Knobs: timers=T (per vCPU; default 1000 on PV, 100 on PVH, where every
 // rdtsc and hypercall traps to Xen under TCG), timer_window_ms=W (default
-// 1000 PV, 2000 PVH), timer_slack_us=S (default 0).
-//
-// The clock is pvclock_read of the vCPU's own vcpu_time_info: Xen runs the
-// single-shot timer by the NOW() of the pCPU the vCPU is on, which that
-// record tracks; a cross-vCPU monotonic clock may run ahead of it.
+// 1000 PV, 2000 PVH), timer_slack_us=S (default 0), timer_vcpus=N (only the
+// first N vCPUs; default all).
 #include <new>
 #include <xen/arch/x86.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
-#include <xen/time/pvclock.hpp>
-#include <xen/time/timer_driver.hpp>
+#include <xen/smp.hpp>
 
 #include "events.hpp"
 #include "scenarios.hpp"
 #include "smp.hpp"
+#include "smp_internal.hpp"
+#include "timers.hpp"
 
 namespace mk {
 
 namespace {
 
-// --- the driver, as a kernel would own it ------------------------------------
-
-/// CPUs the driver has storage for (the first ones; a bigger domain runs the
-/// scenario on these).
-constexpr uint32_t max_timer_cpus = 64;
-
-// Driver storage: per CPU, for the first max_timer_cpus CPUs.
-xen::TimerStorage<max_timer_cpus> storage;
-alignas(xen::TimerDriver) unsigned char driver_space[sizeof(xen::TimerDriver)];
-xen::TimerDriver* driver_ = nullptr;
-bool bound_[max_timer_cpus];
-uint64_t last_ns_[max_timer_cpus];
-
-/// Xen system time by `vcpu`'s own pvclock record (see the top).
-uint64_t now(xen::VcpuId vcpu) noexcept
-{
-    const uint32_t cpu = vcpu.value; // CPU numbers and vcpu_ids agree here (smp.hpp)
-    auto t = xen::pvclock_read(smp::vcpu_info_of(cpu).time);
-    // A read fails only if Xen left the record mid-update 1024 times: keep
-    // the last value rather than report time 0.
-    if (t && cpu < max_timer_cpus)
-        last_ns_[cpu] = t->system_time_ns;
-    return t ? t->system_time_ns : (cpu < max_timer_cpus ? last_ns_[cpu] : 0);
-}
-
-uint64_t clock_hook(void*, xen::VcpuId self) noexcept { return now(self); }
-
-xen::VcpuId current_hook() noexcept { return smp::this_vcpu(); }
-
-/// The driver, constructed on first use (no global constructors here).
-xen::TimerDriver& driver(GuestType guest) noexcept
-{
-    if (driver_ == nullptr) {
-        xen::TimerConfig c;
-        c.clock = &clock_hook;
-        c.current = &current_hook;
-        c.idle = guest == GuestType::pvh ? xen::IdleMethod::sti_hlt : xen::IdleMethod::sched_block;
-        driver_ = new (driver_space) xen::TimerDriver(c, storage);
-    }
-    return *driver_;
-}
-
-/// On CPU `cpu`: bind its VIRQ_TIMER to the driver and start it there.
-xen::Result<void> take_over(uint32_t cpu, GuestType guest) noexcept
-{
-    xen::TimerDriver& d = driver(guest);
-    const xen::VcpuId v = smp::vcpu_of(cpu);
-    events::disable();
-    xen::Result<void> r = xen::ok();
-    if (!bound_[cpu]) {
-        auto port = d.bind(events::channels(), v, smp::vcpu_info_of(cpu));
-        r = port ? xen::ok() : xen::Result<void>(xen::err(port.error()));
-        bound_[cpu] = port.has_value();
-    }
-    if (r)
-        r = d.start(v);
-    events::enable();
-    return r;
-}
-
-/// On CPU `cpu`: stop the driver there and close its VIRQ_TIMER port, so
-/// that later scenarios can bind it.
-xen::Result<void> give_back(uint32_t cpu) noexcept
-{
-    if (driver_ == nullptr || !bound_[cpu])
-        return xen::ok();
-    const xen::VcpuId v = smp::vcpu_of(cpu);
-    events::disable();
-    auto r = driver_->stop(v);
-    if (r)
-        r = driver_->unbind(v);
-    if (r)
-        bound_[cpu] = false;
-    events::enable();
-    return r;
-}
-
-/// One round of an idle loop on the calling CPU.
-void idle_once(xen::VcpuId v) noexcept
-{
-    // idle() wants upcalls held off (so no event slips in between its check
-    // and the sleep); it returns with them on or off, and enable() delivers
-    // whatever is pending either way.
-    events::disable();
-    (void)driver_->idle(v);
-    events::enable();
-}
-
-// --- the scenario --------------------------------------------------------------
-
+constexpr const char* area = "timers";
 constexpr uint32_t pool_size = 8192;   // timers across all CPUs
 constexpr uint64_t ms = 1'000'000;
 constexpr uint64_t periodic_ns = 10 * ms; // the software periodic timer
@@ -154,12 +64,12 @@ struct CpuRun {
     uint32_t early = 0;
     uint32_t doubled = 0;
     uint32_t lost = 0;
-    uint64_t ticks = 0;       // periodic software timer runs
+    uint64_t ticks = 0; // periodic software timer runs
     uint64_t ticks_wanted = 0;
-    bool watchdog_fired = false;
-    xen::TimerStats stats;    // the driver's counters over the timer phase
+    xen::TimerStats stats;     // the driver's counters over the timer phase
     uint64_t idle_wakeups = 0; // VIRQ_TIMER events in the idle second, beyond the one ending it
     uint64_t idle_ns = 0;
+    uint64_t arming_ns = 0;    // arming the T timers took this long
 };
 
 struct Params {
@@ -170,8 +80,7 @@ struct Params {
 };
 
 alignas(Slot) unsigned char pool_space[sizeof(Slot) * pool_size];
-Slot* pool = nullptr;
-CpuRun runs[max_timer_cpus];
+CpuRun runs[timers::max_cpus];
 
 // Per-CPU helper timers: the periodic one, the watchdog, the idle end.
 struct Helpers {
@@ -179,6 +88,7 @@ struct Helpers {
     xen::Timer watchdog{&Helpers::bark, this};
     xen::Timer end{&Helpers::ring, this};
     CpuRun* run = nullptr;
+    xen::TimerDriver* driver = nullptr;
     volatile bool watchdog_fired = false;
     volatile bool end_fired = false;
 
@@ -186,7 +96,7 @@ struct Helpers {
     {
         auto* h = static_cast<Helpers*>(ctx);
         if (++h->run->ticks < h->run->ticks_wanted)
-            (void)driver_->arm(self, t, t.deadline() + periodic_ns);
+            (void)h->driver->arm(self, t, t.deadline() + periodic_ns);
     }
     static void bark(xen::Timer&, xen::VcpuId, uint64_t, void* ctx) noexcept
     {
@@ -197,7 +107,7 @@ struct Helpers {
         static_cast<Helpers*>(ctx)->end_fired = true;
     }
 };
-alignas(Helpers) unsigned char helpers_space[sizeof(Helpers) * max_timer_cpus];
+alignas(Helpers) unsigned char helpers_space[sizeof(Helpers) * timers::max_cpus];
 
 Helpers& helpers(uint32_t cpu) noexcept { return reinterpret_cast<Helpers*>(helpers_space)[cpu]; }
 
@@ -211,7 +121,7 @@ void Slot::fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) 
     }
     ++run.fired;
     // Early by the handler's clock, or by a fresh reading of our own.
-    const uint64_t again = now(self);
+    const uint64_t again = timers::now(self);
     if (handler_now < s->deadline || again < s->deadline)
         ++run.early;
 }
@@ -228,17 +138,18 @@ uint64_t next_random(uint64_t& state) noexcept
 /// Steps 2 and 3 on the calling CPU.
 void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
 {
-    xen::TimerDriver& d = *driver_;
+    xen::TimerDriver& d = timers::driver(p.guest);
     const xen::VcpuId v = smp::vcpu_of(run.cpu);
     Helpers& h = *new (&helpers(run.cpu)) Helpers;
     h.run = &run;
+    h.driver = &d;
     run.ticks_wanted = p.window_ns / periodic_ns;
 
     // --- 2. the timer phase --------------------------------------------------
     uint64_t seed = 0x9e3779b97f4a7c15ull * (run.cpu + 1) ^ xen::arch::rdtsc();
     events::disable();
-    d.cpu(v)->stats().clear();
-    const uint64_t t0 = now(v);
+    timers::cpu_state(run.cpu).stats().clear();
+    const uint64_t t0 = timers::now(v);
     // The window starts a little later: arming takes time (each arm that
     // makes a new first deadline is a hypercall). Upcalls are held off for
     // each arm only, as a kernel would, so timers due meanwhile run on time.
@@ -261,13 +172,13 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
         }
         ++run.armed;
     }
+    run.arming_ns = timers::now(v) - t0;
 
     while (!(run.fired == run.armed && run.ticks >= run.ticks_wanted) && !h.watchdog_fired)
-        idle_once(v);
+        timers::idle_once(v);
 
     events::disable();
-    run.stats = d.cpu(v)->stats(); // before the clean-up below adds to it
-    run.watchdog_fired = h.watchdog_fired;
+    run.stats = timers::cpu_state(run.cpu).stats(); // before the clean-up below adds to it
     for (uint32_t i = 0; i < run.armed; ++i) {
         if (slots[i].fires == 0)
             ++run.lost;
@@ -279,43 +190,43 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
 
     // --- 3. one idle second, nothing armed but its end ------------------------
     events::disable();
-    const uint64_t w0 = d.cpu(v)->stats().wakeups;
-    const uint64_t i0 = now(v);
+    const uint64_t w0 = timers::cpu_state(run.cpu).stats().wakeups;
+    const uint64_t i0 = timers::now(v);
     (void)d.arm(v, h.end, i0 + 1000 * ms);
     events::enable();
     while (!h.end_fired)
-        idle_once(v);
-    run.idle_ns = now(v) - i0;
-    const uint64_t events_seen = d.cpu(v)->stats().wakeups - w0;
+        timers::idle_once(v);
+    run.idle_ns = timers::now(v) - i0;
+    const uint64_t events_seen = timers::cpu_state(run.cpu).stats().wakeups - w0;
     run.idle_wakeups = events_seen > 0 ? events_seen - 1 : 0;
     run.ran = true;
 }
 
-/// Xen's periodic timer at 10 ms for one second on CPU `cpu`, the vCPU
-/// idling (blocked) or running (spinning on its clock): VIRQ_TIMER events
-/// per second. The driver's handler takes them (they find nothing due).
-uint64_t periodic_events_per_s(uint32_t cpu, bool idle) noexcept
+/// Xen's periodic timer at 10 ms for one second on the calling CPU 0, the
+/// vCPU idling (blocked) or running (spinning on its clock): VIRQ_TIMER
+/// events per second. The driver's handler takes them (they find nothing due).
+uint64_t periodic_events_per_s(GuestType guest, bool idle) noexcept
 {
-    xen::TimerDriver& d = *driver_;
-    const xen::VcpuId v = smp::vcpu_of(cpu);
-    Helpers& h = helpers(cpu);
+    xen::TimerDriver& d = timers::driver(guest);
+    const xen::VcpuId v = smp::vcpu_of(0);
+    Helpers& h = helpers(0);
     h.end_fired = false;
     if (!xen::hc::set_periodic_timer(v, 10 * ms))
         return 0;
     events::disable();
-    const uint64_t w0 = d.cpu(v)->stats().wakeups;
-    const uint64_t t0 = now(v);
+    const uint64_t w0 = timers::cpu_state(0).stats().wakeups;
+    const uint64_t t0 = timers::now(v);
     (void)d.arm(v, h.end, t0 + 1000 * ms);
     events::enable();
     while (!h.end_fired) {
         if (idle)
-            idle_once(v);
+            timers::idle_once(v);
         else
             xen::arch::cpu_relax();
     }
-    const uint64_t elapsed = now(v) - t0;
+    const uint64_t elapsed = timers::now(v) - t0;
     (void)xen::hc::stop_periodic_timer(v);
-    const uint64_t seen = d.cpu(v)->stats().wakeups - w0;
+    const uint64_t seen = timers::cpu_state(0).stats().wakeups - w0;
     const uint64_t beyond_end = seen > 0 ? seen - 1 : 0;
     return elapsed == 0 ? 0 : beyond_end * 1'000'000'000 / elapsed;
 }
@@ -325,16 +236,19 @@ struct Job {
     Slot* slots;
     const Params* params;
 };
+Job jobs[timers::max_cpus];
 
 void job_on_cpu(void* arg) noexcept
 {
     auto& job = *static_cast<Job*>(arg);
-    if (auto r = take_over(job.run->cpu, job.params->guest); !r) {
+    if (auto r = timers::take_over(job.run->cpu, job.params->guest); !r) {
         job.run->error = r.error();
         return;
     }
     run_cpu(*job.run, job.slots, *job.params);
 }
+
+void give_back_here(void*) noexcept { (void)timers::give_back(smp::this_cpu()); }
 
 /// "0.937": a ratio in thousandths, as a decimal.
 void print_ratio_metric(const char* name, uint64_t num, uint64_t den) noexcept
@@ -348,11 +262,13 @@ void print_ratio_metric(const char* name, uint64_t num, uint64_t den) noexcept
 
 void run_timers(Tap& tap, const Context& context) noexcept
 {
-    const char* area = "timers";
     const bool pvh = context.boot.type == GuestType::pvh;
     if (auto online = smp::ensure_online(); !online)
         tap.comment("timers: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
-    const uint32_t cpus = smp::cpu_count() < max_timer_cpus ? smp::cpu_count() : max_timer_cpus;
+    xen::Smp* ctl = smp::controller();
+    uint32_t cpus = smp::cpu_count() < timers::max_cpus ? smp::cpu_count() : timers::max_cpus;
+    const uint64_t want_cpus = context.cmdline.get_uint("timer_vcpus", cpus);
+    cpus = want_cpus >= 1 && want_cpus < cpus ? static_cast<uint32_t>(want_cpus) : cpus;
     uint32_t active = 0;
     for (uint32_t c = 0; c < cpus; ++c)
         active += smp::is_online(c) ? 1 : 0;
@@ -367,27 +283,50 @@ void run_timers(Tap& tap, const Context& context) noexcept
     }
     p.window_ns = context.cmdline.get_uint("timer_window_ms", pvh ? 2000 : 1000) * ms;
     p.slack_ns = context.cmdline.get_uint("timer_slack_us", 0) * 1000;
-    tap.comment("timers: ", p.timers, " timers per vCPU on ", active, " vCPU(s) over ", p.window_ns / ms,
+    tap.comment("timers: ", p.timers, " timers per vCPU on ", active, " vCPU(s) at once over ", p.window_ns / ms,
                 " ms, slack ", p.slack_ns / 1000, " us, + a 10 ms periodic software timer");
 
-    pool = reinterpret_cast<Slot*>(pool_space);
+    // Every online CPU at once: post the job to each AP, run CPU 0's here,
+    // then wait for the APs. (The driver is built here first: the APs use it.)
+    (void)timers::driver(p.guest);
+    Slot* pool = reinterpret_cast<Slot*>(pool_space);
+    xen::CallTicket tickets[timers::max_cpus] = {};
+    bool posted[timers::max_cpus] = {};
     uint32_t next_slot = 0;
     for (uint32_t c = 0; c < cpus; ++c) {
         runs[c] = CpuRun{};
         runs[c].cpu = c;
+        jobs[c] = Job{&runs[c], pool + next_slot, &p};
         if (!smp::is_online(c))
             continue;
-        Job job{&runs[c], pool + next_slot, &p};
         next_slot += p.timers;
-        if (auto r = smp::run_on(c, &job_on_cpu, &job, p.window_ns * 3 + 10'000 * ms); !r)
-            runs[c].error = r.error();
+        if (c == 0 || ctl == nullptr)
+            continue;
+        auto t = ctl->post(c, &job_on_cpu, &jobs[c]);
+        if (t) {
+            tickets[c] = *t;
+            posted[c] = true;
+        } else {
+            runs[c].error = t.error();
+        }
     }
+    job_on_cpu(&jobs[0]);
+    const xen::WaitBound bound{p.window_ns * 3 + 20'000 * ms, ~uint64_t{0}};
+    for (uint32_t c = 1; c < cpus; ++c)
+        if (posted[c])
+            if (auto r = ctl->wait_call(tickets[c], bound); !r)
+                runs[c].error = r.error();
 
     // CPU 0: Xen's periodic timer for comparison, idle and busy.
-    const uint64_t periodic_idle = periodic_events_per_s(0, true);
-    const uint64_t periodic_busy = periodic_events_per_s(0, false);
+    const uint64_t periodic_idle = periodic_events_per_s(p.guest, true);
+    const uint64_t periodic_busy = periodic_events_per_s(p.guest, false);
 
-    // Sum up, per vCPU figures as metrics.
+    // Leave VIRQ_TIMER to later scenarios.
+    for (uint32_t c = 0; c < cpus; ++c)
+        if (smp::is_online(c))
+            (void)smp::run_on(c, &give_back_here, nullptr);
+
+    // Sum up; per-vCPU figures as metrics.
     uint64_t armed = 0, fired = 0, early = 0, doubled = 0, lost = 0, failed_cpus = 0, idle_wakeups = 0;
     uint64_t ticks = 0, ticks_wanted = 0, idle_ns = 0;
     xen::TimerStats all;
@@ -413,9 +352,12 @@ void run_timers(Tap& tap, const Context& context) noexcept
         tap.metric(area, "fired", r.fired, "", c);
         tap.metric(area, "wakeups", r.stats.wakeups, "", c);
         tap.metric(area, "hypercalls", r.stats.hypercalls, "", c);
+        tap.metric(area, "lateness_p50_us", r.stats.lateness.quantile_permille(500) / 1000, "", c);
         tap.metric(area, "lateness_p99_us", r.stats.lateness.quantile_permille(990) / 1000, "", c);
         tap.metric(area, "idle_wakeups", r.idle_wakeups, "", c);
+        tap.metric(area, "arming_us", r.arming_ns / 1000, "", c);
     }
+    tap.metric(area, "vcpus", active - failed_cpus);
     tap.metric(area, "armed", armed);
     tap.metric(area, "fired", fired);
     tap.metric(area, "early", early);
@@ -437,15 +379,6 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.metric(area, "idle_wakeups_periodic", periodic_idle, "_per_s");
     tap.metric(area, "busy_events_periodic", periodic_busy, "_per_s");
 
-    // Leave VIRQ_TIMER to later scenarios.
-    for (uint32_t c = 0; c < cpus; ++c) {
-        if (!smp::is_online(c))
-            continue;
-        uint32_t which = c;
-        (void)smp::run_on(
-            c, [](void* arg) noexcept { (void)give_back(*static_cast<uint32_t*>(arg)); }, &which);
-    }
-
     const bool ran = failed_cpus == 0 && armed > 0;
     tap.result(ran && fired == armed && ticks == ticks_wanted, area, "every timer ran: ", fired, " of ", armed,
                " on ", active - failed_cpus, " vCPU(s), periodic ", ticks, " of ", ticks_wanted);
@@ -455,7 +388,7 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.result(ran && all.expiries > 0 && all.hypercalls <= all.expiries, area, "hypercalls per expiry <= 1.0 (",
                all.hypercalls, " for ", all.expiries, ")");
     tap.result(ran && idle_wakeups == 0, area, "idle with the driver: ", idle_wakeups,
-               " wake-ups over the idle seconds (0 wanted)");
+               " wake-ups in the idle seconds of ", active - failed_cpus, " vCPU(s) (0 wanted)");
     // Xen stops a vCPU's periodic timer while it is descheduled
     // (sched/core.c), so the ticks reach a vCPU that runs: ~100 per second.
     tap.result(periodic_busy >= 50, area, "Xen's 10 ms periodic timer left on: ", periodic_busy,

@@ -12,6 +12,7 @@ const Scenario scenarios[] = {
     {"hotplug",   4,      true,       run_hotplug},
     {"steal",     8,      true,       run_steal},
     {"timers",    7,      true,       run_timers},
+    {"timers+hotplug", 4, true,     run_timers_hotplug},
     {"domu-smp",  3,      false,      run_domu_smp},
     {"domu-hotplug", 5,   false,      run_domu_hotplug},
     {"domu-timers", 7,    false,      run_timers},

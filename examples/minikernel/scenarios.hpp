@@ -61,5 +61,7 @@ void run_steal(Tap& tap, const Context& context) noexcept;
 
 // scenario_timers.cpp: the tickless timer driver on every online vCPU.
 void run_timers(Tap& tap, const Context& context) noexcept;
+// scenario_timers_hotplug.cpp: timers of a vCPU that goes down and comes back, or is adopted.
+void run_timers_hotplug(Tap& tap, const Context& context) noexcept;
 
 } // namespace mk

@@ -1,0 +1,260 @@
+// timers+hotplug: timers armed on a vCPU that goes down keep the driver's
+// promise (docs/timers.md, "Hotplug"): each runs exactly once, never early.
+//
+// On the last AP (CPU k), N timers (`hotplug_timers=N`, default 50) at
+// random deadlines 20-220 ms ahead, then the kernel's part of taking a CPU
+// down: the driver's stop() there (Xen's single-shot stopped; the timers
+// stay queued), and the SMP controller parks it (VCPUOP_down on itself).
+//   A. It stays down until every deadline has passed, comes back
+//      (VCPUOP_up), and start() there programs the overdue timers: they run
+//      at once, on CPU k, late - after it came back - and never early.
+//   B. Again, but while CPU k is down CPU 0 adopt()s its timers: they run
+//      on CPU 0, at their deadlines; back up, CPU k has none left.
+#include <new>
+#include <xen/arch/x86.hpp>
+#include <xen/smp.hpp>
+
+#include "events.hpp"
+#include "scenarios.hpp"
+#include "smp.hpp"
+#include "smp_internal.hpp"
+#include "timers.hpp"
+
+namespace mk {
+
+namespace {
+
+constexpr const char* area = "timers+hotplug";
+constexpr uint32_t max_timers = 1024;
+constexpr uint64_t ms = 1'000'000;
+
+/// One timer and what happened to it.
+struct HotSlot {
+    xen::Timer timer{&HotSlot::fire, this};
+    uint64_t deadline = 0;
+    uint64_t fired_at = 0;
+    uint32_t fired_on = 0;
+    uint32_t fires = 0;
+    bool early = false;
+
+    static void fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) noexcept
+    {
+        auto* s = static_cast<HotSlot*>(ctx);
+        ++s->fires;
+        s->fired_on = self.value;
+        const uint64_t again = mk::timers::now(self);
+        s->fired_at = again;
+        s->early = s->early || handler_now < s->deadline || again < s->deadline;
+    }
+};
+alignas(HotSlot) unsigned char slot_space[sizeof(HotSlot) * max_timers];
+
+HotSlot* slots() noexcept { return reinterpret_cast<HotSlot*>(slot_space); }
+
+struct Arming {
+    uint32_t count;
+    GuestType guest;
+    xen::Errc error;
+    volatile uint64_t stopped_at;
+};
+
+/// On CPU k: take over its timer, arm the timers, stop the driver there
+/// (what a kernel does before the CPU parks).
+void arm_then_stop(void* arg) noexcept
+{
+    auto& a = *static_cast<Arming*>(arg);
+    const uint32_t cpu = smp::this_cpu();
+    const xen::VcpuId v = smp::vcpu_of(cpu);
+    if (auto r = timers::take_over(cpu, a.guest); !r) {
+        a.error = r.error();
+        return;
+    }
+    xen::TimerDriver& d = timers::driver(a.guest);
+    uint64_t seed = 0x2545f4914f6cdd1dull ^ xen::arch::rdtsc();
+    events::disable();
+    const uint64_t t0 = timers::now(v);
+    for (uint32_t i = 0; i < a.count; ++i) {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        HotSlot& s = *new (&slots()[i]) HotSlot;
+        s.deadline = t0 + 20 * ms + (seed * 0x2545f4914f6cdd1dull) % (200 * ms);
+        if (auto r = d.arm(v, s.timer, s.deadline); !r)
+            a.error = r.error();
+    }
+    if (auto r = d.stop(v); !r)
+        a.error = r.error();
+    a.stopped_at = timers::now(v);
+    events::enable();
+}
+
+struct Resume {
+    uint32_t count;
+    GuestType guest;
+    xen::Errc error;
+    uint64_t back_at;
+    bool all_ran;
+};
+
+bool all_fired(uint32_t count) noexcept
+{
+    for (uint32_t i = 0; i < count; ++i)
+        if (slots()[i].fires == 0)
+            return false;
+    return true;
+}
+
+/// On CPU k, back up: start the driver again, idle until its timers ran.
+void start_and_wait(void* arg) noexcept
+{
+    auto& r = *static_cast<Resume*>(arg);
+    const uint32_t cpu = smp::this_cpu();
+    const xen::VcpuId v = smp::vcpu_of(cpu);
+    r.back_at = timers::now(v);
+    if (auto s = timers::take_over(cpu, r.guest); !s) {
+        r.error = s.error();
+        return;
+    }
+    const uint64_t limit = timers::now(v) + 2000 * ms;
+    while (!all_fired(r.count) && timers::now(v) < limit)
+        timers::sleep(v, 1 * ms);
+    r.all_ran = all_fired(r.count);
+}
+
+void give_back_here(void*) noexcept { (void)timers::give_back(smp::this_cpu()); }
+
+struct Tally {
+    uint32_t once = 0;    // ran exactly once
+    uint32_t doubled = 0; // ran more than once
+    uint32_t lost = 0;    // never ran
+    uint32_t early = 0;
+    uint32_t on_cpu = 0;  // ran on the expected CPU
+    uint32_t after = 0;   // ran at or after `after_ns`
+    uint64_t max_late_ns = 0;
+};
+
+Tally tally(uint32_t count, uint32_t cpu, uint64_t after_ns) noexcept
+{
+    Tally t;
+    for (uint32_t i = 0; i < count; ++i) {
+        const HotSlot& s = slots()[i];
+        if (s.fires == 0) {
+            ++t.lost;
+            continue;
+        }
+        if (s.fires == 1)
+            ++t.once;
+        else
+            ++t.doubled;
+        t.early += s.early ? 1 : 0;
+        t.on_cpu += s.fired_on == cpu ? 1 : 0;
+        t.after += s.fired_at >= after_ns ? 1 : 0;
+        if (s.fired_at > s.deadline && s.fired_at - s.deadline > t.max_late_ns)
+            t.max_late_ns = s.fired_at - s.deadline;
+    }
+    return t;
+}
+
+} // namespace
+
+void run_timers_hotplug(Tap& tap, const Context& context) noexcept
+{
+    const auto online = smp::ensure_online();
+    xen::Smp* ctl = smp::controller();
+    const uint32_t n = ctl != nullptr ? ctl->count() : 1;
+    if (!online.has_value() || ctl == nullptr || n < 2 || !smp::is_online(n - 1) || n - 1 >= timers::max_cpus) {
+        const char* why = !online.has_value() ? xen::errc_name(online.error()) : "needs 2 online vCPUs";
+        tap.skip(area, why, "timers of a vCPU that went down run once when it is back");
+        tap.skip(area, why, "... late, after it came back, never early");
+        tap.skip(area, why, "timers adopted from a down vCPU run once on the adopter");
+        tap.skip(area, why, "nothing left on the down vCPU, nothing lost or doubled");
+        return;
+    }
+    const GuestType guest = context.boot.type;
+    const uint32_t k = n - 1;
+    uint32_t count = static_cast<uint32_t>(context.cmdline.get_uint("hotplug_timers", 50));
+    count = count > max_timers ? max_timers : count;
+    const xen::VcpuId v0 = smp::vcpu_of(0);
+    (void)timers::driver(guest);
+    if (auto r = timers::take_over(0, guest); !r) {
+        tap.result(false, area, "the driver on CPU 0: ", xen::errc_name(r.error()));
+        return;
+    }
+    tap.comment("timers+hotplug: ", count, " timers on vCPU ", k, ", 20-220 ms ahead, then vCPU ", k, " goes down");
+
+    // --- A. down past every deadline, then back -------------------------------
+    Arming a{count, guest, xen::Errc{}, 0};
+    auto ra = smp::run_on(k, &arm_then_stop, &a);
+    const auto off_a = ra ? ctl->offline(k) : xen::Result<void>(xen::err(ra.error()));
+    const uint64_t down_at = timers::now(v0);
+    timers::sleep(v0, 300 * ms); // every deadline passes while CPU k is down
+    const uint64_t fired_while_down = count - tally(count, k, 0).lost;
+    const auto on_a = ctl->online(k);
+    Resume res{count, guest, xen::Errc{}, 0, false};
+    const auto rs = on_a ? smp::run_on(k, &start_and_wait, &res) : on_a;
+    const Tally ta = tally(count, k, res.back_at);
+    const uint32_t left_a = timers::cpu_state(k).armed();
+    if (!ra || !off_a || !on_a || !rs || a.error != xen::Errc{} || res.error != xen::Errc{})
+        tap.comment("timers+hotplug: A failed: run_on ", ra.has_value(), " offline ", off_a.has_value(), " online ",
+                    on_a.has_value(), " start ", rs.has_value(), ", arm/stop ", xen::errc_name(a.error), ", start ",
+                    xen::errc_name(res.error));
+    tap.metric("timers", "hotplug_down_ms", (res.back_at > down_at ? res.back_at - down_at : 0) / ms);
+    tap.metric("timers", "hotplug_ran", ta.once + ta.doubled);
+    tap.metric("timers", "hotplug_early", ta.early);
+    tap.metric("timers", "hotplug_lost", ta.lost);
+    tap.metric("timers", "hotplug_double", ta.doubled);
+    tap.metric("timers", "hotplug_max_late_us", ta.max_late_ns / 1000);
+    tap.result(ta.once == count && ta.lost == 0 && ta.doubled == 0 && ta.on_cpu == count && fired_while_down == 0 &&
+                   left_a == 0,
+               area, "timers of a vCPU that went down ran once when it was back: ", ta.once, " of ", count,
+               " on vCPU ", k, " (", fired_while_down, " while down, ", ta.lost, " lost, ", ta.doubled, " double)");
+    tap.result(ta.early == 0 && ta.after == count, area, "... late, after it came back (", ta.after, " of ", count,
+               "), never early (", ta.early, "); latest ", ta.max_late_ns / ms, " ms after its deadline");
+
+    // --- B. down, and CPU 0 adopts the timers -------------------------------------
+    if (left_a != 0) {
+        // Timers of A still armed on CPU k: their storage cannot be reused.
+        tap.result(false, area, "timers adopted from a down vCPU: not tried, ", left_a, " timers of A still armed");
+        tap.result(false, area, "nothing left on vCPU ", k, ": ", left_a, " left");
+        return;
+    }
+    Arming b{count, guest, xen::Errc{}, 0};
+    auto rb = smp::run_on(k, &arm_then_stop, &b);
+    const auto off_b = rb ? ctl->offline(k) : xen::Result<void>(xen::err(rb.error()));
+    size_t moved = 0;
+    if (off_b) {
+        events::disable();
+        auto m = timers::driver(guest).adopt(v0, smp::vcpu_of(k));
+        events::enable();
+        moved = m ? *m : 0;
+        if (!m)
+            tap.comment("timers+hotplug: adopt failed: ", xen::errc_name(m.error()));
+    }
+    const uint64_t limit = timers::now(v0) + 2000 * ms;
+    while (!all_fired(count) && timers::now(v0) < limit)
+        timers::sleep(v0, 5 * ms);
+    const Tally tb = tally(count, 0, 0);
+    const auto on_b = ctl->online(k);
+    uint32_t left_b = ~0u;
+    if (on_b) {
+        Resume back{0, guest, xen::Errc{}, 0, false};
+        (void)smp::run_on(k, &start_and_wait, &back); // starts the driver again; nothing to wait for
+        left_b = timers::cpu_state(k).armed();
+    }
+    tap.metric("timers", "adopted", moved);
+    tap.metric("timers", "adopted_ran", tb.once + tb.doubled);
+    tap.metric("timers", "adopted_early", tb.early);
+    tap.metric("timers", "adopted_max_late_us", tb.max_late_ns / 1000);
+    tap.result(moved == count && tb.once == count && tb.on_cpu == count && tb.early == 0, area,
+               "timers adopted from a down vCPU ran once on vCPU 0: ", tb.once, " of ", count, " (", moved,
+               " moved, ", tb.early, " early)");
+    tap.result(on_b.has_value() && left_b == 0 && tb.lost == 0 && tb.doubled == 0 && ta.lost == 0 && ta.doubled == 0,
+               area, "nothing left on vCPU ", k, " after it came back (", left_b, "), nothing lost (",
+               ta.lost + tb.lost, ") or doubled (", ta.doubled + tb.doubled, ")");
+
+    (void)smp::run_on(0, &give_back_here, nullptr);
+    if (smp::is_online(k))
+        (void)smp::run_on(k, &give_back_here, nullptr);
+}
+
+} // namespace mk
