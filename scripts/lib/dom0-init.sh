@@ -72,6 +72,8 @@ alive() { xl domid domu >/dev/null 2>&1; }
 #   sleep S          wait S seconds
 #   wait TEXT        wait (up to 20 s) until the guest printed a line containing TEXT
 #   type TEXT        send TEXT and a newline to the guest's console input
+#   pause-for S      xl pause, sleep S, xl unpause; write the paused time
+#                    in ms (dom0's view) to the guest's data/paused-ms
 #   xs-write K V     write V at K under the guest's xenstore home
 #   expect-vcpus N   within 3 s, `xl vcpu-list` shows exactly N vCPUs online
 step() {
@@ -87,10 +89,28 @@ step() {
         i=0
         until grep -qF -- "$*" /tmp/domu.out; do
             i=$((i + 1))
-            if [ $i -gt 400 ] || ! alive; then say "check failed: the guest never printed '$*'"; return 1; fi
+            [ $i -le 400 ] || { say "check failed: the guest did not print '$*' within 20 s"; return 1; }
+            if ! alive; then
+                # Its last lines may still be on their way through xl console;
+                # a guest that ended is judged by its own TAP stream.
+                sleep 0.5
+                grep -qF -- "$*" /tmp/domu.out || say "the guest ended before it printed '$*'"
+                return 0
+            fi
             sleep 0.05
         done ;;
     type) printf '%s\n' "$*" >&3 ;;
+    pause-for)
+        # How long the domain was paused, as dom0 sees it: from xl pause's
+        # return to xl unpause's (each acts just before it returns).
+        xl pause domu
+        a=$(cut -d' ' -f1 /proc/uptime)
+        sleep "$1"
+        xl unpause domu
+        b=$(cut -d' ' -f1 /proc/uptime)
+        ms=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%d", (b - a) * 1000 }')
+        say "paused for $ms ms"
+        xenstore-write "/local/domain/$domid/data/paused-ms" "$ms" ;;
     xs-write) xenstore-write "/local/domain/$domid/$1" "$2" ;;
     expect-vcpus)
         i=0
