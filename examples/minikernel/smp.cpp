@@ -91,7 +91,9 @@ xen::ApStack hook_stack_of(void*, uint32_t cpu) noexcept
 // let it.
 void hook_relax(void*) noexcept
 {
-    if (ready && this_cpu() != 0 && controller_->pending(this_cpu()))
+    // A CPU waiting for another serves its own calls meanwhile (CPU 0 runs
+    // calls only here: it has no idle loop while the scenarios run).
+    if (ready && controller_->pending(this_cpu()))
         (void)controller_->service(this_cpu());
     (void)xen::hc::sched_yield();
 }
@@ -297,7 +299,9 @@ xen::Result<void> run_on(uint32_t cpu, CallFn fn, void* arg, uint64_t timeout_ns
         fn(arg);
         return xen::ok();
     }
-    return controller_->call(cpu, fn, arg, xen::WaitBound{timeout_ns, ~uint64_t{0}});
+    // Every poll makes a hypercall (sched_yield: well over 100 ns), so the
+    // poll count ends the wait even if the clock stood still.
+    return controller_->call(cpu, fn, arg, xen::WaitBound{timeout_ns, timeout_ns / 100 + 1000});
 }
 
 } // namespace mk::smp

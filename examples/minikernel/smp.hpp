@@ -27,7 +27,9 @@
 // events, arm timers and wait for them, block (SCHEDOP_block on PV, sti;hlt
 // on PVH) and idle - everything a kernel thread may do. It must return
 // eventually: the CPU serves one call at a time. run_on on the calling CPU
-// simply calls the function. Event handlers for ports bound to a CPU
+// simply calls the function. CPU 0 runs the scenarios and has no idle loop:
+// it serves calls from other CPUs only while it waits in run_on itself.
+// Event handlers for ports bound to a CPU
 // (events::channels().bind_virq(virq, smp::vcpu_of(cpu), ...)) run on that
 // CPU, in upcall context, whether or not a call is running there.
 //

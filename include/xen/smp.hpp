@@ -136,6 +136,7 @@ struct BringUpReport {
     uint32_t online = 0;   ///< CPUs online afterwards, CPU 0 included
     uint32_t failed = 0;   ///< APs not online afterwards (see last_error per CPU)
     uint64_t total_ns = 0; ///< from the first prepare to the last check-in seen
+    uint64_t start_phase_ns = 0; ///< parallel: preparing and starting them all (then the wait)
     Errc first_error = Errc{};
 };
 

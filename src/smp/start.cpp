@@ -126,6 +126,7 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
             note(r.error());
     }
 
+    report.start_phase_ns = now() - t0;
     if (mode == BringUpMode::parallel) {
         // Every AP runs (or waits for a pCPU) by now: wait for all of them
         // within one bound, taking each in as it checks in.
