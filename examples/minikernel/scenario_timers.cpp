@@ -70,7 +70,18 @@ struct CpuRun {
     uint64_t idle_wakeups = 0; // VIRQ_TIMER events in the idle second, beyond the one ending it
     uint64_t idle_ns = 0;
     uint64_t arming_ns = 0;    // arming the T timers took this long
+    uint64_t t0 = 0;           // the phase's start by this vCPU's clock
+    uint64_t worst_late = 0;   // the latest run: how late, and when it was due
+    uint64_t worst_due = 0;
+    uint64_t runnable_ns = 0;  // steal over the timer phase: runnable, waiting for a pCPU
 };
+
+/// Xen's runnable time of `v` (VCPUOP_get_runstate_info), 0 if refused.
+uint64_t runnable_ns(xen::VcpuId v) noexcept
+{
+    auto r = xen::hc::vcpu_get_runstate_info(v);
+    return r ? r->time[static_cast<int>(xen::abi::runstate::runnable)] : 0;
+}
 
 struct Params {
     uint32_t timers;
@@ -124,6 +135,10 @@ void Slot::fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) 
     const uint64_t again = timers::now(self);
     if (handler_now < s->deadline || again < s->deadline)
         ++run.early;
+    else if (handler_now - s->deadline > run.worst_late) {
+        run.worst_late = handler_now - s->deadline;
+        run.worst_due = s->deadline - run.t0;
+    }
 }
 
 /// xorshift64*: deterministic per CPU, good enough for deadlines.
@@ -150,6 +165,8 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
     events::disable();
     timers::cpu_state(run.cpu).stats().clear();
     const uint64_t t0 = timers::now(v);
+    const uint64_t runnable0 = runnable_ns(v);
+    run.t0 = t0;
     // The window starts a little later: arming takes time (each arm that
     // makes a new first deadline is a hypercall). Upcalls are held off for
     // each arm only, as a kernel would, so timers due meanwhile run on time.
@@ -177,6 +194,7 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
     while (!(run.fired == run.armed && run.ticks >= run.ticks_wanted) && !h.watchdog_fired)
         timers::idle_once(v);
 
+    run.runnable_ns = runnable_ns(v) - runnable0;
     events::disable();
     run.stats = timers::cpu_state(run.cpu).stats(); // before the clean-up below adds to it
     for (uint32_t i = 0; i < run.armed; ++i) {
@@ -356,6 +374,9 @@ void run_timers(Tap& tap, const Context& context) noexcept
         tap.metric(area, "lateness_p99_us", r.stats.lateness.quantile_permille(990) / 1000, "", c);
         tap.metric(area, "idle_wakeups", r.idle_wakeups, "", c);
         tap.metric(area, "arming_us", r.arming_ns / 1000, "", c);
+        tap.metric(area, "worst_late_us", r.worst_late / 1000, "", c);
+        tap.metric(area, "worst_due_ms", r.worst_due / ms, "", c);
+        tap.metric(area, "steal_ms", r.runnable_ns / ms, "", c);
     }
     tap.metric(area, "vcpus", active - failed_cpus);
     tap.metric(area, "armed", armed);
