@@ -6,6 +6,8 @@
 //   domu-smp      every vCPU online as a domU, and xenstore says so too
 //   domu-hotplug  follow `xl vcpu-set` requests with the SMP hotplug API,
 //                 each within 1 s of Xen time, until `xl shutdown`
+//   domu-console  a line typed into `xl console` (the plan's `type ping`)
+//                 arrives through the console ring's input
 //
 // The harness's plan drives domu-hotplug: it waits for the line
 // "# domu-hotplug: ready", runs `vcpu-set` steps and checks `xl vcpu-list`
@@ -223,6 +225,35 @@ void run_domu_hotplug(Tap& tap, const Context& context) noexcept
                    " CPU and back to ", smp::online_count(), " of ", count);
     }
     tap.result(shutdown, area, "control/shutdown = '", reason, "' seen and acknowledged");
+}
+
+void run_domu_console(Tap& tap, const Context& context) noexcept
+{
+    constexpr const char* area = "domu-console";
+    if (!domu::active()) {
+        tap.skip(area, "not a domU: no console ring (run it with scripts/boot --domu)", "console input");
+        return;
+    }
+    tap.comment(area, ": ready");
+    // One line, at most 20 s of Xen time; the pty may turn '\n' into '\r'.
+    char line[64];
+    unsigned used = 0;
+    bool complete = false;
+    const uint64_t end = now_ns(context) + 20'000'000'000ull;
+    while (!complete && now_ns(context) < end) {
+        char c;
+        if (domu::console_read(&c, 1) == 0) {
+            (void)xen::hc::sched_yield();
+            continue;
+        }
+        if (c == '\n' || c == '\r')
+            complete = used > 0;
+        else if (used + 1 < sizeof(line))
+            line[used++] = c;
+    }
+    line[used] = '\0';
+    tap.result(complete && equal(line, "ping"), area, "read '", line, "' from the console ring's input (",
+               complete ? "a whole line" : "no newline in 20 s", ")");
 }
 
 } // namespace mk

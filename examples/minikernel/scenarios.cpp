@@ -16,6 +16,7 @@ const Scenario scenarios[] = {
     {"domu-smp",  3,      false,      run_domu_smp},
     {"domu-hotplug", 5,   false,      run_domu_hotplug},
     {"domu-steal", 3,     false,      run_domu_steal},
+    {"domu-console", 1,   false,      run_domu_console},
     {"domu-timers", 7,    false,      run_timers},
     {"broken",    1,      false,      run_broken},
     {"hang",      1,      false,      run_hang},

@@ -37,6 +37,7 @@ extern const unsigned scenario_count;
 // the toolstack through xenstore. domu-timers is the timers scenario run so.
 void run_domu_smp(Tap& tap, const Context& context) noexcept;
 void run_domu_hotplug(Tap& tap, const Context& context) noexcept;
+void run_domu_console(Tap& tap, const Context& context) noexcept;
 // scenario_domu_steal.cpp: a pause and a 50% cap from the toolstack as steal.
 void run_domu_steal(Tap& tap, const Context& context) noexcept;
 

@@ -42,13 +42,15 @@ xl create -p /domu/domu.cfg >/tmp/create.log 2>&1 || { sed 's/^/dom0| /' /tmp/cr
 domid=$(xl domid domu)
 say "created domu as domain $domid"
 
-# xl console reads its stdin from a FIFO that stays open: on a tty it would
-# switch the terminal to raw mode, and on /dev/null it would exit at once.
-# The same FIFO carries the plan's `type` steps to the guest's console.
+# The console client reads its stdin from a FIFO that stays open: on a tty
+# it would switch the terminal to raw mode, and on /dev/null it would exit
+# at once. The same FIFO carries the plan's `type` steps to the guest's
+# console. It is what `xl console` runs, with --interactive added: without
+# it xenconsole reads no stdin that is not a tty.
 mkfifo /tmp/console-in
 exec 3<>/tmp/console-in
 : >/tmp/domu.out
-( xl console domu <&3 2>&1 | awk '{ sub(/\r$/, ""); print "domu| " $0; fflush(); print $0 >> "/tmp/domu.out"; close("/tmp/domu.out") }' ) &
+( xenconsole --interactive --type pv "$domid" <&3 2>&1 | awk '{ sub(/\r$/, ""); print "domu| " $0; fflush(); print $0 >> "/tmp/domu.out"; close("/tmp/domu.out") }' ) &
 # Unpause only once xenconsole holds the guest's pty, so no output is lost.
 n=0
 while :; do
