@@ -411,8 +411,9 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.result(ran && idle_wakeups == 0, area, "idle with the driver: ", idle_wakeups,
                " wake-ups in the idle seconds of ", active - failed_cpus, " vCPU(s) (0 wanted)");
     // Xen stops a vCPU's periodic timer while it is descheduled
-    // (sched/core.c), so the ticks reach a vCPU that runs: ~100 per second.
-    tap.result(periodic_busy >= 50, area, "Xen's 10 ms periodic timer left on: ", periodic_busy,
+    // (sched/core.c), so the ticks reach a vCPU that runs: ~100 per second
+    // (fewer when the emulated pCPU is busy elsewhere: the bar is a quarter).
+    tap.result(periodic_busy >= 25, area, "Xen's 10 ms periodic timer left on: ", periodic_busy,
                " events/s while the vCPU runs, ", periodic_idle, "/s while it idles");
 }
 
