@@ -80,8 +80,10 @@ void run_smp(Tap& tap, const Context& c) noexcept
     tap.metric(area, rec.mode == smp::Mode::serial ? "bringup_serial_total_ns" : "bringup_parallel_total_ns",
                rec.report.total_ns);
     tap.metric(area, "bringup_total_ns", rec.report.total_ns);
-    if (rec.mode == smp::Mode::parallel)
+    if (rec.mode == smp::Mode::parallel) {
+        tap.metric(area, "prepare_phase_ns", rec.report.prepare_phase_ns);
         tap.metric(area, "start_phase_ns", rec.report.start_phase_ns);
+    }
     tap.result(ctl->online_count() == n && rec.report.failed == 0, area, ctl->online_count(), " of ", n,
                " vCPUs online (", mode_used, ", ", rec.report.total_ns / 1000, " us)");
 

@@ -128,7 +128,7 @@ inline constexpr uint32_t smp_max_probe = 4096;
 /// How bring_up orders the work.
 enum class BringUpMode : uint8_t {
     serial,   ///< prepare, start, await; then the next AP
-    parallel, ///< prepare and start every AP; then await them all
+    parallel, ///< prepare every AP, then start every AP, then await them all
 };
 
 /// What bring_up did.
@@ -136,7 +136,8 @@ struct BringUpReport {
     uint32_t online = 0;   ///< CPUs online afterwards, CPU 0 included
     uint32_t failed = 0;   ///< APs not online afterwards (see last_error per CPU)
     uint64_t total_ns = 0; ///< from the first prepare to the last check-in seen
-    uint64_t start_phase_ns = 0; ///< parallel: preparing and starting them all (then the wait)
+    uint64_t prepare_phase_ns = 0; ///< parallel: preparing them all
+    uint64_t start_phase_ns = 0;   ///< parallel: preparing and starting them all (then the wait)
     Errc first_error = Errc{};
 };
 

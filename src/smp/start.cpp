@@ -113,17 +113,32 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
     };
     const uint64_t t0 = now();
 
-    for (uint32_t cpu = 1; cpu < count_; ++cpu) {
-        const CpuState s = load_state(cpus_[cpu]);
-        if (s != CpuState::down && s != CpuState::prepared)
-            continue;
-        auto r = prepare(cpu);
-        if (r.has_value())
-            r = start(cpu);
-        if (r.has_value() && mode == BringUpMode::serial)
-            r = await_online(cpu, bound);
-        if (!r.has_value())
-            note(r.error());
+    if (mode == BringUpMode::serial) {
+        for (uint32_t cpu = 1; cpu < count_; ++cpu) {
+            const CpuState s = load_state(cpus_[cpu]);
+            if (s != CpuState::down && s != CpuState::prepared)
+                continue;
+            auto r = prepare(cpu);
+            if (r.has_value())
+                r = start(cpu);
+            if (r.has_value())
+                r = await_online(cpu, bound);
+            if (!r.has_value())
+                note(r.error());
+        }
+    } else {
+        // Parallel: prepare them all while none runs yet (registering a
+        // vcpu_info makes Xen map the page, work best done with the other
+        // pCPUs idle), then initialise and up them all in one burst.
+        for (uint32_t cpu = 1; cpu < count_; ++cpu)
+            if (load_state(cpus_[cpu]) == CpuState::down)
+                if (auto r = prepare(cpu); !r.has_value())
+                    note(r.error());
+        report.prepare_phase_ns = now() - t0;
+        for (uint32_t cpu = 1; cpu < count_; ++cpu)
+            if (load_state(cpus_[cpu]) == CpuState::prepared)
+                if (auto r = start(cpu); !r.has_value())
+                    note(r.error());
     }
 
     report.start_phase_ns = now() - t0;
