@@ -16,6 +16,9 @@
 #include <xen/hypercall/xen_version.hpp>
 
 #include <new>
+#include <xen/time/pvclock.hpp>
+
+#include "smp.hpp"
 
 namespace mk::domu {
 
@@ -65,7 +68,17 @@ void* pv_page(uint64_t mfn, uint64_t nr_pages) noexcept
     return reinterpret_cast<void*>(pfn << 12);
 }
 
-void yield(void*) noexcept { (void)xen::hc::sched_yield(); }
+xen::abi::shared_info* shared = nullptr;
+GuestType guest = GuestType::pv;
+xen::hc::Port ports[2]{};
+uint32_t nr_ports = 0;
+
+void clear_pending(xen::hc::Port p) noexcept
+{
+    __atomic_fetch_and(&shared->evtchn_pending[p.value / 64], ~(uint64_t{1} << (p.value % 64)), __ATOMIC_SEQ_CST);
+}
+
+void yield(void*) noexcept { idle_wait(2'000'000); }
 
 } // namespace
 
@@ -97,17 +110,63 @@ void init(const BootInfo& boot, uint32_t features) noexcept
             store_port = static_cast<uint32_t>(*sport);
         }
     }
+    shared = boot.shared;
+    guest = boot.type;
+    if (cons_port != 0)
+        ports[nr_ports++] = xen::hc::Port{cons_port};
+    if (store_port != 0)
+        ports[nr_ports++] = xen::hc::Port{store_port};
     if (cons_page != nullptr && cons_port != 0)
         console = new (console_storage)
             xen::ConsoleRing(static_cast<xen::abi::xencons_interface*>(cons_page), xen::hc::Port{cons_port});
-    // Xenstored answers within microseconds; a million yields is far beyond
-    // any healthy dom0 and still ends a run that lost its xenstored.
+    // Each wait is at most 2 ms (SCHEDOP_poll): 30000 in a row without
+    // progress is a minute, far beyond any healthy dom0 under TCG, and still
+    // ends a run that lost its xenstored.
     if (store_page != nullptr && store_port != 0)
         store = new (xenstore_storage) xen::XenStore(static_cast<xen::abi::xenstore_domain_interface*>(store_page),
-                                                     xen::hc::Port{store_port}, yield, nullptr, 1000000);
+                                                     xen::hc::Port{store_port}, yield, nullptr, 30000);
 }
 
 bool active() noexcept { return console != nullptr; }
+
+void idle_wait(uint64_t timeout_ns) noexcept
+{
+    if (nr_ports == 0 || shared == nullptr) {
+        (void)xen::hc::sched_yield();
+        return;
+    }
+    const auto now = xen::pvclock_read(shared->vcpu_info[0].time);
+    if (!now) {
+        (void)xen::hc::sched_yield();
+        return;
+    }
+    // A notification that came before is consumed here; the caller looks
+    // at the rings after we return, so nothing it announced is missed.
+    for (uint32_t i = 0; i < nr_ports; ++i)
+        clear_pending(ports[i]);
+    // SCHEDOP_poll returns at once while an upcall could be delivered: PV
+    // masks upcalls in its vcpu_info, PVH with IF (Xen asks the vCPU's
+    // interrupt window). Afterwards pending upcalls must run: on PV, Xen
+    // delivers them on the way out of any hypercall once unmasked.
+    auto& vi = smp::this_vcpu_info();
+    if (guest == GuestType::pv) {
+        const uint8_t was = vi.evtchn_upcall_mask;
+        vi.evtchn_upcall_mask = 1;
+        asm volatile("" ::: "memory");
+        (void)xen::hc::sched_poll(ports, nr_ports, now->system_time_ns + timeout_ns);
+        asm volatile("" ::: "memory");
+        vi.evtchn_upcall_mask = was;
+        asm volatile("" ::: "memory");
+        if (was == 0 && vi.evtchn_upcall_pending != 0)
+            (void)xen::hc::xen_version();
+    } else {
+        uint64_t flags;
+        asm volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+        (void)xen::hc::sched_poll(ports, nr_ports, now->system_time_ns + timeout_ns);
+        if (flags & (1u << 9))
+            asm volatile("sti" ::: "memory");
+    }
+}
 
 // The ring has one producer index: CPUs printing at once take turns, a
 // whole line each.
@@ -119,14 +178,15 @@ void console_write(const char* text, size_t len) noexcept
         return;
     while (__atomic_exchange_n(&console_busy, true, __ATOMIC_ACQUIRE))
         asm volatile("pause");
-    (void)console->write(text, len, yield, nullptr, 1000000);
+    (void)console->write(text, len, yield, nullptr, 30000);
     __atomic_store_n(&console_busy, false, __ATOMIC_RELEASE);
 }
 
 void console_drain() noexcept
 {
-    for (uint32_t i = 0; console != nullptr && console->output_pending() != 0 && i < 1000000; ++i)
-        (void)xen::hc::sched_yield();
+    // At most ~4 s: xenconsoled notifies us as it consumes.
+    for (uint32_t i = 0; console != nullptr && console->output_pending() != 0 && i < 2000; ++i)
+        idle_wait(2'000'000);
 }
 
 size_t console_read(char* buf, size_t cap) noexcept

@@ -28,6 +28,11 @@ void console_drain() noexcept;
 /// Read console input without waiting; returns the bytes read.
 size_t console_read(char* buf, size_t cap) noexcept;
 
+/// Sleep until xenconsoled or xenstored notifies us, or `timeout_ns` of Xen
+/// time pass (SCHEDOP_poll on both ports), so a waiting vCPU leaves its pCPU
+/// to dom0 instead of spinning. Falls back to SCHEDOP_yield as dom0.
+void idle_wait(uint64_t timeout_ns) noexcept;
+
 /// The xenstore client, or nullptr as dom0 (or if the ring is missing).
 xen::XenStore* xenstore() noexcept;
 

@@ -161,7 +161,7 @@ void run_domu_hotplug(Tap& tap, const Context& context) noexcept
         xen::XenStoreWatchEvent e{};
         const auto got = xs.next_watch_event(e);
         if (!got || !*got) {
-            (void)xen::hc::sched_yield();
+            domu::idle_wait(10'000'000); // leave the pCPU to dom0 meanwhile
             continue;
         }
         const uint64_t seen = now_ns(context);
@@ -243,7 +243,7 @@ void run_domu_console(Tap& tap, const Context& context) noexcept
     while (!complete && now_ns(context) < end) {
         char c;
         if (domu::console_read(&c, 1) == 0) {
-            (void)xen::hc::sched_yield();
+            domu::idle_wait(10'000'000); // leave the pCPU to dom0 meanwhile
             continue;
         }
         if (c == '\n' || c == '\r')
