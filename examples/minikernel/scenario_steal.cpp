@@ -255,14 +255,23 @@ void run_steal(Tap& tap, const Context& context) noexcept
                " us on ", sums_ok, " of ", ran, " vCPUs");
 
     // The library's snapshot (area + live view) against Xen's own copy.
+    // Xen's copy adds NOW() of the pCPU that runs the hypercall, i.e. the
+    // pCPU vCPU 0 is on, so the live view is taken at vCPU 0's own pvclock
+    // record, not at the cross-vCPU clock: that clock follows the leading
+    // record, which under TCG load can run milliseconds ahead of this pCPU.
+    const auto own_time = [] {
+        return xen::pvclock_read(smp::vcpu_info_of(0).time)
+            .transform([](xen::PvclockTime t) { return t.system_time_ns; })
+            .value_or(0);
+    };
     uint32_t agree = 0;
     uint64_t worst = 0;
     for (uint32_t c = 0; c < cpus; ++c) {
         const VcpuId v = smp::vcpu_of(c);
-        const uint64_t ta = now_on(0);
+        const uint64_t ta = own_time();
         const auto mine = runstate.snapshot(v, runstate_cpus[c], smp::vcpu_of(0));
         const auto xen_view = xen::hc::vcpu_get_runstate_info(v);
-        const uint64_t tb = now_on(0);
+        const uint64_t tb = own_time();
         if (!mine || !xen_view)
             continue;
         const auto live = xen::runstate_live(*mine, ta);
