@@ -121,8 +121,9 @@ struct SmpScratch {
     abi::vcpu_hvm_context hvm;
 };
 
-/// The most vCPUs discover() looks for: Xen's own limit for a PV domain is
-/// far lower (HVM: 128), so 4096 only bounds the probe.
+/// The most vCPUs discover() looks for by default. Xen 4.17 builds a PV
+/// dom0 with 4096 (dom0_max_vcpus=4096 under QEMU) and caps HVM/PVH at 128
+/// (HVM_MAX_VCPUS); the bound only keeps the probe finite.
 inline constexpr uint32_t smp_max_probe = 4096;
 
 /// How bring_up orders the work.
@@ -158,12 +159,13 @@ public:
 
     // --- discovery --------------------------------------------------------
 
-    /// Count the domain's vCPUs (VCPUOP_is_up from 0 until -ENOENT, at most
-    /// `limit` probes) and map CPUs to them: CPU 0 = boot_vcpu (online), then
-    /// the others in vcpu_id order, as many as there is storage for. Returns
-    /// the CPU count. Errors: what is_up answers other than -ENOENT;
-    /// no_space if all `limit` probes answered; invalid_argument if the boot
-    /// vCPU is not among them or hooks are missing.
+    /// Count the domain's vCPUs (VCPUOP_is_up from 0 until -ENOENT, for a
+    /// domain of at most `limit` vCPUs: limit + 1 probes at most) and map
+    /// CPUs to them: CPU 0 = boot_vcpu (online), then the others in vcpu_id
+    /// order, as many as there is storage for. Returns the CPU count.
+    /// Errors: what is_up answers other than -ENOENT; no_space if vCPU
+    /// `limit` exists too; invalid_argument if the boot vCPU is not among
+    /// them or hooks are missing.
     Result<uint32_t> discover(uint32_t limit = smp_max_probe) noexcept;
     /// CPUs under management (0 before discover).
     uint32_t count() const noexcept { return count_; }

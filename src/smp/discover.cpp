@@ -29,9 +29,11 @@ Result<uint32_t> Smp::discover(uint32_t limit) noexcept
     // (domain_vcpu() == NULL): the first -ENOENT is the count (as Linux PV
     // and NetBSD count). The vCPUs are 0..n-1 (Xen allocates d->vcpu[]
     // densely up to max_vcpus).
+    // Probe one id past `limit`: only its -ENOENT shows that a domain of
+    // exactly `limit` vCPUs has no more.
     uint32_t n = 0;
     for (;; ++n) {
-        if (n == limit)
+        if (n > limit)
             return err(Errc::no_space);
         const auto up = hc::vcpu_is_up(VcpuId{n});
         if (!up.has_value()) {

@@ -61,7 +61,14 @@ TEST_CASE("discover: the probe is bounded: a limit below the count is no_space",
 {
     Rig rig(domain(sim::GuestType::pv, 16));
     CHECK(rig.smp->discover(8).error() == Errc::no_space);
-    CHECK(rig.hv.calls(abi::vcpuop::is_up) == 8);
+    CHECK(rig.hv.calls(abi::vcpuop::is_up) == 9); // ids 0..8: vCPU 8 exists, so there are more than 8
+}
+
+TEST_CASE("discover: a domain of exactly `limit` vCPUs is counted (one probe past the limit says ENOENT)", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pv, 16));
+    CHECK(rig.smp->discover(16).value() == 16);
+    CHECK(rig.hv.calls(abi::vcpuop::is_up) == 17);
 }
 
 TEST_CASE("bring_up: every vCPU from 1 to 128 comes online, PV and PVH, serial and parallel", "[smp]")
