@@ -47,28 +47,6 @@ bool equal(const char* a, const char* b) noexcept
     return *a == *b;
 }
 
-// "cpu/<N>/availability" -> N; false for any other path.
-bool parse_cpu_path(const char* path, uint32_t& n) noexcept
-{
-    const char prefix[] = "cpu/";
-    for (unsigned i = 0; i + 1 < sizeof(prefix); ++i)
-        if (path[i] != prefix[i])
-            return false;
-    path += sizeof(prefix) - 1;
-    if (*path < '0' || *path > '9')
-        return false;
-    uint64_t v = 0;
-    for (; *path >= '0' && *path <= '9'; ++path) {
-        v = v * 10 + static_cast<uint64_t>(*path - '0');
-        if (v > 0xffffffffu)
-            return false;
-    }
-    if (!equal(path, "/availability"))
-        return false;
-    n = static_cast<uint32_t>(v);
-    return true;
-}
-
 // Skip every result of a scenario that cannot run: not a domU.
 bool need_domu(Tap& tap, const char* area, unsigned points) noexcept
 {
@@ -167,30 +145,33 @@ void run_domu_hotplug(Tap& tap, const Context& context) noexcept
         const uint64_t seen = now_ns(context);
         if (equal(e.token, "shutdown")) {
             const auto r = xs.read("control/shutdown", reason, sizeof(reason));
-            if (r && *r > 0) {
+            if (!r)
+                continue;
+            const auto what = xen::parse_shutdown_request(reason);
+            if (what && *what != xen::ShutdownRequest::none) {
                 shutdown = true;
                 (void)xs.write("control/shutdown", ""); // acknowledged, as Linux does
             }
             continue;
         }
-        uint32_t cpu = 0;
-        if (!parse_cpu_path(e.path, cpu))
-            continue; // the watch's initial event names "cpu" itself
         char value[16];
         const auto r = xs.read(e.path, value, sizeof(value));
         if (!r)
-            continue;
-        // xl vcpu-set rewrites every node, CPU 0's ("online") included: the
-        // boot CPU stays. N comes from the toolstack: only CPUs we run.
-        if (cpu == 0)
-            continue;
-        if (cpu >= count) {
-            ++rejected;
-            tap.comment(area, ": ignored ", e.path, " = ", value, " (CPU out of range 1..", count - 1, ")");
+            continue; // the watch's initial event names "cpu" itself
+        // N comes from the toolstack: bounded by the CPUs this kernel runs.
+        const auto req = xen::parse_cpu_availability(e.path, value, count);
+        if (!req) {
+            if (req.error() == xen::Errc::vcpu_out_of_range) {
+                ++rejected;
+                tap.comment(area, ": ignored ", e.path, " = ", value, " (CPU out of range 0..", count - 1, ")");
+            }
             continue;
         }
-        const bool want = equal(value, "online");
-        if (!want && !equal(value, "offline"))
+        // xl vcpu-set rewrites every node, CPU 0's ("online") included: the
+        // boot CPU stays.
+        const uint32_t cpu = req->vcpu;
+        const bool want = req->online;
+        if (cpu == 0)
             continue;
         if (smp::is_online(cpu) == want)
             continue; // already so (e.g. the initial event's state)

@@ -24,6 +24,33 @@ struct XenStoreWatchEvent {
     bool truncated;
 };
 
+/// What the toolstack asks of one vCPU through `cpu/<N>/availability`
+/// (`xl vcpu-set` writes "online" or "offline" for every N it manages).
+struct CpuAvailability {
+    uint32_t vcpu; ///< N, below the domain's vCPU count
+    bool online;   ///< "online" (true) or "offline" (false)
+};
+
+/// Parse a `cpu/<N>/availability` path (relative, as a watch on "cpu"
+/// reports it, or under /local/domain/<id>/) and its value. Errors:
+/// invalid_argument (another path, N not a plain decimal number, or a value
+/// other than "online"/"offline"); vcpu_out_of_range (N >= `vcpu_count`).
+Result<CpuAvailability> parse_cpu_availability(const char* path, const char* value, uint32_t vcpu_count) noexcept;
+
+/// What `control/shutdown` asks for (`xl shutdown`, `xl reboot`, ...).
+enum class ShutdownRequest : uint8_t {
+    none,     ///< empty: nothing asked, or our own acknowledgement
+    poweroff, ///< "poweroff" (also "halt", which older toolstacks wrote)
+    reboot,   ///< "reboot"
+    suspend,  ///< "suspend" (save / migration)
+    crash,    ///< "crash"
+};
+
+/// Parse the value of `control/shutdown`. Errors: invalid_argument for a
+/// value the toolstack does not write. The guest acknowledges a request by
+/// writing "" back before it acts, as Linux does.
+Result<ShutdownRequest> parse_shutdown_request(const char* value) noexcept;
+
 /// The client end of the xenstore ring.
 class XenStore {
 public:

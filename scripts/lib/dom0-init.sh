@@ -128,6 +128,9 @@ step() {
             sleep 0.05
         done ;;
     sched-credit|sched-credit2) xl "$cmd" -d domu "$@" ;;
+    # More vCPUs than pCPUs is a case we test on purpose; xl refuses it
+    # ("You are overcommmitting!") unless told otherwise.
+    vcpu-set) xl vcpu-set --ignore-host domu "$@" ;;
     *) xl "$cmd" domu "$@" ;;
     esac
 }
