@@ -95,15 +95,25 @@ struct PvclockTime {
 /// writer (a record left odd) into an error instead of a hung vCPU.
 inline constexpr uint32_t pvclock_max_attempts = 1024;
 
-/// Read `ti` consistently (Xen's version seqlock: retry while the version
-/// is odd or changed across the read) and compute system time at a TSC
-/// value `tsc()` sampled inside the read. `tsc` must be ordered after the
-/// version load: on the target arch::rdtsc_ordered (lfence; rdtsc), which
-/// the one-argument overload uses; tests inject their own.
+/// A consistent record together with the TSC sampled inside the read and the
+/// (even) version it was read at: what a clock needs beyond the time itself
+/// (SystemClock keeps the record to publish it, and the version to report
+/// XEN_PVCLOCK_GUEST_STOPPED once per record).
+struct PvclockSample {
+    PvclockRecord record;
+    uint64_t tsc;
+    uint32_t version;
+};
+
+/// Read `ti` consistently (Xen's version seqlock: retry while the version is
+/// odd or changed across the read) and return the record with a TSC value
+/// `tsc()` sampled inside the read, and the version; time =
+/// pvclock_time_at(s.record, s.tsc). `tsc` must be ordered after the
+/// version load (arch::rdtsc_ordered on the target; tests inject their own).
 /// Errors: busy_retry after `max_attempts` inconsistent reads.
 template <class TscFn>
-Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
-                                 uint32_t max_attempts = pvclock_max_attempts) noexcept
+Result<PvclockSample> pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+                                     uint32_t max_attempts = pvclock_max_attempts) noexcept
 {
     // Every load is an acquire (a plain mov on x86, where Xen's stores are
     // seen in order): no load can move above the one before it, so the
@@ -124,46 +134,21 @@ Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&&
         const uint64_t now = tsc();
         // Unchanged and even: no update overlapped the field loads.
         if (__atomic_load_n(&ti.version, __ATOMIC_ACQUIRE) == v1)
-            return PvclockTime{pvclock_time_at(r, now), r.flags};
+            return PvclockSample{r, now, v1};
     }
     return err(Errc::busy_retry);
 }
 
-/// A consistent record together with the TSC sampled inside the read and the
-/// (even) version it was read at: what a clock needs beyond the time itself
-/// (SystemClock keeps the record to publish it, and the version to report
-/// XEN_PVCLOCK_GUEST_STOPPED once per record).
-struct PvclockSample {
-    PvclockRecord record;
-    uint64_t tsc;
-    uint32_t version;
-};
-
-/// pvclock_read's seqlock, returning the record, TSC and version instead of
-/// the time (time = pvclock_time_at(s.record, s.tsc)). Same ordering rule
-/// for `tsc`. Errors: busy_retry after `max_attempts` inconsistent reads.
+/// System time now from `ti`: pvclock_sample, then pvclock_time_at. Same
+/// rule for `tsc`; the one-argument overload uses arch::rdtsc_ordered.
+/// Errors: busy_retry after `max_attempts` inconsistent reads.
 template <class TscFn>
-Result<PvclockSample> pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
-                                     uint32_t max_attempts = pvclock_max_attempts) noexcept
+Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+                                 uint32_t max_attempts = pvclock_max_attempts) noexcept
 {
-    for (uint32_t attempt = 0; attempt < max_attempts; ++attempt) {
-        const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
-        if ((v1 & 1) != 0) {
-            arch::cpu_relax();
-            continue;
-        }
-        const PvclockRecord r{
-            __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
-            __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
-            __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
-            __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
-            __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE),
-        };
-        const uint64_t now = tsc();
-        if (__atomic_load_n(&ti.version, __ATOMIC_ACQUIRE) == v1)
-            return PvclockSample{r, now, v1};
-    }
-    return err(Errc::busy_retry);
+    return pvclock_sample(ti, tsc, max_attempts).transform([](const PvclockSample& s) {
+        return PvclockTime{pvclock_time_at(s.record, s.tsc), s.record.flags};
+    });
 }
 
 /// pvclock_read with the ordered hardware TSC (the target's clock read).
