@@ -45,6 +45,7 @@ xen::Smp* controller_ = nullptr;
 bool ready = false;
 
 xen::PvBoot pv_boot{};
+xen::abi::vcpu_info no_vcpu_info{};
 BringUp first_bring_up{};
 
 constexpr uint32_t msr_gs_base = 0xc0000101;
@@ -260,7 +261,11 @@ xen::abi::vcpu_info& vcpu_info_of(uint32_t cpu) noexcept
 {
     if (cpu == 0 || controller_ == nullptr)
         return *blocks[0].vcpu_info;
-    return *blocks[cpu].vcpu_info;
+    if (xen::abi::vcpu_info* vi = controller_->vcpu_info_of(cpu))
+        return *vi;
+    // A vCPU >= 32 whose vcpu_info could not be registered has none that
+    // Xen writes: a zeroed stand-in (version 0, never updated).
+    return no_vcpu_info;
 }
 
 bool is_online(uint32_t cpu) noexcept

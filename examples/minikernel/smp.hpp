@@ -71,7 +71,9 @@ uint32_t cpu_count() noexcept;
 /// Xen's vcpu_id for CPU `cpu` (`cpu` < cpu_count()).
 xen::VcpuId vcpu_of(uint32_t cpu) noexcept;
 
-/// CPU `cpu`'s vcpu_info (see this_vcpu_info); `cpu` < cpu_count().
+/// CPU `cpu`'s vcpu_info (see this_vcpu_info); `cpu` < cpu_count(). For a
+/// vCPU >= 32 whose vcpu_info could not be registered (it is then never
+/// started), a zeroed stand-in that Xen never writes.
 xen::abi::vcpu_info& vcpu_info_of(uint32_t cpu) noexcept;
 
 /// True while CPU `cpu` runs and serves calls (CPU 0 always).

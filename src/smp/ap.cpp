@@ -22,12 +22,15 @@ void Smp::ap_online(uint32_t self) noexcept
 Smp::Served Smp::service(uint32_t self) noexcept
 {
     CallMailbox& m = cpus_[self].mailbox;
-    // Calls first: one posted before a park request still runs.
+    // Calls first: one posted before a park request still runs. Not again
+    // from inside itself (a call that waits, and so serves, on this CPU).
     const uint32_t posted = load(m.posted);
-    if (posted != load(m.done)) {
+    if (posted != load(m.done) && m.running == 0) {
         const CallFn fn = m.fn;
         void* const arg = m.arg;
+        m.running = 1;
         fn(arg);
+        m.running = 0;
         store(m.done, posted);
         store(m.busy, 0);
         return Served::call;
@@ -44,7 +47,7 @@ Smp::Served Smp::service(uint32_t self) noexcept
 bool Smp::pending(uint32_t self) const noexcept
 {
     const CallMailbox& m = cpus_[self].mailbox;
-    return load(m.posted) != load(m.done) || load(m.park) != 0;
+    return (load(m.posted) != load(m.done) && m.running == 0) || load(m.park) != 0;
 }
 
 bool Smp::other_vcpu_up(VcpuId self_vcpu) noexcept

@@ -103,6 +103,35 @@ TEST_CASE("call: a target that does not run it in time: timed_out; the mailbox s
     CHECK(other.times == 1);
 }
 
+TEST_CASE("service: a call that waits (and so serves its own mailbox) is not run again from inside itself", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pv, 2));
+    REQUIRE(rig.bring_up(BringUpMode::parallel).online == 2);
+    rig.simulate = false;
+    struct Nested {
+        uint32_t runs = 0;
+        xen::Smp::Served inner{};
+        bool pending_inside = true;
+    } nested;
+    auto* ctl = rig.smp.get();
+    const auto ticket = ctl->post(1, [](void* arg) noexcept {
+        auto& n = *static_cast<Nested*>(arg);
+        ++n.runs;
+        // What a wait inside the call does on this CPU: look at the mailbox.
+        n.pending_inside = Rig::current().smp->pending(1);
+        n.inner = Rig::current().smp->service(1);
+    }, &nested);
+    REQUIRE(ticket.has_value());
+    sim::set_current_vcpu(VcpuId{1});
+    CHECK(ctl->service(1) == xen::Smp::Served::call);
+    sim::set_current_vcpu(VcpuId{0});
+    CHECK(nested.runs == 1);
+    CHECK_FALSE(nested.pending_inside);
+    CHECK(nested.inner == xen::Smp::Served::nothing);
+    CHECK(ctl->wait_call(*ticket).has_value());
+    CHECK_FALSE(ctl->pending(1));
+}
+
 TEST_CASE("post and wait_call: a call can be waited for later; sequence numbers survive wrapping", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 2));

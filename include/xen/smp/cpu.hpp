@@ -55,6 +55,9 @@ struct alignas(64) CallMailbox {
     CallFn fn = nullptr;
     void* arg = nullptr;
     uint64_t ipis = 0;   ///< IPIs delivered to this CPU (its handler ran)
+    /// The target is inside the posted call (touched by the target only): a
+    /// wait inside the call that serves the mailbox must not run it again.
+    uint32_t running = 0;
 };
 static_assert(sizeof(CallMailbox) == 64);
 
