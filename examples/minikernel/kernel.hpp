@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
+#include <xen/time/pvclock.hpp>
 
 namespace mk {
 
@@ -25,6 +26,15 @@ struct BootInfo {
     uint64_t start_info;             ///< where Xen put start_info / hvm_start_info
     uint64_t nr_pages;               ///< PV: pages Xen gave us; PVH: 0 (see the memmap)
 };
+
+/// Xen system time now by the pvclock record in `vi` (0 if the record stayed
+/// inconsistent: for the calling vCPU's own record that never happens in
+/// practice, as Xen rewrites it only while that vCPU is out of guest context).
+inline uint64_t pvclock_now_ns(const xen::abi::vcpu_info& vi) noexcept
+{
+    const auto t = xen::pvclock_read(vi.time);
+    return t ? t->system_time_ns : 0;
+}
 
 /// The guest type of this boot (set once, before anything else runs).
 GuestType guest_type() noexcept;

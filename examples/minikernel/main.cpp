@@ -49,8 +49,7 @@ void describe_xen(Tap& tap, const Context& context) noexcept
     using console::Hex;
     // Xen's system time counts from Xen's own boot: how long Xen took to
     // build and start us (in the machine's time, emulated or not).
-    if (const auto now = xen::pvclock_read(context.boot.shared->vcpu_info[0].time))
-        tap.metric("boot", "xen_uptime_ns", now->system_time_ns);
+    tap.metric("boot", "xen_uptime_ns", pvclock_now_ns(context.boot.shared->vcpu_info[0]));
     tap.comment("layout: image ", Hex{reinterpret_cast<uint64_t>(__kernel_start)}, "-",
                 Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info},
                 " shared_info ", Hex{reinterpret_cast<uint64_t>(context.boot.shared)});

@@ -32,11 +32,7 @@ namespace mk {
 
 namespace {
 
-uint64_t now_ns(const Context& c) noexcept
-{
-    const auto t = xen::pvclock_read(c.boot.shared->vcpu_info[0].time);
-    return t ? t->system_time_ns : 0;
-}
+uint64_t now_ns(const Context& c) noexcept { return pvclock_now_ns(c.boot.shared->vcpu_info[0]); }
 
 bool equal(const char* a, const char* b) noexcept
 {

@@ -28,11 +28,7 @@ namespace {
 
 constexpr const char* area = "domu-steal";
 
-uint64_t now_ns(const Context& c) noexcept
-{
-    const auto t = xen::pvclock_read(c.boot.shared->vcpu_info[0].time);
-    return t ? t->system_time_ns : 0;
-}
+uint64_t now_ns(const Context& c) noexcept { return pvclock_now_ns(c.boot.shared->vcpu_info[0]); }
 
 uint64_t offline_of(const xen::abi::vcpu_runstate_info& s) noexcept
 {

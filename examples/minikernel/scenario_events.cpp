@@ -15,12 +15,7 @@ volatile uint64_t ipi_hits = 0;
 volatile uint64_t ipi_seen_ns = 0;
 
 // Xen system time by vCPU 0's pvclock record (0 if the read fails).
-uint64_t now_ns() noexcept
-{
-    return xen::pvclock_read(events::shared_info()->vcpu_info[0].time)
-        .transform([](xen::PvclockTime t) { return t.system_time_ns; })
-        .value_or(0);
-}
+uint64_t now_ns() noexcept { return pvclock_now_ns(events::shared_info()->vcpu_info[0]); }
 
 void on_ipi(xen::Port, xen::VcpuId, void*) noexcept
 {

@@ -259,11 +259,7 @@ void run_steal(Tap& tap, const Context& context) noexcept
     // pCPU vCPU 0 is on, so the live view is taken at vCPU 0's own pvclock
     // record, not at the cross-vCPU clock: that clock follows the leading
     // record, which under TCG load can run milliseconds ahead of this pCPU.
-    const auto own_time = [] {
-        return xen::pvclock_read(smp::vcpu_info_of(0).time)
-            .transform([](xen::PvclockTime t) { return t.system_time_ns; })
-            .value_or(0);
-    };
+    const auto own_time = [] { return pvclock_now_ns(smp::vcpu_info_of(0)); };
     uint32_t agree = 0;
     uint64_t worst = 0;
     for (uint32_t c = 0; c < cpus; ++c) {

@@ -54,14 +54,7 @@ bool on_nmi(TrapFrame&) noexcept
 volatile uint64_t timer_events = 0;
 void on_timer(hc::Port, VcpuId, void*) noexcept { timer_events = timer_events + 1; }
 
-uint64_t now_ns(const Context& c) noexcept
-{
-    // vCPU 0's own record: Xen only rewrites it while we are out of guest
-    // context, so the read never fails in practice; 0 would show in the log.
-    return xen::pvclock_read(c.boot.shared->vcpu_info[0].time).transform([](xen::PvclockTime t) {
-        return t.system_time_ns;
-    }).value_or(0);
-}
+uint64_t now_ns(const Context& c) noexcept { return pvclock_now_ns(c.boot.shared->vcpu_info[0]); }
 
 /// Spin until `timer_events` exceeds `before` or `timeout_ns` of system time
 /// pass. Returns the number of new events. Spinning (not SCHEDOP_block) so a
