@@ -247,6 +247,6 @@ int main(int argc, char** argv)
                 minimum(ns[mono1]) / minimum(ns[rdtsc]), minimum(ns[mono2]) / minimum(ns[mono1]),
                 minimum(ns[linux2]) / minimum(ns[linux1]), minimum(ns[pvclock2]) / minimum(ns[pvclock]),
                 minimum(ns[steal]) / minimum(ns[mono1]));
-    std::printf("floor publications during the run: %u\n", floor.seq / 2);
+    std::printf("floor publications during the run: %llu\n", static_cast<unsigned long long>(floor.generation()));
     return 0;
 }

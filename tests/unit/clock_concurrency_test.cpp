@@ -8,6 +8,7 @@
 #include <xen/support/types.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <thread>
@@ -100,23 +101,40 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
     REQUIRE(writes.load() > 0);
 }
 
-TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another's is never smaller, with "
-          "skewed records and the stable bit toggling",
-          "[clock][concurrency][tsan]")
+namespace {
+
+/// What run_causality saw.
+struct CausalityRun {
+    uint64_t reads, errors, rewrites, stable_phases, publications, stalls, backwards_across, backwards_own;
+};
+
+/// `vcpus` threads read SystemClock while a "Xen" thread rewrites their
+/// records with skew, drift and the stable bit toggling; each read comes
+/// after loading the newest reading any thread published. With
+/// `stall_publishers`, a thread that calls the TSC while the floor is locked
+/// (a publisher between its lock and its flip, or a reader meeting one)
+/// sleeps now and then, as a vCPU Xen deschedules there.
+CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publishers)
 {
-    constexpr int vcpus = 3;
-    constexpr uint64_t reads_per_vcpu = 300'000;
     // One TSC for the whole domain (Xen's default tsc_mode), 1 tick = 1 ns,
     // advancing on every read.
     std::atomic<uint64_t> tsc{1'000'000'000};
-    auto rdtsc = [&] { return tsc.fetch_add(3, std::memory_order_seq_cst); };
+    std::atomic<uint64_t> stalls{0};
+    xen::ClockFloor floor{};
+    auto rdtsc = [&] {
+        const uint64_t now = tsc.fetch_add(3, std::memory_order_seq_cst);
+        if (stall_publishers && (__atomic_load_n(&floor.word, __ATOMIC_ACQUIRE) & 1) != 0 && now % 4 == 0) {
+            stalls.fetch_add(1, std::memory_order_relaxed);
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+        return now;
+    };
 
     struct alignas(64) Vcpu {
         xen::Area<xen::abi::vcpu_time_info> record;
         xen::ClockCpu cpu;
     };
-    std::vector<Vcpu> v(vcpus);
-    xen::ClockFloor floor{};
+    std::vector<Vcpu> v(static_cast<size_t>(vcpus));
     xen::SystemClock clock(floor);
     for (auto& x : v) {
         xen_write(x.record.value, tsc.load(), tsc.load(), one_ns_mul, one_ns_shift, 0);
@@ -140,7 +158,13 @@ TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another
             const int i = static_cast<int>(n % vcpus);
             auto& rec = v[i].record.value;
             const uint64_t now = tsc.load(std::memory_order_seq_cst);
-            const int64_t skew = stable ? 0 : (i - 1) * 3000 + static_cast<int64_t>(rng() % 1001) - 500;
+            // With stalls: every 200 rewrites Xen's records jump up, each
+            // time further (k * 25 us), or back to true time (a
+            // recalibration), so publications of a lead and of a slew keep
+            // coming, and with them windows to be descheduled in.
+            const int64_t phase = static_cast<int64_t>(n / 200);
+            const int64_t jump = stall_publishers && phase % 2 == 1 ? phase * 25'000 : 0;
+            const int64_t skew = jump + (stable ? 0 : (i - 1) * 3000 + static_cast<int64_t>(rng() % 1001) - 500);
             const uint32_t mul =
                 stable ? one_ns_mul : one_ns_mul + static_cast<uint32_t>(rng() % 4'295'000) - 2'147'500;
             xen_write(rec, now, static_cast<uint64_t>(static_cast<int64_t>(now) + skew), mul, one_ns_shift,
@@ -183,16 +207,41 @@ TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another
         t.join();
     stop = true;
     xen_thread.join();
-    INFO("reads " << reads_done.load() << ", busy_retry " << errors.load() << ", record rewrites " << rewrites.load()
-                  << ", stable phases " << stable_phases.load()
-                            << ", floor publications " << floor.seq / 2);
+    return CausalityRun{reads_done.load(), errors.load(),           rewrites.load(),
+                        stable_phases.load(), floor.generation(),   stalls.load(),
+                        backwards_across.load(), backwards_own.load()};
+}
+
+void check(const CausalityRun& r)
+{
+    INFO("reads " << r.reads << ", busy_retry " << r.errors << ", record rewrites " << r.rewrites
+                  << ", stable phases " << r.stable_phases << ", floor publications " << r.publications
+                  << ", stalls " << r.stalls);
     // busy_retry is the bounded answer when the "Xen" thread is preempted
     // between its odd and even version stores (a host thread can be; Xen
     // never is while the vCPU reads its own record): allowed, but rare.
-    REQUIRE(errors.load() * 100 < reads_done.load());
-    REQUIRE(backwards_across.load() == 0);
-    REQUIRE(backwards_own.load() == 0);
-    REQUIRE(stable_phases.load() >= 4);
+    REQUIRE(r.errors * 100 < r.reads);
+    REQUIRE(r.backwards_across == 0);
+    REQUIRE(r.backwards_own == 0);
+    REQUIRE(r.stable_phases >= 4);
+}
+
+} // namespace
+
+TEST_CASE("SystemClock: across vCPU threads a reading taken after seeing another's is never smaller, with "
+          "skewed records and the stable bit toggling",
+          "[clock][concurrency][tsan]")
+{
+    check(run_causality(3, 300'000, false));
+}
+
+TEST_CASE("SystemClock: the same, with publishers descheduled between their lock and their flip",
+          "[clock][concurrency][tsan]")
+{
+    const CausalityRun r = run_causality(3, 100'000, true);
+    check(r);
+    REQUIRE(r.publications >= 50);
+    REQUIRE(r.stalls >= 10);
 }
 
 TEST_CASE("pvclock_read: the same harness catches raw per-vCPU reads going back across vCPUs",

@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 #include <xen/support/types.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <thread>
 
 using xen::ClockCpu;
 using xen::ClockFloor;
@@ -105,13 +107,13 @@ TEST_CASE("SystemClock: the leading record is published once; reads that agree w
     b.record.write(tsc.now - 50, 8'999'950); // the same line, anchored elsewhere
 
     (void)read(clock, a, tsc);
-    const uint32_t seq_after_first = floor.seq;
-    REQUIRE(seq_after_first == 2); // one publication
+    const uint64_t gen_after_first = floor.generation();
+    REQUIRE(gen_after_first == 1); // one publication
     for (int i = 0; i < 1000; ++i) {
         tsc.now += 37;
         (void)read(clock, i % 2 ? a : b, tsc);
     }
-    REQUIRE(floor.seq == seq_after_first);
+    REQUIRE(floor.generation() == gen_after_first);
 }
 
 TEST_CASE("SystemClock: a record Xen rewrote backwards does not move that vCPU's clock back", "[clock]")
@@ -154,7 +156,7 @@ TEST_CASE("SystemClock: a floor far ahead of every record is slewed back without
         const uint64_t own = xen::pvclock_time_at(
             {a.record.area.value.tsc_timestamp, a.record.area.value.system_time, one_ns_mul, one_ns_shift, 0},
             tsc.now);
-        slewed = slewed || floor.slewing != 0;
+        slewed = slewed || floor.slewing();
         lead = t > own ? t - own : 0;
     }
     REQUIRE(slewed);
@@ -226,7 +228,7 @@ TEST_CASE("SystemClock: a version left odd gives busy_retry, not a hang", "[cloc
     REQUIRE(clock.read(none, tsc).error() == Errc::invalid_argument);
 }
 
-TEST_CASE("SystemClock: a publisher stalled mid-update costs bounded retries and the vCPU's last value",
+TEST_CASE("SystemClock: a publication under way holds no reader up and raises the bound to what they return",
           "[clock]")
 {
     ClockFloor floor{};
@@ -235,12 +237,71 @@ TEST_CASE("SystemClock: a publisher stalled mid-update costs bounded retries and
     Vcpu a;
     a.record.write(tsc.now, 3'000'000);
     const uint64_t first = read(clock, a, tsc);
-    floor.seq += 1; // as if a vCPU (or the code this NMI interrupted) holds the floor
+    floor.word |= 1; // as if a vCPU (or the code this NMI interrupted) were publishing
     tsc.now += 1000;
-    REQUIRE(read(clock, a, tsc) == first);
-    floor.seq += 1;
+    REQUIRE(read(clock, a, tsc) == first + 1000); // the clock goes on
+    REQUIRE(floor.bound == first + 1000);
     tsc.now += 1000;
     REQUIRE(read(clock, a, tsc) == first + 2000);
+    REQUIRE(floor.bound == first + 2000);
+    floor.word &= ~uint64_t{1};
+    tsc.now += 1000;
+    REQUIRE(read(clock, a, tsc) == first + 3000);
+    REQUIRE(floor.bound == first + 2000); // no publication: the line is only read
+}
+
+TEST_CASE("SystemClock: a publisher preempted between its TSC read and its flip cannot make a later reading smaller",
+          "[clock]")
+{
+    // The failure seen on real Xen: vCPU P locks the floor to publish its
+    // record and is descheduled; other vCPUs read meanwhile, and a reading
+    // taken after theirs, from P's new record, must not be below them. P's
+    // record here runs at half the rate, so at later TSCs it is below the
+    // record the others used.
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    std::atomic<uint64_t> shared_tsc{1'000'000};
+    Vcpu a, b, c, p;
+    a.record.write(1'000'000, 5'000'000);
+    b.record.write(1'000'000, 5'000'000);
+    c.record.write(1'000'000, 4'999'000); // C's pCPU runs 1 us behind: C follows the floor
+    const auto tsc_at = [&] { return shared_tsc.load(); };
+    REQUIRE(clock.read(a.cpu, tsc_at)->ns == 5'000'000); // A's record is the floor
+    p.record.write(1'000'000, 5'000'100, 0, one_ns_mul / 2); // 100 ns ahead, half the rate
+
+    std::atomic<int> p_calls{0};
+    std::atomic<bool> in_window{false}, release{false};
+    uint64_t p_reading = 0;
+    std::thread publisher([&] {
+        auto stalling = [&] {
+            const uint64_t now = shared_tsc.load();
+            if (p_calls.fetch_add(1) == 1) { // the TSC inside publish_floor, after the lock
+                in_window = true;
+                while (!release.load())
+                    std::this_thread::yield(); // "descheduled by Xen"
+            }
+            return now;
+        };
+        p_reading = clock.read(p.cpu, stalling)->ns;
+    });
+    while (!in_window.load())
+        std::this_thread::yield();
+    REQUIRE((floor.word & 1) == 1);
+
+    // While P is stalled: B reads 10 us later (not held up), then C reads
+    // after seeing B's value.
+    shared_tsc += 10'000;
+    const uint64_t tb = clock.read(b.cpu, tsc_at)->ns;
+    REQUIRE(tb == 5'010'000);
+    release = true;
+    publisher.join();
+    REQUIRE(floor.generation() == 2); // P's record went in
+    shared_tsc += 10;
+    const uint64_t tc = clock.read(c.cpu, tsc_at)->ns;
+    INFO("P returned " << p_reading << ", B " << tb << ", C after B " << tc);
+    REQUIRE(floor.bound == tb);
+    // Without the bound C would read P's record: 5'000'100 + 5'005 ns.
+    REQUIRE(tc == tb);
 }
 
 TEST_CASE("SystemClock: reset_floor forgets the lead after resume", "[clock]")
@@ -256,5 +317,5 @@ TEST_CASE("SystemClock: reset_floor forgets the lead after resume", "[clock]")
     a.cpu.last_ns = 0;
     a.record.write(tsc.now, 1'000);
     REQUIRE(read(clock, a, tsc) == 1'000);
-    REQUIRE(floor.seq % 2 == 0);
+    REQUIRE((floor.word & 1) == 0);
 }

@@ -15,10 +15,15 @@
 // publishes its record (anchored at the TSC of publication); after that its
 // own record and the floor agree, so it does not publish again until Xen
 // rewrites a record. Readers only read the floor's line; it is written when
-// the lead changes, not on every read. docs/time.md has the proof and the
-// one assumption: the guest TSC is one clock across the domain's vCPUs
-// (Xen's default tsc_mode runs rdtsc natively only when the host TSC is
-// reliable, and emulates it monotonically otherwise).
+// the lead changes, not on every read.
+//
+// Readers never wait for a publisher: Xen can preempt a vCPU in the middle
+// of a publication for a whole time slice. The floor keeps two record slots
+// (the publisher fills the idle one, then flips), and a reader that finds a
+// publication under way uses the current slot and raises the floor's
+// `bound` to what it returns; every reader takes the bound into account.
+// docs/time.md has the proof and its one assumption: the guest TSC is one
+// clock across the domain's vCPUs.
 #pragma once
 
 #include <cstdint>
@@ -38,21 +43,38 @@ inline constexpr uint64_t clock_snap_ns = 32;
 /// Xen's records catch up without the clock ever stepping back.
 inline constexpr uint64_t clock_slew_after_ns = 20'000;
 inline constexpr int clock_slew_shift = 12;
-/// Reads of the floor that find a publication in progress before a reader
-/// gives up and returns its own last value (never ahead of the floor).
-inline constexpr uint32_t clock_floor_max_attempts = 256;
 
-/// The domain-wide floor record: one per domain, zero-initialised, shared by
-/// every vCPU's SystemClock. Written only by a vCPU that takes the lead.
-struct alignas(64) ClockFloor {
-    uint32_t seq;   ///< even: stable; odd: a vCPU is publishing
-    uint8_t slewing; ///< the record is slowed to converge back to Xen's records
-    uint8_t pad[3];
+/// One of the floor's two record slots.
+struct ClockFloorSlot {
     uint64_t tsc_timestamp;
     uint64_t system_time;
     uint32_t tsc_to_system_mul;
     int8_t tsc_shift;
+    uint8_t slewing; ///< the record is slowed to converge back to Xen's records
+    uint8_t pad[2];
 };
+
+/// The domain-wide floor: one per domain, zero-initialised, shared by every
+/// vCPU's SystemClock. One cache line; written only by a vCPU that takes the
+/// lead, and by readers that meet a publication under way.
+struct alignas(64) ClockFloor {
+    /// Bit 0: a vCPU is publishing. Bits 1..63: the generation (publications
+    /// so far); slot[generation & 1] is the current record.
+    uint64_t word;
+    /// No reading may be below this: what readers returned while a
+    /// publication was under way (they used the record being replaced).
+    uint64_t bound;
+    ClockFloorSlot slot[2];
+
+    /// Publications so far.
+    uint64_t generation() const noexcept { return __atomic_load_n(&word, __ATOMIC_ACQUIRE) >> 1; }
+    /// The current record is a slewed one (diagnostics and tests).
+    bool slewing() const noexcept
+    {
+        return __atomic_load_n(&slot[generation() & 1].slewing, __ATOMIC_ACQUIRE) != 0;
+    }
+};
+static_assert(sizeof(ClockFloor) == 64, "the floor is one cache line");
 
 /// One vCPU's clock state: its own vcpu_time_info and what it last returned.
 /// The kernel places one per vCPU (static array or per-CPU memory); only
@@ -75,64 +97,51 @@ struct ClockReading {
 
 namespace detail {
 
-struct FloorView {
-    PvclockRecord record;
-    uint32_t seq;
-    bool slewing;
-};
+inline constexpr uint64_t floor_publishing = 1;
 
-/// Seqlock read of the floor. Its first load comes after the caller's TSC
-/// sample (a load fence on the target), which the proof needs.
-inline bool read_floor(const ClockFloor& f, FloorView& out) noexcept
+inline PvclockRecord floor_record(const ClockFloorSlot& s) noexcept
 {
-    for (uint32_t attempt = 0; attempt < clock_floor_max_attempts; ++attempt) {
-        const uint32_t s1 = __atomic_load_n(&f.seq, __ATOMIC_SEQ_CST);
-        if ((s1 & 1) != 0) {
-            arch::cpu_relax();
-            continue;
-        }
-        // Acquire loads (plain movs on x86): none moves above the one before,
-        // so the re-read of seq comes after every field; a field written by a
-        // publisher (release stores after its odd seq) makes that re-read see
-        // the odd seq or later. No standalone fence: ThreadSanitizer checks it.
-        out.record.tsc_timestamp = __atomic_load_n(&f.tsc_timestamp, __ATOMIC_ACQUIRE);
-        out.record.system_time = __atomic_load_n(&f.system_time, __ATOMIC_ACQUIRE);
-        out.record.tsc_to_system_mul = __atomic_load_n(&f.tsc_to_system_mul, __ATOMIC_ACQUIRE);
-        out.record.tsc_shift = __atomic_load_n(&f.tsc_shift, __ATOMIC_ACQUIRE);
-        out.record.flags = 0;
-        out.slewing = __atomic_load_n(&f.slewing, __ATOMIC_ACQUIRE) != 0;
-        if (__atomic_load_n(&f.seq, __ATOMIC_SEQ_CST) == s1) {
-            out.seq = s1;
-            return true;
-        }
-    }
-    return false;
-}
-
-/// Take the lead: if the floor is still at `seen`, replace its record by
-/// `own` anchored at a TSC read after the floor was locked, never below what
-/// the old record gives at that TSC. With `slew`, the new record keeps the
-/// old floor's value and runs 2^-clock_slew_shift slower than `own`.
-/// False if another vCPU published first (the caller re-reads the floor).
-template <class TscFn>
-[[gnu::noinline]] bool publish_floor(ClockFloor& f, uint32_t seen, const PvclockRecord& own, TscFn& tsc,
-                                     bool slew) noexcept
-{
-    uint32_t expected = seen;
-    if (!__atomic_compare_exchange_n(&f.seq, &expected, seen + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-        return false;
-    // Every reader that still uses the old record read its TSC before this
-    // (its floor loads saw the even seq), so anchoring at a later TSC, at or
-    // above the old record's value there, keeps every later reading above
-    // every earlier one.
-    const uint64_t tp = tsc();
-    const PvclockRecord old{
-        __atomic_load_n(&f.tsc_timestamp, __ATOMIC_RELAXED),
-        __atomic_load_n(&f.system_time, __ATOMIC_RELAXED),
-        __atomic_load_n(&f.tsc_to_system_mul, __ATOMIC_RELAXED),
-        __atomic_load_n(&f.tsc_shift, __ATOMIC_RELAXED),
+    return PvclockRecord{
+        __atomic_load_n(&s.tsc_timestamp, __ATOMIC_ACQUIRE),
+        __atomic_load_n(&s.system_time, __ATOMIC_ACQUIRE),
+        __atomic_load_n(&s.tsc_to_system_mul, __ATOMIC_ACQUIRE),
+        __atomic_load_n(&s.tsc_shift, __ATOMIC_ACQUIRE),
         0,
     };
+}
+
+/// Raise the floor's bound to at least `v` (lock-free: a failed exchange
+/// means another reader raised it).
+inline void raise_bound(ClockFloor& f, uint64_t v) noexcept
+{
+    uint64_t b = __atomic_load_n(&f.bound, __ATOMIC_RELAXED);
+    while (b < v && !__atomic_compare_exchange_n(&f.bound, &b, v, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+    }
+}
+
+/// Take the lead: if the floor is still at `word` (not publishing), lock it,
+/// read the TSC, and fill the idle slot with `own` anchored at that TSC,
+/// never below what the current record gives there; then flip. With `slew`
+/// the new record keeps the current record's value and runs
+/// 2^-clock_slew_shift slower than `own`. False if another vCPU got there
+/// first. Readers do not wait for this: see SystemClock::read.
+template <class TscFn>
+[[gnu::noinline]] bool publish_floor(ClockFloor& f, uint64_t word, const PvclockRecord& own, TscFn& tsc,
+                                     bool slew) noexcept
+{
+    uint64_t expected = word;
+    if (!__atomic_compare_exchange_n(&f.word, &expected, word | floor_publishing, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_RELAXED))
+        return false;
+    // The TSC after the lock is visible (a locked instruction, then lfence
+    // in tsc()): a reader that found the floor unlocked read its TSC before
+    // this, so the current record gave it at most old(tp) and the new
+    // record starts at or above that. Readers that find the lock raise the
+    // bound instead.
+    const uint64_t tp = tsc();
+    const uint64_t gen = word >> 1;
+    const ClockFloorSlot& cur = f.slot[gen & 1];
+    const PvclockRecord old{cur.tsc_timestamp, cur.system_time, cur.tsc_to_system_mul, cur.tsc_shift, 0};
     const uint64_t old_ns = pvclock_time_at(old, tp);
     const uint64_t own_ns = pvclock_time_at(own, tp);
     uint64_t base = own_ns > old_ns ? own_ns : old_ns;
@@ -141,13 +150,15 @@ template <class TscFn>
         base = old_ns;
         mul -= mul >> clock_slew_shift;
     }
-    // Release stores: a reader that sees any new field also sees the odd seq.
-    __atomic_store_n(&f.tsc_timestamp, tp, __ATOMIC_RELEASE);
-    __atomic_store_n(&f.system_time, base, __ATOMIC_RELEASE);
-    __atomic_store_n(&f.tsc_to_system_mul, mul, __ATOMIC_RELEASE);
-    __atomic_store_n(&f.tsc_shift, own.tsc_shift, __ATOMIC_RELEASE);
-    __atomic_store_n(&f.slewing, static_cast<uint8_t>(slew ? 1 : 0), __ATOMIC_RELEASE);
-    __atomic_store_n(&f.seq, seen + 2, __ATOMIC_RELEASE);
+    // The idle slot: no reader uses it (one that still reads it from two
+    // flips ago sees the generation move and retries).
+    ClockFloorSlot& next = f.slot[(gen + 1) & 1];
+    __atomic_store_n(&next.tsc_timestamp, tp, __ATOMIC_RELEASE);
+    __atomic_store_n(&next.system_time, base, __ATOMIC_RELEASE);
+    __atomic_store_n(&next.tsc_to_system_mul, mul, __ATOMIC_RELEASE);
+    __atomic_store_n(&next.tsc_shift, own.tsc_shift, __ATOMIC_RELEASE);
+    __atomic_store_n(&next.slewing, static_cast<uint8_t>(slew ? 1 : 0), __ATOMIC_RELEASE);
+    __atomic_store_n(&f.word, (gen + 1) << 1, __ATOMIC_RELEASE); // flip and unlock
     return true;
 }
 
@@ -164,11 +175,12 @@ public:
     /// Never returns less than a reading another vCPU took before (causally).
     static constexpr bool monotonic_across_vcpus = true;
     /// Callable with event upcalls masked and from the upcall handler: it
-    /// takes no lock and never waits for another vCPU without bound.
+    /// takes no lock and never waits for another vCPU (a publisher that Xen
+    /// preempted holds nobody up).
     static constexpr bool irq_safe = true;
-    /// Callable from an NMI handler: if the NMI interrupted this vCPU while
-    /// it was publishing, the read gives up after bounded retries and
-    /// returns the vCPU's last value.
+    /// Callable from an NMI handler: an NMI that interrupted this vCPU in
+    /// the middle of a read or a publication reads the current floor slot
+    /// like any other reader.
     static constexpr bool nmi_safe = true;
     /// Must run on the vCPU whose ClockCpu it is given (it reads that vCPU's
     /// record with that vCPU's TSC).
@@ -183,55 +195,77 @@ public:
     /// the same path: with agreeing records the floor is only read, never
     /// written, so the path costs what a stable-only path would; skipping
     /// the floor would let a reading taken under the bit undercut one taken
-    /// before the bit was set (docs/time.md, "Why no separate stable path"). Errors:
-    /// busy_retry if the vCPU's own record stayed inconsistent (a writer
-    /// left its version odd); invalid_argument if cpu.record is null.
+    /// before the bit was set (docs/time.md, "Why no separate stable path").
+    /// Errors: busy_retry after pvclock_max_attempts inconsistent reads (a
+    /// writer left the record's version odd, or floor publications kept
+    /// finishing during the read); invalid_argument if cpu.record is null.
     template <class TscFn>
     Result<ClockReading> read(ClockCpu& cpu, TscFn&& tsc) noexcept
     {
         if (cpu.record == nullptr)
             return err(Errc::invalid_argument);
-        // Bind a reference, not a copy (XEN_TRY_ASSIGN would copy): copying
-        // the sample through the stack costs store-forwarding stalls that
-        // measured at ~40 ns, as much as the TSC read itself.
-        const auto sampled = pvclock_sample(*cpu.record, tsc);
-        if (!sampled.has_value())
-            return err(sampled.error());
-        const PvclockSample& s = *sampled;
-        const uint64_t own = pvclock_time_at(s.record, s.tsc);
-        const bool stable = (s.record.flags & abi::pvclock_tsc_stable) != 0;
-        bool stopped = false;
-        if ((s.record.flags & abi::pvclock_guest_stopped) != 0 && cpu.stopped_version != s.version) {
-            // Reported once per record: Xen's record is Xen's, we do not clear the flag in it.
-            cpu.stopped_version = s.version;
-            stopped = true;
-        }
-        // Every floor load comes after the TSC sample: the floor's address
-        // depends on the sampled value (cheaper than an lfence).
-        const ClockFloor& floor = *arch::after_value(floor_, s.tsc);
-        uint64_t r = cpu.last_ns;
-        for (int round = 0; round < 4; ++round) {
-            detail::FloorView fv;
-            if (!detail::read_floor(floor, fv))
-                break; // a publisher stalled: our last value is never ahead of the floor
-            const uint64_t f = pvclock_time_at(fv.record, s.tsc);
-            if (own > f + clock_snap_ns) {
-                if (detail::publish_floor(*floor_, fv.seq, s.record, tsc, false)) {
-                    r = own;
-                    break;
-                }
-                r = f; // another vCPU published first: look again
+        const volatile abi::vcpu_time_info& ti = *cpu.record;
+        for (uint32_t attempt = 0; attempt < pvclock_max_attempts; ++attempt) {
+            // Own record (Xen's version seqlock) and the floor's current
+            // slot, all loaded before the TSC: lfence waits for them, and
+            // the arithmetic after the TSC is the only serial part.
+            const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
+            if ((v1 & 1) != 0) {
+                arch::cpu_relax(); // Xen is mid-update
                 continue;
             }
-            if (f > own + clock_slew_after_ns && !fv.slewing)
-                (void)detail::publish_floor(*floor_, fv.seq, s.record, tsc, true);
-            r = f;
-            break;
+            const PvclockRecord own_rec{
+                __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
+                __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
+                __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
+                __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
+                __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE),
+            };
+            const uint64_t w1 = __atomic_load_n(&floor_->word, __ATOMIC_ACQUIRE);
+            const ClockFloorSlot& slot = floor_->slot[(w1 >> 1) & 1];
+            const PvclockRecord floor_rec = detail::floor_record(slot);
+            const bool slewing = __atomic_load_n(&slot.slewing, __ATOMIC_ACQUIRE) != 0;
+            const uint64_t bound = __atomic_load_n(&floor_->bound, __ATOMIC_ACQUIRE);
+            const uint64_t t = tsc();
+            // Re-checks after the TSC (their addresses depend on it, so
+            // they cannot be done earlier): the own record is unchanged,
+            // and the floor slot was still current at a moment after the
+            // TSC was read: as good as loading it then.
+            const uint64_t w2 = __atomic_load_n(&arch::after_value(floor_, t)->word, __ATOMIC_ACQUIRE);
+            const uint32_t v2 = __atomic_load_n(&arch::after_value(&ti, t)->version, __ATOMIC_ACQUIRE);
+            if (v2 != v1 || ((w1 ^ w2) >> 1) != 0)
+                continue; // Xen rewrote the record, or a publication finished: read again
+
+            const uint64_t own = pvclock_time_at(own_rec, t);
+            uint64_t f = pvclock_time_at(floor_rec, t);
+            f = f > bound ? f : bound;
+            uint64_t r = f;
+            const bool publishing = (w2 & detail::floor_publishing) != 0;
+            if (own > f + clock_snap_ns) {
+                if (!publishing && detail::publish_floor(*floor_, w2, own_rec, tsc, false))
+                    r = own;
+            } else if (f > own + clock_slew_after_ns && !slewing && !publishing) {
+                (void)detail::publish_floor(*floor_, w2, own_rec, tsc, true);
+            }
+            if (r < cpu.last_ns)
+                r = cpu.last_ns;
+            // A publication is under way and may replace the record this
+            // reading used by one that is lower at later TSCs: readings
+            // taken after this one must still see it.
+            if (publishing)
+                detail::raise_bound(*floor_, r);
+            cpu.last_ns = r;
+
+            const bool stable = (own_rec.flags & abi::pvclock_tsc_stable) != 0;
+            bool stopped = false;
+            if ((own_rec.flags & abi::pvclock_guest_stopped) != 0 && cpu.stopped_version != v1) {
+                // Reported once per record: Xen's record is Xen's, we do not clear the flag in it.
+                cpu.stopped_version = v1;
+                stopped = true;
+            }
+            return ClockReading{r, stable, stopped};
         }
-        if (r < cpu.last_ns)
-            r = cpu.last_ns;
-        cpu.last_ns = r;
-        return ClockReading{r, stable, stopped};
+        return err(Errc::busy_retry);
     }
 
     /// read() with the ordered hardware TSC.
@@ -256,14 +290,17 @@ public:
     /// reset each ClockCpu's last_ns to 0 as well. Never fails.
     void reset_floor() noexcept
     {
-        const uint32_t s = __atomic_load_n(&floor_->seq, __ATOMIC_RELAXED) & ~1u;
-        __atomic_store_n(&floor_->seq, s + 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&floor_->tsc_timestamp, uint64_t{0}, __ATOMIC_RELEASE);
-        __atomic_store_n(&floor_->system_time, uint64_t{0}, __ATOMIC_RELEASE);
-        __atomic_store_n(&floor_->tsc_to_system_mul, uint32_t{0}, __ATOMIC_RELEASE);
-        __atomic_store_n(&floor_->tsc_shift, int8_t{0}, __ATOMIC_RELEASE);
-        __atomic_store_n(&floor_->slewing, uint8_t{0}, __ATOMIC_RELEASE);
-        __atomic_store_n(&floor_->seq, s + 2, __ATOMIC_RELEASE);
+        const uint64_t gen = __atomic_load_n(&floor_->word, __ATOMIC_RELAXED) >> 1;
+        __atomic_store_n(&floor_->word, (gen << 1) | detail::floor_publishing, __ATOMIC_SEQ_CST);
+        for (ClockFloorSlot& s : floor_->slot) {
+            __atomic_store_n(&s.tsc_timestamp, uint64_t{0}, __ATOMIC_RELEASE);
+            __atomic_store_n(&s.system_time, uint64_t{0}, __ATOMIC_RELEASE);
+            __atomic_store_n(&s.tsc_to_system_mul, uint32_t{0}, __ATOMIC_RELEASE);
+            __atomic_store_n(&s.tsc_shift, int8_t{0}, __ATOMIC_RELEASE);
+            __atomic_store_n(&s.slewing, uint8_t{0}, __ATOMIC_RELEASE);
+        }
+        __atomic_store_n(&floor_->bound, uint64_t{0}, __ATOMIC_RELEASE);
+        __atomic_store_n(&floor_->word, (gen + 1) << 1, __ATOMIC_RELEASE);
     }
 
 private:
