@@ -8,7 +8,8 @@
 //    run_on gives up waiting, so all CPUs are busy at once) spins from a
 //    common start time to a common end time reading SystemClock, checking
 //    every reading against its own previous one and against the newest
-//    reading any vCPU published. It snapshots its own runstate at both ends.
+//    reading any vCPU published, and the raw TSC the same way (the clock's
+//    one assumption). It snapshots its own runstate at both ends.
 // 3. CPU 0 reports per vCPU the deltas of running/runnable/blocked/offline
 //    and the steal, and checks: vCPUs pinned to a shared pCPU (the harness
 //    boots with dom0_vcpus_pin; VCPUOP_get_physid counts the pCPUs) have
@@ -58,12 +59,15 @@ struct Job {
     uint64_t reads;
     uint64_t backwards_own;
     uint64_t backwards_across;
+    uint64_t tsc_warps; // raw TSC below one another vCPU read before
+    uint64_t tsc_checks;
     uint64_t errors;
     uint32_t done; // set last, atomically
 };
 
 Job jobs[max_steal_cpus];
 uint64_t newest_reading; // the newest reading any vCPU published (atomic access)
+uint64_t newest_tsc;     // the newest raw TSC any vCPU published (atomic access)
 
 uint64_t now_on(uint32_t cpu) noexcept
 {
@@ -83,6 +87,15 @@ void busy(void* arg) noexcept
     uint64_t prev = j.t0;
     uint64_t now = j.t0;
     while (now < j.end_ns) {
+        // The clock's one assumption, checked the same way on every 8th
+        // read: a TSC read after seeing another vCPU's is not below it.
+        if ((j.reads & 7) == 0) {
+            const uint64_t seen_tsc = __atomic_load_n(&newest_tsc, __ATOMIC_ACQUIRE);
+            const uint64_t tsc = xen::arch::rdtsc_ordered();
+            j.tsc_warps += tsc < seen_tsc ? 1 : 0;
+            ++j.tsc_checks;
+            __atomic_store_n(&newest_tsc, tsc, __ATOMIC_RELEASE);
+        }
         const uint64_t seen = __atomic_load_n(&newest_reading, __ATOMIC_ACQUIRE);
         auto r = system_clock.read(clock_cpus[cpu]);
         if (!r.has_value()) {
@@ -175,7 +188,7 @@ void run_steal(Tap& tap, const Context& context) noexcept
     // 3. Report and check.
     const uint64_t min_reads = pvh ? 100 : 10'000;
     uint32_t ran = 0, enough_reads = 0, sums_ok = 0;
-    uint64_t backwards = 0, reads_total = 0;
+    uint64_t backwards = 0, reads_total = 0, tsc_warps = 0, tsc_checks = 0;
     uint64_t steal_ppm_of[max_steal_cpus] = {};
     for (uint32_t c = 0; c < cpus; ++c) {
         const Job& j = jobs[c];
@@ -198,6 +211,8 @@ void run_steal(Tap& tap, const Context& context) noexcept
         sums_ok += diff(sum, elapsed) <= sum_bound_ns ? 1 : 0;
         enough_reads += j.reads >= min_reads ? 1 : 0;
         backwards += j.backwards_own + j.backwards_across;
+        tsc_warps += j.tsc_warps;
+        tsc_checks += j.tsc_checks;
         reads_total += j.reads;
         const int64_t v = smp::vcpu_of(c).value;
         tap.comment("steal: vCPU ", v, ": running ", d[0] / 1000, " us, runnable ", d[1] / 1000, " us, blocked ",
@@ -284,6 +299,10 @@ void run_steal(Tap& tap, const Context& context) noexcept
     tap.metric(area, "agree_worst_ns", worst);
 
     tap.metric("clock", "backwards", backwards);
+    tap.metric("tsc", "warps", tsc_warps);
+    tap.comment("steal: raw TSC: ", tsc_warps, " of ", tsc_checks, " reads were below a TSC another vCPU read before",
+                tsc_warps == 0 ? " (one clock across vCPUs, as SystemClock assumes)"
+                               : " (the platform breaks SystemClock's one assumption)");
     tap.metric("clock", "floor_publications", clock_floor.generation());
     tap.result(backwards == 0, area, "clock: ", backwards, " of ", reads_total,
                " readings went backwards on a vCPU or across vCPUs");
