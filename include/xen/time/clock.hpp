@@ -99,15 +99,20 @@ namespace detail {
 
 inline constexpr uint64_t floor_publishing = 1;
 
-inline PvclockRecord floor_record(const ClockFloorSlot& s) noexcept
+/// A record pvclock_time_at can evaluate as system_time + the high half of
+/// (distance >> -shift) * (mul << 32) without overflow, for any distance
+/// below 2^63: shift in (-64, 0] (a TSC of 1 GHz or more) and system_time
+/// below 2^63 (292 years).
+constexpr bool short_form(int8_t shift, uint64_t system_time) noexcept
 {
-    return PvclockRecord{
-        __atomic_load_n(&s.tsc_timestamp, __ATOMIC_ACQUIRE),
-        __atomic_load_n(&s.system_time, __ATOMIC_ACQUIRE),
-        __atomic_load_n(&s.tsc_to_system_mul, __ATOMIC_ACQUIRE),
-        __atomic_load_n(&s.tsc_shift, __ATOMIC_ACQUIRE),
-        0,
-    };
+    return shift <= 0 && shift > -64 && static_cast<int64_t>(system_time) >= 0;
+}
+
+/// pvclock_time_at for a short_form record at a distance below 2^63 ticks.
+constexpr uint64_t short_time_at(uint64_t system_time, uint32_t mul, int8_t shift, uint64_t distance) noexcept
+{
+    const uint64_t d = distance >> -shift;
+    return system_time + static_cast<uint64_t>((pvclock_u128{d} * (uint64_t{mul} << 32)) >> 64);
 }
 
 /// Raise the floor's bound to at least `v` (lock-free: a failed exchange
@@ -200,11 +205,14 @@ public:
     /// writer left the record's version odd, or floor publications kept
     /// finishing during the read); invalid_argument if cpu.record is null.
     template <class TscFn>
-    Result<ClockReading> read(ClockCpu& cpu, TscFn&& tsc) noexcept
+    [[gnu::always_inline]] Result<ClockReading> read(ClockCpu& cpu, TscFn&& tsc) noexcept
     {
         if (cpu.record == nullptr)
             return err(Errc::invalid_argument);
         const volatile abi::vcpu_time_info& ti = *cpu.record;
+        // In a local: every acquire load below would make the compiler
+        // fetch the member again, one more load in front of each field.
+        ClockFloor& fl = *floor_;
         for (uint32_t attempt = 0; attempt < pvclock_max_attempts; ++attempt) {
             // Own record (Xen's version seqlock) and the floor's current
             // slot, all loaded before the TSC: lfence waits for them, and
@@ -214,62 +222,64 @@ public:
                 arch::cpu_relax(); // Xen is mid-update
                 continue;
             }
-            const PvclockRecord own_rec{
-                __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
-                __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
-                __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
-                __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
-                __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE),
-            };
-            const uint64_t w1 = __atomic_load_n(&floor_->word, __ATOMIC_ACQUIRE);
-            const ClockFloorSlot& slot = floor_->slot[(w1 >> 1) & 1];
-            const PvclockRecord floor_rec = detail::floor_record(slot);
+            // Scalars, not PvclockRecord copies: the compiler keeps a struct
+            // on the stack, and reading a field back after the TSC then
+            // waits on store forwarding.
+            const uint64_t own_ts = __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE);
+            const uint64_t own_base = __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE);
+            const uint32_t own_mul = __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE);
+            const int8_t own_shift = __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE);
+            const uint8_t own_flags = __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE);
+            const uint64_t w1 = __atomic_load_n(&fl.word, __ATOMIC_ACQUIRE);
+            const ClockFloorSlot& slot = fl.slot[(w1 >> 1) & 1];
+            const uint64_t floor_ts = __atomic_load_n(&slot.tsc_timestamp, __ATOMIC_ACQUIRE);
+            const uint64_t floor_base = __atomic_load_n(&slot.system_time, __ATOMIC_ACQUIRE);
+            const uint32_t floor_mul = __atomic_load_n(&slot.tsc_to_system_mul, __ATOMIC_ACQUIRE);
+            const int8_t floor_shift = __atomic_load_n(&slot.tsc_shift, __ATOMIC_ACQUIRE);
             const bool slewing = __atomic_load_n(&slot.slewing, __ATOMIC_ACQUIRE) != 0;
-            const uint64_t bound = __atomic_load_n(&floor_->bound, __ATOMIC_ACQUIRE);
+            const uint64_t bound = __atomic_load_n(&fl.bound, __ATOMIC_ACQUIRE);
+            // What the reading cannot be below, known before the TSC: the
+            // bound and this vCPU's last reading. One max after the TSC.
+            const uint64_t lower = bound > cpu.last_ns ? bound : cpu.last_ns;
+            const bool short_form = detail::short_form(own_shift, own_base) && detail::short_form(floor_shift, floor_base);
             const uint64_t t = tsc();
             // Re-checks after the TSC (their addresses depend on it, so
             // they cannot be done earlier): the own record is unchanged,
             // and the floor slot was still current at a moment after the
             // TSC was read: as good as loading it then.
-            const uint64_t w2 = __atomic_load_n(&arch::after_value(floor_, t)->word, __ATOMIC_ACQUIRE);
+            const uint64_t w2 = __atomic_load_n(&arch::after_value(&fl, t)->word, __ATOMIC_ACQUIRE);
             const uint32_t v2 = __atomic_load_n(&arch::after_value(&ti, t)->version, __ATOMIC_ACQUIRE);
             if (v2 != v1 || ((w1 ^ w2) >> 1) != 0)
                 continue; // Xen rewrote the record, or a publication finished: read again
 
-            const uint64_t own = pvclock_time_at(own_rec, t);
-            uint64_t f = pvclock_time_at(floor_rec, t);
-            f = f > bound ? f : bound;
-            uint64_t r = f;
+            // Both records at t. The TSC-dependent chain is what every read
+            // waits for (the next lfence waits for it), so the common case
+            // is spelt out: subtract, shift, one multiply, add.
+            const uint64_t d_own = t - own_ts;
+            const uint64_t d_floor = t - floor_ts;
+            const PvclockRecord own_rec{own_ts, own_base, own_mul, own_shift, own_flags};
+            uint64_t own, f;
+            if (short_form && static_cast<int64_t>(d_own | d_floor) >= 0) [[likely]] {
+                own = detail::short_time_at(own_base, own_mul, own_shift, d_own);
+                f = detail::short_time_at(floor_base, floor_mul, floor_shift, d_floor);
+            } else {
+                own = pvclock_time_at(own_rec, t);
+                f = pvclock_time_at(PvclockRecord{floor_ts, floor_base, floor_mul, floor_shift, 0}, t);
+            }
+            f = f > lower ? f : lower;
             const bool publishing = (w2 & detail::floor_publishing) != 0;
-            if (own > f + clock_snap_ns) {
-                if (!publishing && detail::publish_floor(*floor_, w2, own_rec, tsc, false))
-                    r = own;
-            } else if (f > own + clock_slew_after_ns && !slewing && !publishing) {
-                (void)detail::publish_floor(*floor_, w2, own_rec, tsc, true);
-            }
-            if (r < cpu.last_ns)
-                r = cpu.last_ns;
-            // A publication is under way and may replace the record this
-            // reading used by one that is lower at later TSCs: readings
-            // taken after this one must still see it.
-            if (publishing)
-                detail::raise_bound(*floor_, r);
-            cpu.last_ns = r;
-
-            const bool stable = (own_rec.flags & abi::pvclock_tsc_stable) != 0;
-            bool stopped = false;
-            if ((own_rec.flags & abi::pvclock_guest_stopped) != 0 && cpu.stopped_version != v1) {
-                // Reported once per record: Xen's record is Xen's, we do not clear the flag in it.
-                cpu.stopped_version = v1;
-                stopped = true;
-            }
-            return ClockReading{r, stable, stopped};
+            const uint8_t unusual = own_flags & abi::pvclock_guest_stopped;
+            if (own > f + clock_snap_ns || (f > own + clock_slew_after_ns && !slewing) || publishing || unusual != 0)
+                [[unlikely]]
+                return settle(cpu, own_rec, v1, own, f, w2, slewing, tsc);
+            cpu.last_ns = f;
+            return ClockReading{f, (own_flags & abi::pvclock_tsc_stable) != 0, false};
         }
         return err(Errc::busy_retry);
     }
 
     /// read() with the ordered hardware TSC.
-    Result<ClockReading> read(ClockCpu& cpu) noexcept
+    [[gnu::always_inline]] Result<ClockReading> read(ClockCpu& cpu) noexcept
     {
         return read(cpu, [] { return arch::rdtsc_ordered(); });
     }
@@ -280,7 +290,7 @@ public:
     {
         return read(cpu, tsc).transform([](const ClockReading& c) { return c.ns; });
     }
-    Result<uint64_t> now(ClockCpu& cpu) noexcept
+    [[gnu::always_inline]] Result<uint64_t> now(ClockCpu& cpu) noexcept
     {
         return read(cpu).transform([](const ClockReading& c) { return c.ns; });
     }
@@ -304,6 +314,37 @@ public:
     }
 
 private:
+    /// The rest of read() for a reading that is not the plain case: the
+    /// own record leads (publish it) or trails far (slew), a publication is
+    /// under way (raise the bound), or XEN_PVCLOCK_GUEST_STOPPED is set.
+    template <class TscFn>
+    [[gnu::noinline]] ClockReading settle(ClockCpu& cpu, const PvclockRecord& own_rec, uint32_t version, uint64_t own,
+                                          uint64_t f, uint64_t word, bool slewing, TscFn& tsc) noexcept
+    {
+        ClockFloor& fl = *floor_;
+        uint64_t r = f;
+        const bool publishing = (word & detail::floor_publishing) != 0;
+        if (own > f + clock_snap_ns) {
+            if (!publishing && detail::publish_floor(fl, word, own_rec, tsc, false))
+                r = own;
+        } else if (f > own + clock_slew_after_ns && !slewing && !publishing) {
+            (void)detail::publish_floor(fl, word, own_rec, tsc, true);
+        }
+        // A publication is under way and may replace the record this
+        // reading used by one that is lower at later TSCs: readings taken
+        // after this one must still see it.
+        if (publishing)
+            detail::raise_bound(fl, r);
+        cpu.last_ns = r;
+        bool stopped = false;
+        if ((own_rec.flags & abi::pvclock_guest_stopped) != 0 && cpu.stopped_version != version) {
+            // Reported once per record: Xen's record is Xen's, we do not clear the flag in it.
+            cpu.stopped_version = version;
+            stopped = true;
+        }
+        return ClockReading{r, (own_rec.flags & abi::pvclock_tsc_stable) != 0, stopped};
+    }
+
     ClockFloor* floor_;
 };
 
