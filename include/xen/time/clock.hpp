@@ -257,13 +257,12 @@ public:
             // is spelt out: subtract, shift, one multiply, add.
             const uint64_t d_own = t - own_ts;
             const uint64_t d_floor = t - floor_ts;
-            const PvclockRecord own_rec{own_ts, own_base, own_mul, own_shift, own_flags};
             uint64_t own, f;
             if (short_form && static_cast<int64_t>(d_own | d_floor) >= 0) [[likely]] {
                 own = detail::short_time_at(own_base, own_mul, own_shift, d_own);
                 f = detail::short_time_at(floor_base, floor_mul, floor_shift, d_floor);
             } else {
-                own = pvclock_time_at(own_rec, t);
+                own = pvclock_time_at(PvclockRecord{own_ts, own_base, own_mul, own_shift, 0}, t);
                 f = pvclock_time_at(PvclockRecord{floor_ts, floor_base, floor_mul, floor_shift, 0}, t);
             }
             f = f > lower ? f : lower;
@@ -271,7 +270,8 @@ public:
             const uint8_t unusual = own_flags & abi::pvclock_guest_stopped;
             if (own > f + clock_snap_ns || (f > own + clock_slew_after_ns && !slewing) || publishing || unusual != 0)
                 [[unlikely]]
-                return settle(cpu, own_rec, v1, own, f, w2, slewing, tsc);
+                return settle(cpu, PvclockRecord{own_ts, own_base, own_mul, own_shift, own_flags}, v1, own, f, w2,
+                              slewing, tsc);
             cpu.last_ns = f;
             return ClockReading{f, (own_flags & abi::pvclock_tsc_stable) != 0, false};
         }
@@ -318,7 +318,7 @@ private:
     /// own record leads (publish it) or trails far (slew), a publication is
     /// under way (raise the bound), or XEN_PVCLOCK_GUEST_STOPPED is set.
     template <class TscFn>
-    [[gnu::noinline]] ClockReading settle(ClockCpu& cpu, const PvclockRecord& own_rec, uint32_t version, uint64_t own,
+    [[gnu::noinline]] ClockReading settle(ClockCpu& cpu, PvclockRecord own_rec, uint32_t version, uint64_t own,
                                           uint64_t f, uint64_t word, bool slewing, TscFn& tsc) noexcept
     {
         ClockFloor& fl = *floor_;
