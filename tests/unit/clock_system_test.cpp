@@ -66,7 +66,7 @@ TEST_CASE("SystemClock: declares its properties in the type", "[clock]")
     STATIC_REQUIRE(SystemClock::irq_safe);
     STATIC_REQUIRE(SystemClock::nmi_safe);
     STATIC_REQUIRE(SystemClock::own_vcpu_only);
-    STATIC_REQUIRE(sizeof(ClockFloor) == 64);
+    STATIC_REQUIRE(sizeof(ClockFloor) == 128);
     STATIC_REQUIRE(alignof(ClockCpu) == 64);
 }
 
@@ -302,6 +302,35 @@ TEST_CASE("SystemClock: a publisher preempted between its TSC read and its flip 
     REQUIRE(floor.bound == tb);
     // Without the bound C would read P's record: 5'000'100 + 5'005 ns.
     REQUIRE(tc == tb);
+}
+
+TEST_CASE("SystemClock: TSCs out of sync break the floor; share_every_reading keeps readings in order", "[clock]")
+{
+    // vCPU A's TSC runs 20 us ahead of B's, and Xen stamps each record in
+    // its own vCPU's TSC (as a PV dom0 on a host with unsynced TSCs sees).
+    for (const bool shared : {false, true}) {
+        ClockFloor floor{};
+        SystemClock clock(floor);
+        clock.share_every_reading(shared);
+        REQUIRE(clock.shares_every_reading() == shared);
+        Tsc tsc_a, tsc_b;
+        tsc_a.now = 1'020'000;
+        tsc_b.now = 1'000'000;
+        Vcpu a, b;
+        a.record.write(tsc_a.now, 5'000'000);
+        b.record.write(tsc_b.now, 5'000'000);
+        (void)read(clock, b, tsc_b); // B's record is the floor, in B's TSC
+        tsc_a.now += 100;
+        tsc_b.now += 100;
+        const uint64_t ta = read(clock, a, tsc_a); // the floor at A's TSC: 20 us ahead
+        tsc_b.now += 100;
+        const uint64_t tb = read(clock, b, tsc_b); // after seeing A's reading
+        INFO("shared " << shared << ": A " << ta << ", B after A " << tb);
+        if (shared)
+            REQUIRE(tb >= ta);
+        else
+            REQUIRE(tb < ta); // the assumption broken, the guarantee gone
+    }
 }
 
 TEST_CASE("SystemClock: reset_floor forgets the lead after resume", "[clock]")

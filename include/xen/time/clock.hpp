@@ -55,16 +55,18 @@ struct ClockFloorSlot {
 };
 
 /// The domain-wide floor: one per domain, zero-initialised, shared by every
-/// vCPU's SystemClock. One cache line; written only by a vCPU that takes the
-/// lead, and by readers that meet a publication under way.
+/// vCPU's SystemClock. Two cache lines: the records, written only by a vCPU
+/// that takes the lead; and the bound, written by readers that meet a
+/// publication under way (or by every reading, with share_every_reading),
+/// so that those writes do not take the records' line from other readers.
 struct alignas(64) ClockFloor {
     /// Bit 0: a vCPU is publishing. Bits 1..63: the generation (publications
     /// so far); slot[generation & 1] is the current record.
     uint64_t word;
+    ClockFloorSlot slot[2];
     /// No reading may be below this: what readers returned while a
     /// publication was under way (they used the record being replaced).
-    uint64_t bound;
-    ClockFloorSlot slot[2];
+    alignas(64) uint64_t bound;
 
     /// Publications so far.
     uint64_t generation() const noexcept { return __atomic_load_n(&word, __ATOMIC_ACQUIRE) >> 1; }
@@ -74,7 +76,7 @@ struct alignas(64) ClockFloor {
         return __atomic_load_n(&slot[generation() & 1].slewing, __ATOMIC_ACQUIRE) != 0;
     }
 };
-static_assert(sizeof(ClockFloor) == 64, "the floor is one cache line");
+static_assert(sizeof(ClockFloor) == 128, "the records' line and the bound's line");
 
 /// One vCPU's clock state: its own vcpu_time_info and what it last returned.
 /// The kernel places one per vCPU (static array or per-CPU memory); only
@@ -194,6 +196,17 @@ public:
     /// `floor` must outlive the clock and be shared by every vCPU.
     constexpr explicit SystemClock(ClockFloor& floor) noexcept : floor_(&floor) {}
 
+    /// For a guest whose TSC may not be one clock across its vCPUs: a PV
+    /// dom0 on a host whose TSCs are out of sync (Xen runs a PV hardware
+    /// domain's rdtsc natively whatever the host; docs/time.md, "The TSC
+    /// assumption"). With `shared` every reading is also written to the
+    /// floor's bound, so a later reading on any vCPU is at least as large
+    /// whatever its TSC says; reads from several vCPUs then contend for that
+    /// cache line as they do in Linux. Set it before the vCPUs read, on the
+    /// SystemClock they all use. Off by default.
+    constexpr void share_every_reading(bool shared) noexcept { share_every_reading_ = shared; }
+    constexpr bool shares_every_reading() const noexcept { return share_every_reading_; }
+
     /// Read the time on the calling vCPU, whose state is `cpu`, with TSC
     /// source `tsc` (lfence;rdtsc on the target; tests inject theirs).
     /// XEN_PVCLOCK_TSC_STABLE_BIT on the record read is reported but takes
@@ -272,6 +285,8 @@ public:
                 [[unlikely]]
                 return settle(cpu, PvclockRecord{own_ts, own_base, own_mul, own_shift, own_flags}, v1, own, f, w2,
                               slewing, tsc);
+            if (share_every_reading_)
+                detail::raise_bound(fl, f);
             cpu.last_ns = f;
             return ClockReading{f, (own_flags & abi::pvclock_tsc_stable) != 0, false};
         }
@@ -333,7 +348,7 @@ private:
         // A publication is under way and may replace the record this
         // reading used by one that is lower at later TSCs: readings taken
         // after this one must still see it.
-        if (publishing)
+        if (publishing || share_every_reading_)
             detail::raise_bound(fl, r);
         cpu.last_ns = r;
         bool stopped = false;
@@ -346,6 +361,7 @@ private:
     }
 
     ClockFloor* floor_;
+    bool share_every_reading_ = false;
 };
 
 } // namespace xen
