@@ -101,22 +101,6 @@ namespace detail {
 
 inline constexpr uint64_t floor_publishing = 1;
 
-/// A record pvclock_time_at can evaluate as system_time + the high half of
-/// (distance >> -shift) * (mul << 32) without overflow, for any distance
-/// below 2^63: shift in (-64, 0] (a TSC of 1 GHz or more) and system_time
-/// below 2^63 (292 years).
-constexpr bool short_form(int8_t shift, uint64_t system_time) noexcept
-{
-    return shift <= 0 && shift > -64 && static_cast<int64_t>(system_time) >= 0;
-}
-
-/// pvclock_time_at for a short_form record at a distance below 2^63 ticks.
-constexpr uint64_t short_time_at(uint64_t system_time, uint32_t mul, int8_t shift, uint64_t distance) noexcept
-{
-    const uint64_t d = distance >> -shift;
-    return system_time + static_cast<uint64_t>((pvclock_u128{d} * (uint64_t{mul} << 32)) >> 64);
-}
-
 /// Raise the floor's bound to at least `v` (lock-free: a failed exchange
 /// means another reader raised it).
 inline void raise_bound(ClockFloor& f, uint64_t v) noexcept
@@ -197,9 +181,10 @@ public:
     constexpr explicit SystemClock(ClockFloor& floor) noexcept : floor_(&floor) {}
 
     /// For a guest whose TSC may not be one clock across its vCPUs: a PV
-    /// dom0 on a host whose TSCs are out of sync (Xen runs a PV hardware
-    /// domain's rdtsc natively whatever the host; docs/time.md, "The TSC
-    /// assumption"). With `shared` every reading is also written to the
+    /// dom0 on a host whose TSCs are out of sync (Xen's tsc_set_info gives a
+    /// PV hardware domain native rdtsc, vtsc = 0, whatever the host; other
+    /// domains get an emulated TSC when X86_FEATURE_TSC_RELIABLE is clear;
+    /// docs/time.md, "The TSC assumption"). With `shared` every reading is also written to the
     /// floor's bound, so a later reading on any vCPU is at least as large
     /// whatever its TSC says; reads from several vCPUs then contend for that
     /// cache line as they do in Linux. Set it before the vCPUs read, on the

@@ -52,6 +52,27 @@ constexpr uint64_t pvclock_scale(uint64_t delta_tsc, uint32_t mul, int8_t shift)
     return (scaled >> 64) != 0 ? ~uint64_t{0} : static_cast<uint64_t>(scaled);
 }
 
+namespace detail {
+
+/// Every Xen record for a TSC of 1 GHz or more: shift in (-64, 0], and
+/// system_time below 2^63 (292 years). For such a record and a TSC distance
+/// below 2^63 ticks, system_time + pvclock_scale(distance) is
+/// short_time_at: the fraction moved up 32 bits so the scaled delta is the
+/// high half of one 64x64 multiply, and the sum cannot overflow. A clock
+/// read waits for this chain, so it is kept short: shift, multiply, add.
+constexpr bool short_form(int8_t shift, uint64_t system_time) noexcept
+{
+    return shift <= 0 && shift > -64 && static_cast<int64_t>(system_time) >= 0;
+}
+
+constexpr uint64_t short_time_at(uint64_t system_time, uint32_t mul, int8_t shift, uint64_t distance) noexcept
+{
+    const uint64_t d = distance >> -shift;
+    return system_time + static_cast<uint64_t>((pvclock_u128{d} * (uint64_t{mul} << 32)) >> 64);
+}
+
+} // namespace detail
+
 /// A consistent copy of the fields of a vcpu_time_info that time needs.
 struct PvclockRecord {
     uint64_t tsc_timestamp;
@@ -72,20 +93,8 @@ struct PvclockRecord {
 constexpr uint64_t pvclock_time_at(const PvclockRecord& r, uint64_t tsc) noexcept
 {
     const uint64_t distance = tsc - r.tsc_timestamp; // modulo 2^64
-    if (static_cast<int64_t>(distance) >= 0 && r.tsc_shift <= 0 && r.tsc_shift > -64) [[likely]] {
-        // Every Xen record for a TSC of 1 GHz or more (shift <= 0), TSC at or
-        // past the stamp: the same value as pvclock_scale, with the
-        // fraction moved up 32 bits so the result is the high half of one
-        // 64x64 multiply. The clock read waits for this chain, so it is
-        // kept short: shift, multiply, add.
-        using u128 = detail::pvclock_u128;
-        const uint64_t d = distance >> -r.tsc_shift;
-        const uint64_t scaled = static_cast<uint64_t>((u128{d} * (uint64_t{r.tsc_to_system_mul} << 32)) >> 64);
-        uint64_t t = 0;
-        if (__builtin_add_overflow(r.system_time, scaled, &t)) [[unlikely]]
-            return ~uint64_t{0};
-        return t;
-    }
+    if (static_cast<int64_t>(distance) >= 0 && detail::short_form(r.tsc_shift, r.system_time)) [[likely]]
+        return detail::short_time_at(r.system_time, r.tsc_to_system_mul, r.tsc_shift, distance);
     const uint64_t delta = static_cast<int64_t>(distance) > 0 ? distance : 0;
     uint64_t t = 0;
     if (__builtin_add_overflow(r.system_time, pvclock_scale(delta, r.tsc_to_system_mul, r.tsc_shift), &t))
