@@ -59,3 +59,23 @@ constexpr bool has_feature(uint32_t submap0, abi::xenfeat feature) noexcept
 }
 
 } // namespace xen::hc
+
+namespace xen {
+
+/// The XENFEAT bits this Xen offers the domain (submap 0: every feature
+/// Xen defines today is below 32). A strong type, so that a feature set is
+/// never mistaken for another 32-bit value.
+struct XenFeatures {
+    uint32_t submap0 = 0;
+
+    /// Ask Xen (XENVER_get_features, submap 0). Errors: the hypercall's.
+    static Result<XenFeatures> query() noexcept
+    {
+        return hc::xen_features(0).transform([](uint32_t bits) { return XenFeatures{bits}; });
+    }
+    /// Whether `feature` is offered.
+    constexpr bool has(abi::xenfeat feature) const noexcept { return hc::has_feature(submap0, feature); }
+    constexpr bool operator==(const XenFeatures&) const noexcept = default;
+};
+
+} // namespace xen::hc

@@ -30,6 +30,18 @@ struct FrameNumber {
     constexpr bool operator==(const FrameNumber&) const noexcept = default;
 };
 
+/// How Xen built the domain, which decides how several mechanisms work:
+/// the initialise context, how upcalls are held off (vcpu_info's
+/// evtchn_upcall_mask on PV, RFLAGS.IF on PVH), how a vCPU sleeps, and
+/// which frame numbers Xen takes (MFNs on PV, GFNs on PVH).
+enum class GuestKind : uint8_t {
+    pv,  ///< a paravirtualised guest: ring-3 kernel, Xen-managed page tables
+    pvh, ///< an HVM container without emulated devices, 64-bit mode
+};
+
+/// "pv" or "pvh".
+constexpr const char* guest_kind_name(GuestKind k) noexcept { return k == GuestKind::pvh ? "pvh" : "pv"; }
+
 inline constexpr uint64_t page_size = 4096;
 
 /// True when [addr, addr + size) stays within one 4 KiB page.
