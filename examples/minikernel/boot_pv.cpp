@@ -13,6 +13,7 @@
 #include <xen/hypercall/platform_op.hpp>
 
 #include "console.hpp"
+#include "domain.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
 #include "memory.hpp"
@@ -102,7 +103,7 @@ extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
     smp::init_boot_cpu(&shared->vcpu_info[0]);
     const void* l4 = reinterpret_cast<const void*>(start->pt_base);
     smp::set_pv_boot(xen::abi::pfn_to_cr3(xen_frame_of(l4).value), trap_table);
-    events::init(shared, GuestType::pv);
+    domain_init(shared, GuestType::pv);
     events::enable();
 
     const BootInfo boot{GuestType::pv, reinterpret_cast<const char*>(start->cmd_line), shared,

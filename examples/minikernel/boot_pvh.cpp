@@ -14,6 +14,7 @@
 
 #include "console.hpp"
 #include "descriptors.hpp"
+#include "domain.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
 #include "smp_internal.hpp"
@@ -72,10 +73,10 @@ extern "C" [[noreturn]] void pvh_main(uint32_t start_info_paddr) noexcept
     }
 
     build_idt();
-    load_cpu_tables(smp::percpu(0), smp::ist_top(0));
+    load_cpu_tables(smp::percpu(xen::boot_vcpu), smp::ist_top(xen::boot_vcpu));
     xen::abi::shared_info* shared = map_shared_info();
     smp::init_boot_cpu(&shared->vcpu_info[0]);
-    events::init(shared, GuestType::pvh);
+    domain_init(shared, GuestType::pvh);
     set_upcall_vector();
     events::enable();
 

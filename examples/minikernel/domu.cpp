@@ -135,11 +135,7 @@ void idle_wait(uint64_t timeout_ns) noexcept
         (void)xen::hc::sched_yield();
         return;
     }
-    const auto now = xen::pvclock_read(shared->vcpu_info[0].time);
-    if (!now) {
-        (void)xen::hc::sched_yield();
-        return;
-    }
+    const uint64_t now = now_ns();
     // A notification that came before is consumed here; the caller looks
     // at the rings after we return, so nothing it announced is missed.
     for (uint32_t i = 0; i < nr_ports; ++i)
@@ -153,7 +149,7 @@ void idle_wait(uint64_t timeout_ns) noexcept
         const uint8_t was = vi.evtchn_upcall_mask;
         vi.evtchn_upcall_mask = 1;
         asm volatile("" ::: "memory");
-        (void)xen::hc::sched_poll(ports, nr_ports, now->system_time_ns + timeout_ns);
+        (void)xen::hc::sched_poll(ports, nr_ports, now + timeout_ns);
         asm volatile("" ::: "memory");
         vi.evtchn_upcall_mask = was;
         asm volatile("" ::: "memory");
@@ -162,7 +158,7 @@ void idle_wait(uint64_t timeout_ns) noexcept
     } else {
         uint64_t flags;
         asm volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-        (void)xen::hc::sched_poll(ports, nr_ports, now->system_time_ns + timeout_ns);
+        (void)xen::hc::sched_poll(ports, nr_ports, now + timeout_ns);
         if (flags & (1u << 9))
             asm volatile("sti" ::: "memory");
     }

@@ -4,19 +4,16 @@
 
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
-#include <xen/time/pvclock.hpp>
+#include <xen/support/types.hpp>
 
 namespace mk {
 
 /// How Xen built this domain: PV (ring-3 kernel, Xen-managed page tables)
-/// or PVH (an HVM container entered at the PHYS32 entry).
-enum class GuestType : uint8_t {
-    pv,
-    pvh,
-};
+/// or PVH (an HVM container entered at the PHYS32 entry). The library's word.
+using GuestType = xen::GuestKind;
 
 /// "pv" or "pvh".
-const char* guest_type_name(GuestType type) noexcept;
+inline const char* guest_type_name(GuestType type) noexcept { return xen::guest_kind_name(type); }
 
 /// What the boot path (boot_pv.cpp / boot_pvh.cpp) hands to kernel_main.
 struct BootInfo {
@@ -27,14 +24,10 @@ struct BootInfo {
     uint64_t nr_pages;               ///< PV: pages Xen gave us; PVH: 0 (see the memmap)
 };
 
-/// Xen system time now by the pvclock record in `vi` (0 if the record stayed
-/// inconsistent: for the calling vCPU's own record that never happens in
-/// practice, as Xen rewrites it only while that vCPU is out of guest context).
-inline uint64_t pvclock_now_ns(const xen::abi::vcpu_info& vi) noexcept
-{
-    const auto t = xen::pvclock_read(vi.time);
-    return t ? t->system_time_ns : 0;
-}
+/// Xen system time (ns) on the calling vCPU: the domain's one SystemClock
+/// (domain.hpp), monotonic on and across vCPUs. Every clock read of the
+/// kernel goes through it.
+uint64_t now_ns() noexcept;
 
 /// The guest type of this boot (set once, before anything else runs).
 GuestType guest_type() noexcept;

@@ -49,7 +49,7 @@ void describe_xen(Tap& tap, const Context& context) noexcept
     using console::Hex;
     // Xen's system time counts from Xen's own boot: how long Xen took to
     // build and start us (in the machine's time, emulated or not).
-    tap.metric("boot", "xen_uptime_ns", pvclock_now_ns(context.boot.shared->vcpu_info[0]));
+    tap.metric("boot", "xen_uptime_ns", now_ns());
     tap.comment("layout: image ", Hex{reinterpret_cast<uint64_t>(__kernel_start)}, "-",
                 Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info},
                 " shared_info ", Hex{reinterpret_cast<uint64_t>(context.boot.shared)});

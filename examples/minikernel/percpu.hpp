@@ -2,7 +2,7 @@
 // (%gs:0 holds the block's own address). PV: the boot vCPU sets its kernel
 // GS base with set_segment_base, and Xen loads each AP's from its initial
 // context (gs_base_kernel). PVH: every CPU writes MSR_GS_BASE itself.
-// Kernel-internal; scenarios use smp.hpp.
+// Kernel-internal; tests use smp.hpp.
 #pragma once
 
 #include <cstddef>
@@ -30,10 +30,10 @@ static_assert(sizeof(Tss64) == 104);
 /// One CPU's block.
 struct alignas(64) PerCpu {
     PerCpu* self;                    ///< %gs:0
-    uint32_t cpu;                    ///< %gs:8
-    uint32_t vcpu;                   ///< %gs:12
+    uint32_t vcpu;                   ///< %gs:8, Xen's vcpu_id
+    uint32_t reserved;
     xen::abi::vcpu_info* vcpu_info;  ///< %gs:16, the one Xen uses for this vCPU
-    uint64_t upcalls;                ///< event upcalls taken on this CPU
+    uint64_t upcalls;                ///< event upcalls taken on this vCPU
     // The console's line buffer (console.cpp): one per CPU, so lines from
     // different CPUs never mix.
     uint32_t line_used;
@@ -43,10 +43,10 @@ struct alignas(64) PerCpu {
     alignas(16) uint64_t gdt[5];
     alignas(16) Tss64 tss;
 };
-static_assert(offsetof(PerCpu, cpu) == 8 && offsetof(PerCpu, vcpu) == 12 && offsetof(PerCpu, vcpu_info) == 16);
+static_assert(offsetof(PerCpu, vcpu) == 8 && offsetof(PerCpu, vcpu_info) == 16);
 
-/// CPU `cpu`'s block (`cpu` < max_cpus).
-PerCpu& percpu(uint32_t cpu) noexcept;
+/// vCPU `v`'s block (`v` below max_vcpus).
+PerCpu& percpu(xen::VcpuId v) noexcept;
 
 /// True once the boot CPU's GS base points at its block.
 bool percpu_ready() noexcept;

@@ -1,5 +1,6 @@
-// The kernel's own view of SMP beyond smp.hpp: the library's controller and
-// what the first bring-up did. For the smp and hotplug scenarios.
+// The kernel's own view of SMP beyond smp.hpp: the library's controller,
+// what the first bring-up did, and what the domain's hooks (domain.cpp)
+// need from the SMP glue. For the smp and hotplug tests and the glue.
 #pragma once
 
 #include <xen/smp.hpp>
@@ -22,17 +23,18 @@ xen::Smp* controller() noexcept;
 /// The first bring-up's record.
 const BringUp& bring_up_record() noexcept;
 
-/// The SMP layer's vcpu_info storage for vCPU `vcpu` (CPU `vcpu`: the boot
-/// vCPU is vCPU 0), for a scenario that registers it before bring-up.
-xen::Area<xen::abi::vcpu_info>& vcpu_info_storage(uint32_t vcpu) noexcept;
-/// That storage is now registered with Xen (op 10 succeeded): bring-up
-/// uses it and never registers it again (Xen allows it once per vCPU).
-void adopt_vcpu_info(uint32_t vcpu) noexcept;
+/// Top of vCPU `v`'s IST stack (PVH: NMI and #DF).
+char* ist_top(xen::VcpuId v) noexcept;
 
-/// Xen system time (ns) by the calling CPU's own pvclock record.
-uint64_t controller_now() noexcept;
+/// The domain's ap_stack hook: vCPU `v`'s stack, per-CPU block and GS base.
+xen::ApStack ap_stack(xen::VcpuId v) noexcept;
 
-/// Top of CPU `cpu`'s IST stack (PVH: NMI and #DF).
-char* ist_top(uint32_t cpu) noexcept;
+/// The domain's ap_prepare hook: fill AP `v`'s per-CPU block before it
+/// starts (PV: also stop Xen's 100 Hz ticker on it).
+xen::Result<void> prepare_percpu(xen::VcpuId v) noexcept;
+
+/// Part of the domain's relax hook: run calls posted to the calling vCPU
+/// while it waits for something.
+void serve_while_waiting() noexcept;
 
 } // namespace mk::smp

@@ -49,9 +49,8 @@ extern "C" int memcmp(const void* a, const void* b, size_t n) noexcept
     return 0;
 }
 
-// The library's hooks: log lines go to the console as they are; a panic is
-// a TAP bail-out followed by a crash, so the harness sees a failure.
-extern "C" void xenvcpu_log(const char* text, unsigned long len) noexcept { mk::console::write(text, len); }
+// The library's link-time hook: a panic is a TAP bail-out followed by a
+// crash, so the harness sees a failure.
 
 extern "C" [[noreturn]] void xenvcpu_panic(const char* message) noexcept
 {
@@ -74,8 +73,6 @@ GuestType current_type = GuestType::pv;
         (void)xen::hc::sched_yield();
 }
 } // namespace
-
-const char* guest_type_name(GuestType type) noexcept { return type == GuestType::pv ? "pv" : "pvh"; }
 
 GuestType guest_type() noexcept { return current_type; }
 

@@ -45,8 +45,8 @@ uint64_t fault_address() noexcept
     }
     console::print("# rax ", Hex{f.rax}, " rbx ", Hex{f.rbx}, " rcx ", Hex{f.rcx}, " rdx ", Hex{f.rdx}, "\n");
     console::print("# rsi ", Hex{f.rsi}, " rdi ", Hex{f.rdi}, " rbp ", Hex{f.rbp}, " rsp ", Hex{f.rsp}, "\n");
-    console::print("# cs ", Hex{f.cs & 0xffff}, " ss ", Hex{f.ss}, " rflags ", Hex{f.rflags}, " on cpu ",
-                   smp::this_cpu(), "\n");
+    console::print("# cs ", Hex{f.cs & 0xffff}, " ss ", Hex{f.ss}, " rflags ", Hex{f.rflags}, " on vCPU ",
+                   smp::this_vcpu().value, "\n");
     machine_crash();
 }
 

@@ -39,13 +39,11 @@
 #include <xen/abi/event_channel.hpp>
 #include <xen/abi/shared_info.hpp>
 #include <xen/hypercall/event_channel_op.hpp>
+#include <xen/support/per_vcpu.hpp>
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
 
 namespace xen {
-
-/// An event-channel port of this domain.
-using Port = hc::Port;
 
 /// What dispatch calls for a pending port: the port, the vCPU it runs on
 /// (the port's vCPU) and the context pointer given at bind time. Runs in
@@ -112,18 +110,28 @@ struct DispatchResult {
 /// slots live in kernel storage).
 class EventChannels {
 public:
+    /// An unusable table, for a Domain that lives in `.bss` before init().
+    constexpr EventChannels() noexcept = default;
+
     /// `slots[0..nr_slots)` handle ports below nr_slots (at most 4096);
-    /// `cursors[0..nr_vcpus)` are per-vCPU dispatch cursors: only vCPUs below
-    /// nr_vcpus can have ports bound. Storage must outlive the object.
-    EventChannels(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots, EventCursor* cursors,
-                  uint32_t nr_vcpus) noexcept;
+    /// `cursors` holds each vCPU's dispatch cursor: only vCPUs it has a
+    /// cursor for can have ports bound. Storage must outlive the object.
+    EventChannels(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots,
+                  PerVcpu<EventCursor> cursors) noexcept
+    {
+        init(shared, slots, nr_slots, cursors);
+    }
 
     /// Same, over an EventStorage.
     template <uint32_t Ports, uint32_t Vcpus>
     EventChannels(abi::shared_info& shared, EventStorage<Ports, Vcpus>& storage) noexcept
-        : EventChannels(shared, storage.slots, Ports, storage.cursors, Vcpus)
+        : EventChannels(shared, storage.slots, Ports, PerVcpu<EventCursor>(storage.cursors, Vcpus))
     {
     }
+
+    /// (Re)point a default-constructed table at its storage, as the
+    /// constructor does. Binds nothing and touches no shared memory.
+    void init(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots, PerVcpu<EventCursor> cursors) noexcept;
 
     EventChannels(const EventChannels&) = delete;
     EventChannels& operator=(const EventChannels&) = delete;
@@ -207,11 +215,10 @@ private:
     Result<void> check_owned(Port port, VcpuId self) const noexcept;
     bool owned_by(uint32_t port, uint32_t owner) const noexcept;
 
-    abi::shared_info* shared_;
-    EventSlot* slots_;
-    uint32_t nr_slots_;
-    EventCursor* cursors_;
-    uint32_t nr_vcpus_;
+    abi::shared_info* shared_ = nullptr;
+    EventSlot* slots_ = nullptr;
+    uint32_t nr_slots_ = 0;
+    PerVcpu<EventCursor> cursors_;
 };
 
 } // namespace xen

@@ -8,7 +8,7 @@ Result<Port> EventChannels::bind_virq(abi::virq virq, VcpuId vcpu, EventHandler 
 {
     if (handler == nullptr)
         return err(Errc::invalid_argument);
-    if (vcpu.value >= nr_vcpus_)
+    if (cursors_.find(vcpu) == nullptr)
         return err(Errc::vcpu_out_of_range);
     XEN_TRY_ASSIGN(Port port, hc::evtchn_bind_virq(virq, vcpu));
     return adopt(port, vcpu, handler, ctx);
@@ -18,7 +18,7 @@ Result<Port> EventChannels::bind_ipi(VcpuId vcpu, EventHandler handler, void* ct
 {
     if (handler == nullptr)
         return err(Errc::invalid_argument);
-    if (vcpu.value >= nr_vcpus_)
+    if (cursors_.find(vcpu) == nullptr)
         return err(Errc::vcpu_out_of_range);
     XEN_TRY_ASSIGN(Port port, hc::evtchn_bind_ipi(vcpu));
     return adopt(port, vcpu, handler, ctx);

@@ -9,11 +9,13 @@ namespace xen {
 
 using event::bits_per_word;
 
-EventChannels::EventChannels(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots, EventCursor* cursors,
-                             uint32_t nr_vcpus) noexcept
-    : shared_(&shared), slots_(slots), nr_slots_(nr_slots < evtchn_max_ports ? nr_slots : evtchn_max_ports),
-      cursors_(cursors), nr_vcpus_(nr_vcpus)
+void EventChannels::init(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots,
+                         PerVcpu<EventCursor> cursors) noexcept
 {
+    shared_ = &shared;
+    slots_ = slots;
+    nr_slots_ = nr_slots < evtchn_max_ports ? nr_slots : evtchn_max_ports;
+    cursors_ = cursors;
 }
 
 Result<void> EventChannels::check(Port port) const noexcept
@@ -46,7 +48,7 @@ Result<void> EventChannels::attach(Port port, VcpuId vcpu, EventHandler handler,
     if (handler == nullptr)
         return err(Errc::invalid_argument);
     XEN_TRY(check(port));
-    if (vcpu.value >= nr_vcpus_)
+    if (cursors_.find(vcpu) == nullptr)
         return err(Errc::vcpu_out_of_range);
     EventSlot& slot = slots_[port.value];
     slot.handler_ = handler;
@@ -90,7 +92,8 @@ DispatchResult EventChannels::dispatch(VcpuId self, abi::vcpu_info& vi, uint32_t
     // A vCPU without a cursor can own no port (bind refuses it), but its
     // upcall must still be acknowledged; a scratch cursor does.
     EventCursor scratch;
-    EventCursor& cursor = self.value < nr_vcpus_ ? cursors_[self.value] : scratch;
+    EventCursor* const own = cursors_.find(self);
+    EventCursor& cursor = own != nullptr ? *own : scratch;
     const uint32_t owner = self.value + 1;
     DispatchResult result{0, false};
     uint64_t sel = 0; // selector words not yet scanned to the end

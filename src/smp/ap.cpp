@@ -9,9 +9,9 @@ namespace xen {
 using smp_detail::load;
 using smp_detail::store;
 
-void Smp::ap_online(uint32_t self) noexcept
+void Smp::ap_online(VcpuId self) noexcept
 {
-    ApHandshake& hs = cpus_[self].handshake;
+    ApHandshake& hs = part(self).handshake;
     // online_ns first, then the generation with release: a controller that
     // sees the new generation (acquire) sees the time too.
     hs.online_ns = now();
@@ -19,9 +19,9 @@ void Smp::ap_online(uint32_t self) noexcept
     __atomic_store_n(&hs.generation, hs.generation + 1, __ATOMIC_RELEASE);
 }
 
-Smp::Served Smp::service(uint32_t self) noexcept
+Smp::Served Smp::service(VcpuId self) noexcept
 {
-    CallMailbox& m = cpus_[self].mailbox;
+    CallMailbox& m = part(self).mailbox;
     // Calls first: one posted before a park request still runs. Not again
     // from inside itself (a call that waits, and so serves, on this CPU).
     const uint32_t posted = load(m.posted);
@@ -44,56 +44,43 @@ Smp::Served Smp::service(uint32_t self) noexcept
     return Served::nothing;
 }
 
-bool Smp::pending(uint32_t self) const noexcept
+bool Smp::pending(VcpuId self) const noexcept
 {
-    const CallMailbox& m = cpus_[self].mailbox;
+    const CallMailbox& m = part(self).mailbox;
     return (load(m.posted) != load(m.done) && m.running == 0) || load(m.park) != 0;
 }
 
-bool Smp::other_vcpu_up(VcpuId self_vcpu) noexcept
+Result<void> Smp::park_begin(VcpuId self) noexcept
 {
-    // Xen's view, not ours: VCPUOP_down of the last running vCPU powers the
-    // domain off (common_vcpu_op). Usually the first probe (vCPU 0) answers.
-    for (uint32_t id = 0; id < domain_vcpus_; ++id) {
-        if (id == self_vcpu.value)
-            continue;
-        const auto up = hc::vcpu_is_up(VcpuId{id});
-        if (up.has_value() && *up)
-            return true;
-    }
-    return false;
-}
-
-Result<void> Smp::park_begin(uint32_t self) noexcept
-{
-    XEN_TRY(check_cpu(self));
+    XEN_TRY_ASSIGN(SmpCpu * c, managed(self));
     if (self != this->self())
         return err(Errc::not_current_vcpu);
-    SmpCpu& c = cpus_[self];
-    if (!other_vcpu_up(c.vcpu))
-        return err(Errc::last_vcpu);
-    if (config_.hooks.before_park != nullptr)
-        config_.hooks.before_park(config_.hooks.ctx, self);
-    ap_set_stage(c.handshake, ApStage::parked);
+    const KernelHooks& h = domain_->hooks();
+    if (h.before_park != nullptr)
+        h.before_park(h.ctx, self);
+    ap_set_stage(c->handshake, ApStage::parked);
     // On itself VCPUOP_down is synchronous: Xen deschedules this vCPU before
     // the call returns, and returns from it only once VCPUOP_up wakes it.
-    if (auto r = hc::vcpu_down(c.vcpu); !r.has_value()) {
-        ap_set_stage(c.handshake, ApStage::online);
-        if (config_.hooks.after_resume != nullptr)
-            config_.hooks.after_resume(config_.hooks.ctx, self);
+    // Domain::down refuses (last_vcpu) when no other vCPU is up; the hook's
+    // work is then undone like any other failure.
+    if (auto r = domain_->down(self); !r.has_value()) {
+        ap_set_stage(c->handshake, ApStage::online);
+        if (h.after_resume != nullptr)
+            h.after_resume(h.ctx, self);
         return r;
     }
     return ok();
 }
 
-void Smp::resume(uint32_t self) noexcept
+void Smp::resume(VcpuId self) noexcept
 {
-    if (config_.hooks.after_resume != nullptr)
-        config_.hooks.after_resume(config_.hooks.ctx, self);
+    const KernelHooks& h = domain_->hooks();
+    if (h.after_resume != nullptr)
+        h.after_resume(h.ctx, self);
     ap_online(self);
 }
 
-Result<void> Smp::park_self(uint32_t self) noexcept
+Result<void> Smp::park_self(VcpuId self) noexcept
 {
     XEN_TRY(park_begin(self));
     resume(self);

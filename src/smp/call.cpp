@@ -18,21 +18,20 @@ void Smp::on_ipi(Port, VcpuId, void* ctx) noexcept
     __atomic_add_fetch(&c->mailbox.ipis, 1, __ATOMIC_RELAXED);
 }
 
-Result<void> Smp::send_ipi(uint32_t cpu) noexcept
+Result<void> Smp::send_ipi(VcpuId v) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
-    const SmpCpu& c = cpus_[cpu];
-    if (config_.events == nullptr || !c.ipi_bound)
+    XEN_TRY_ASSIGN(const SmpCpu* c, managed(v));
+    if (!c->ipi_bound)
         return err(Errc::unsupported);
-    return config_.events->send(c.ipi_port);
+    return domain_->events().send(c->ipi_port);
 }
 
-Result<CallTicket> Smp::post(uint32_t cpu, CallFn fn, void* arg, const WaitBound& bound) noexcept
+Result<CallTicket> Smp::post(VcpuId v, CallFn fn, void* arg, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
     if (fn == nullptr)
         return err(Errc::invalid_argument);
-    SmpCpu& c = cpus_[cpu];
+    SmpCpu& c = *cp;
     if (load_state(c) != CpuState::online || !c.ipi_bound)
         return err(Errc::unsupported);
     CallMailbox& m = c.mailbox;
@@ -46,28 +45,28 @@ Result<CallTicket> Smp::post(uint32_t cpu, CallFn fn, void* arg, const WaitBound
     m.arg = arg;
     const uint32_t seq = m.posted + 1;
     store(m.posted, seq); // release: fn and arg are visible first
-    XEN_TRY(send_ipi(cpu));
-    return CallTicket{cpu, seq};
+    XEN_TRY(send_ipi(v));
+    return CallTicket{v, seq};
 }
 
 Result<void> Smp::wait_call(CallTicket ticket, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(ticket.cpu));
-    const CallMailbox& m = cpus_[ticket.cpu].mailbox;
+    XEN_TRY_ASSIGN(const SmpCpu* c, managed(ticket.vcpu));
+    const CallMailbox& m = c->mailbox;
     // Sequence numbers wrap: compare by distance.
     return wait_until(bound, [&] { return static_cast<int32_t>(load(m.done) - ticket.seq) >= 0; });
 }
 
-Result<void> Smp::call(uint32_t cpu, CallFn fn, void* arg, const WaitBound& bound) noexcept
+Result<void> Smp::call(VcpuId v, CallFn fn, void* arg, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
+    XEN_TRY(managed(v));
     if (fn == nullptr)
         return err(Errc::invalid_argument);
-    if (cpu == self()) {
+    if (v == self()) {
         fn(arg);
         return ok();
     }
-    XEN_TRY_ASSIGN(const CallTicket ticket, post(cpu, fn, arg, bound));
+    XEN_TRY_ASSIGN(const CallTicket ticket, post(v, fn, arg, bound));
     return wait_call(ticket, bound);
 }
 

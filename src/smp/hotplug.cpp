@@ -9,15 +9,16 @@ namespace xen {
 
 using smp_detail::load_state;
 using smp_detail::store;
+using smp_detail::store_state;
 
 namespace {
 
 // The checks offline and offline_remote share: a CPU cannot take itself
 // down and wait for it, and the last CPU must never go (Xen would power the
 // domain off).
-Result<void> check_offline(uint32_t cpu, uint32_t self, uint32_t online, CpuState s) noexcept
+Result<void> check_offline(VcpuId v, VcpuId self, uint32_t online, CpuState s) noexcept
 {
-    if (cpu == self)
+    if (v == self)
         return err(online <= 1 ? Errc::last_vcpu : Errc::invalid_argument);
     if (s != CpuState::online && s != CpuState::parking)
         return err(Errc::invalid_argument);
@@ -26,14 +27,13 @@ Result<void> check_offline(uint32_t cpu, uint32_t self, uint32_t online, CpuStat
 
 } // namespace
 
-Result<void> Smp::poll_down(uint32_t cpu, const WaitBound& bound) noexcept
+Result<void> Smp::poll_down(SmpCpu& c, const WaitBound& bound) noexcept
 {
-    SmpCpu& c = cpus_[cpu];
     // A remote VCPUOP_down is asynchronous and a parking AP goes down when
     // it gets there: only is_up == 0 says it is down (F11).
     Errc failure{};
     const auto r = wait_until(bound, [&] {
-        const auto up = hc::vcpu_is_up(c.vcpu);
+        const auto up = domain_->is_up(c.vcpu);
         if (!up.has_value()) {
             failure = up.error();
             return true;
@@ -49,65 +49,66 @@ Result<void> Smp::poll_down(uint32_t cpu, const WaitBound& bound) noexcept
         return r; // still parking; a later offline() polls again
     }
     c.last_error = Errc{};
-    set_state(cpu, CpuState::parked);
+    store_state(c, CpuState::parked);
     return ok();
 }
 
-Result<void> Smp::offline(uint32_t cpu, const WaitBound& bound) noexcept
+Result<void> Smp::offline(VcpuId v, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
-    SmpCpu& c = cpus_[cpu];
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
     const CpuState s = load_state(c);
-    XEN_TRY(check_offline(cpu, self(), online_count(), s));
+    XEN_TRY(check_offline(v, self(), online_count(), s));
     if (s == CpuState::online) {
         if (!c.ipi_bound)
             return err(Errc::unsupported);
         c.remote_down = false;
         c.awaited_generation = ap_generation(c.handshake) + 1;
-        set_state(cpu, CpuState::parking);
+        store_state(c, CpuState::parking);
         store(c.mailbox.park, 1);
-        if (auto r = send_ipi(cpu); !r.has_value()) {
+        if (auto r = send_ipi(v); !r.has_value()) {
             store(c.mailbox.park, 0);
-            set_state(cpu, CpuState::online);
+            store_state(c, CpuState::online);
             c.last_error = r.error();
             return r;
         }
     }
-    return poll_down(cpu, bound);
+    return poll_down(c, bound);
 }
 
-Result<void> Smp::offline_remote(uint32_t cpu, const WaitBound& bound) noexcept
+Result<void> Smp::offline_remote(VcpuId v, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
-    SmpCpu& c = cpus_[cpu];
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
     const CpuState s = load_state(c);
-    XEN_TRY(check_offline(cpu, self(), online_count(), s));
+    XEN_TRY(check_offline(v, self(), online_count(), s));
     if (s == CpuState::online) {
-        // The caller runs, so `cpu` is not the last vCPU up.
+        // The caller runs, so `v` is not the last vCPU up: Domain::down
+        // confirms it with one VCPUOP_is_up (usually of the caller).
         c.remote_down = true;
-        set_state(cpu, CpuState::parking);
-        if (auto r = hc::vcpu_down(c.vcpu); !r.has_value()) {
-            set_state(cpu, CpuState::online);
+        store_state(c, CpuState::parking);
+        if (auto r = domain_->down(v); !r.has_value()) {
+            store_state(c, CpuState::online);
             c.last_error = r.error();
             return r;
         }
     }
-    return poll_down(cpu, bound);
+    return poll_down(c, bound);
 }
 
-Result<void> Smp::online(uint32_t cpu, const WaitBound& bound) noexcept
+Result<void> Smp::online(VcpuId v, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
-    SmpCpu& c = cpus_[cpu];
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
     const CpuState s = load_state(c);
     if (s == CpuState::parked) {
         // VCPUOP_up only: the vCPU is still initialised (a second
         // VCPUOP_initialise is -EEXIST). It resumes where it stopped: right
         // after its own VCPUOP_down when it parked itself.
         c.handshake.start_ns = now();
-        set_state(cpu, CpuState::resuming);
-        if (auto r = hc::vcpu_up(c.vcpu); !r.has_value()) {
-            set_state(cpu, CpuState::parked);
+        store_state(c, CpuState::resuming);
+        if (auto r = domain_->up(v); !r.has_value()) {
+            store_state(c, CpuState::parked);
             c.last_error = r.error();
             return r;
         }
@@ -120,7 +121,7 @@ Result<void> Smp::online(uint32_t cpu, const WaitBound& bound) noexcept
         // comes. Xen's is_up is the answer.
         Errc failure{};
         const auto r = wait_until(bound, [&] {
-            const auto up = hc::vcpu_is_up(c.vcpu);
+            const auto up = domain_->is_up(v);
             if (!up.has_value())
                 failure = up.error();
             return !up.has_value() || *up;
@@ -131,10 +132,10 @@ Result<void> Smp::online(uint32_t cpu, const WaitBound& bound) noexcept
         }
         ++c.cycles;
         c.last_error = Errc{};
-        set_state(cpu, CpuState::online);
+        store_state(c, CpuState::online);
         return ok();
     }
-    return await_online(cpu, bound);
+    return await_online(v, bound);
 }
 
 } // namespace xen

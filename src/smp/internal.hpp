@@ -2,6 +2,7 @@
 // read, and the bounded wait every loop uses.
 #pragma once
 
+#include <xen/domain.hpp>
 #include <xen/smp.hpp>
 
 namespace xen::smp_detail {
@@ -38,8 +39,7 @@ Result<void> Smp::wait_until(const WaitBound& bound, Done done) noexcept
             return ok();
         if (polls >= bound.max_polls || now() - start >= bound.timeout_ns)
             return done() ? ok() : Result<void>(err(Errc::timed_out));
-        if (config_.hooks.relax != nullptr)
-            config_.hooks.relax(config_.hooks.ctx);
+        domain_->relax();
     }
 }
 

@@ -8,30 +8,46 @@
 namespace xen {
 
 using smp_detail::load_state;
+using smp_detail::store_state;
 
-Result<void> Smp::start(uint32_t cpu) noexcept
+namespace {
+
+// Record a check-in seen by the controller: bring-up time by Xen system
+// time, from the controller's stamp before initialise to the AP's own.
+void take_in(SmpCpu& c) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
-    SmpCpu& c = cpus_[cpu];
+    const uint64_t start = c.handshake.start_ns;
+    const uint64_t seen = c.handshake.online_ns;
+    c.bringup_ns = seen > start ? seen - start : 0;
+    c.last_error = Errc{};
+    store_state(c, CpuState::online);
+}
+
+} // namespace
+
+Result<void> Smp::start(VcpuId v) noexcept
+{
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
     // A vCPU stays initialised after VCPUOP_down; a second VCPUOP_initialise
     // is -EEXIST (XEN-FACTS §1.8). Say so without asking Xen.
     if (c.initialised)
         return err(Errc::already_initialised);
-    const SmpHooks& h = config_.hooks;
-    if (load_state(c) != CpuState::prepared || h.stack_of == nullptr || config_.entry_stub == 0 ||
+    const KernelHooks& h = domain_->hooks();
+    if (load_state(c) != CpuState::prepared || h.ap_stack == nullptr || config_.entry_stub == 0 ||
         config_.ap_entry == nullptr)
         return err(Errc::invalid_argument);
     // The rule of common VCPUOP_initialise, kept by construction: a vCPU
     // >= 32 starts only with its own vcpu_info (prepare registered it).
-    if (c.vcpu.value >= abi::legacy_max_vcpus && !c.info_registered)
+    if (v.value >= abi::legacy_max_vcpus && domain_->vcpu_info(v) == nullptr)
         return err(Errc::invalid_argument);
 
-    const ApStack st = h.stack_of(h.ctx, cpu);
+    const ApStack st = h.ap_stack(h.ctx, v);
     ApHandshake& hs = c.handshake;
     hs.stage = static_cast<uint32_t>(ApStage::idle);
     hs.generation = 0;
-    hs.cpu = cpu;
-    hs.vcpu = c.vcpu.value;
+    hs.reserved0 = 0;
+    hs.vcpu = v.value;
     hs.stack_top = st.stack_top;
     hs.entry = reinterpret_cast<uintptr_t>(config_.ap_entry);
     hs.arg = st.arg;
@@ -39,8 +55,9 @@ Result<void> Smp::start(uint32_t cpu) noexcept
     hs.reserved = 0;
     const ApLaunch launch{config_.entry_stub, st.stack_top, reinterpret_cast<uintptr_t>(&hs), st.gs_base};
 
-    Result<void> built = config_.guest == SmpGuest::pv ? make_pv_context(config_.pv, launch, scratch_->pv)
-                                                       : make_hvm_context(config_.hvm, launch, scratch_->hvm);
+    const bool pv = domain_->kind() == GuestKind::pv;
+    Result<void> built = pv ? make_pv_context(config_.pv, launch, scratch_->pv)
+                            : make_hvm_context(config_.hvm, launch, scratch_->hvm);
     if (!built.has_value()) {
         c.last_error = built.error();
         return built;
@@ -49,8 +66,7 @@ Result<void> Smp::start(uint32_t cpu) noexcept
     // orders our stores before the vCPU's first instruction.
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     hs.start_ns = now();
-    const auto init = config_.guest == SmpGuest::pv ? hc::vcpu_initialise(c.vcpu, scratch_->pv)
-                                                    : hc::vcpu_initialise(c.vcpu, scratch_->hvm);
+    const auto init = pv ? domain_->initialise(v, scratch_->pv) : domain_->initialise(v, scratch_->hvm);
     if (!init.has_value()) {
         if (init.error() == Errc::eexist) {
             // Someone initialised it behind our back: never again.
@@ -64,24 +80,24 @@ Result<void> Smp::start(uint32_t cpu) noexcept
     c.initialised = true;
     c.remote_down = false;
     c.awaited_generation = 1;
-    set_state(cpu, CpuState::starting);
+    store_state(c, CpuState::starting);
 
     // Initialise left it down (PV without VGCF_online, and always for HVM):
     // VCPUOP_up clears _VPF_down and wakes it.
-    if (auto up = hc::vcpu_up(c.vcpu); !up.has_value()) {
+    if (auto up = domain_->up(v); !up.has_value()) {
         // Initialised and down, never run: online() can still up it, and it
         // then starts from this context and checks in.
         c.last_error = up.error();
-        set_state(cpu, CpuState::parked);
+        store_state(c, CpuState::parked);
         return up;
     }
     return ok();
 }
 
-Result<void> Smp::await_online(uint32_t cpu, const WaitBound& bound) noexcept
+Result<void> Smp::await_online(VcpuId v, const WaitBound& bound) noexcept
 {
-    XEN_TRY(check_cpu(cpu));
-    SmpCpu& c = cpus_[cpu];
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
     const CpuState s = load_state(c);
     if (s == CpuState::online)
         return ok();
@@ -93,14 +109,12 @@ Result<void> Smp::await_online(uint32_t cpu, const WaitBound& bound) noexcept
         return r;
     }
     if (s == CpuState::starting) {
-        const uint64_t start = c.handshake.start_ns;
-        const uint64_t seen = c.handshake.online_ns;
-        c.bringup_ns = seen > start ? seen - start : 0;
-    } else {
-        ++c.cycles;
+        take_in(c);
+        return ok();
     }
+    ++c.cycles;
     c.last_error = Errc{};
-    set_state(cpu, CpuState::online);
+    store_state(c, CpuState::online);
     return ok();
 }
 
@@ -114,15 +128,16 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
     const uint64_t t0 = now();
 
     if (mode == BringUpMode::serial) {
-        for (uint32_t cpu = 1; cpu < count_; ++cpu) {
-            const CpuState s = load_state(cpus_[cpu]);
-            if (s != CpuState::down && s != CpuState::prepared)
+        for (uint32_t id = 0; id < count(); ++id) {
+            const VcpuId v{id};
+            const CpuState s = state(v);
+            if (v == boot_vcpu || (s != CpuState::down && s != CpuState::prepared))
                 continue;
-            auto r = prepare(cpu);
+            auto r = prepare(v);
             if (r.has_value())
-                r = start(cpu);
+                r = start(v);
             if (r.has_value())
-                r = await_online(cpu, bound);
+                r = await_online(v, bound);
             if (!r.has_value())
                 note(r.error());
         }
@@ -130,14 +145,14 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         // Parallel: prepare them all while none runs yet (registering a
         // vcpu_info makes Xen map the page, work best done with the other
         // pCPUs idle), then initialise and up them all in one burst.
-        for (uint32_t cpu = 1; cpu < count_; ++cpu)
-            if (load_state(cpus_[cpu]) == CpuState::down)
-                if (auto r = prepare(cpu); !r.has_value())
+        for (uint32_t id = 0; id < count(); ++id)
+            if (VcpuId{id} != boot_vcpu && state(VcpuId{id}) == CpuState::down)
+                if (auto r = prepare(VcpuId{id}); !r.has_value())
                     note(r.error());
         report.prepare_phase_ns = now() - t0;
-        for (uint32_t cpu = 1; cpu < count_; ++cpu)
-            if (load_state(cpus_[cpu]) == CpuState::prepared)
-                if (auto r = start(cpu); !r.has_value())
+        for (uint32_t id = 0; id < count(); ++id)
+            if (state(VcpuId{id}) == CpuState::prepared)
+                if (auto r = start(VcpuId{id}); !r.has_value())
                     note(r.error());
     }
 
@@ -147,33 +162,28 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         // within one bound, taking each in as it checks in.
         auto all_in = [&] {
             bool all = true;
-            for (uint32_t cpu = 1; cpu < count_; ++cpu) {
-                SmpCpu& c = cpus_[cpu];
+            for (uint32_t id = 0; id < count(); ++id) {
+                SmpCpu& c = part(VcpuId{id});
                 if (load_state(c) != CpuState::starting)
                     continue;
-                if (ap_generation(c.handshake) >= c.awaited_generation) {
-                    const uint64_t start = c.handshake.start_ns;
-                    const uint64_t seen = c.handshake.online_ns;
-                    c.bringup_ns = seen > start ? seen - start : 0;
-                    c.last_error = Errc{};
-                    set_state(cpu, CpuState::online);
-                } else {
+                if (ap_generation(c.handshake) >= c.awaited_generation)
+                    take_in(c);
+                else
                     all = false;
-                }
             }
             return all;
         };
         if (!wait_until(bound, all_in).has_value()) {
-            for (uint32_t cpu = 1; cpu < count_; ++cpu)
-                if (load_state(cpus_[cpu]) == CpuState::starting)
-                    cpus_[cpu].last_error = Errc::timed_out;
+            for (uint32_t id = 0; id < count(); ++id)
+                if (state(VcpuId{id}) == CpuState::starting)
+                    part(VcpuId{id}).last_error = Errc::timed_out;
             note(Errc::timed_out);
         }
     }
 
     report.total_ns = now() - t0;
     report.online = online_count();
-    report.failed = count_ - report.online;
+    report.failed = count() - report.online;
     return report;
 }
 

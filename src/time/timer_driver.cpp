@@ -1,8 +1,9 @@
 // TimerDriver: keeping Xen's single-shot timer on the first deadline, and
 // the VIRQ_TIMER handler. The contracts are in timer_driver.hpp.
-#include <xen/hypercall/sched_op.hpp>
-#include <xen/hypercall/vcpu_op.hpp>
 #include <xen/time/timer_driver.hpp>
+
+#include <xen/domain.hpp>
+#include <xen/hypercall/sched_op.hpp>
 
 namespace xen {
 
@@ -19,28 +20,41 @@ constexpr uint32_t etime_rounds = 4;
 
 } // namespace
 
-TimerDriver::TimerDriver(const TimerConfig& cfg, TimerCpu* cpus, uint32_t nr_vcpus) noexcept
-    : cfg_(cfg), cpus_(cpus), nr_(nr_vcpus)
+Result<void> TimerDriver::init(Domain& domain, const TimerConfig& cfg) noexcept
 {
+    if (cfg.max_delta_ns == 0 || cfg.max_expiries_per_event == 0)
+        return err(Errc::invalid_argument);
+    domain_ = &domain;
+    cfg_ = cfg;
+    return ok();
+}
+
+uint64_t TimerDriver::now() const noexcept { return domain_->now(); }
+
+TimerCpu* TimerDriver::cpu(VcpuId vcpu) const noexcept
+{
+    VcpuSlot* s = domain_ != nullptr ? domain_->find(vcpu) : nullptr;
+    return s != nullptr ? &s->timers : nullptr;
 }
 
 Result<TimerCpu*> TimerDriver::caller(VcpuId vcpu) const noexcept
 {
-    if (vcpu.value >= nr_)
+    TimerCpu* c = cpu(vcpu);
+    if (c == nullptr)
         return err(Errc::vcpu_out_of_range);
-    if (cfg_.current() != vcpu)
+    if (domain_->self() != vcpu)
         return err(Errc::not_current_vcpu);
-    return &cpus_[vcpu.value];
+    return c;
 }
 
-Result<Port> TimerDriver::bind(EventChannels& ev, VcpuId vcpu, abi::vcpu_info& vi) noexcept
+Result<Port> TimerDriver::bind(VcpuId vcpu) noexcept
 {
     XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
-    // Publish where to self-inject before the handler can first run.
-    ev_ = &ev;
-    c->vi_ = &vi;
-    XEN_TRY_ASSIGN(Port port, ev.bind_virq(abi::virq::timer, vcpu, &TimerDriver::on_virq_timer, this));
-    c->port_ = port;
+    XEN_TRY_ASSIGN(Port port,
+                   domain_->events().bind_virq(abi::virq::timer, vcpu, &TimerDriver::on_virq_timer, this));
+    // The handler may already run (on this vCPU, once upcalls are on); it
+    // needs neither field: they only serve self-injection from thread context.
+    c->port_ = port.value;
     c->bound_ = true;
     return port;
 }
@@ -48,11 +62,10 @@ Result<Port> TimerDriver::bind(EventChannels& ev, VcpuId vcpu, abi::vcpu_info& v
 Result<void> TimerDriver::unbind(VcpuId vcpu) noexcept
 {
     XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
-    if (!c->bound_ || ev_ == nullptr)
+    if (!c->bound_)
         return err(Errc::invalid_argument);
-    XEN_TRY(ev_->close(c->port_, vcpu));
+    XEN_TRY(domain_->events().close(Port{c->port_}, vcpu));
     c->bound_ = false;
-    c->vi_ = nullptr;
     return ok();
 }
 
@@ -63,11 +76,12 @@ void TimerDriver::on_virq_timer(Port, VcpuId vcpu, void* ctx) noexcept
 
 bool TimerDriver::kick(TimerCpu& c, VcpuId vcpu) noexcept
 {
-    if (c.bound_ && ev_ != nullptr && c.vi_ != nullptr)
-        return ev_->raise_local(c.port_, vcpu, *c.vi_).has_value();
-    if (cfg_.kick != nullptr)
-        return cfg_.kick(cfg_.kick_ctx, vcpu);
-    return false;
+    // Raise our own VIRQ_TIMER port as Xen would: a VIRQ port cannot be
+    // sent (EVTCHNOP_send answers -EINVAL for it).
+    abi::vcpu_info* vi = domain_->vcpu_info(vcpu);
+    if (!c.bound_ || vi == nullptr)
+        return false;
+    return domain_->events().raise_local(Port{c.port_}, vcpu, *vi).has_value();
 }
 
 Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool at_once) noexcept
@@ -83,7 +97,7 @@ Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool a
         // idle wake-up for nothing.
         c.programmed_ = false;
         ++c.stats_.hypercalls;
-        return hc::stop_singleshot_timer(vcpu);
+        return domain_->stop_singleshot_timer(vcpu);
     }
     // Only a change of the first deadline costs a hypercall.
     if (c.programmed_ && c.programmed_for_ == first->latest_)
@@ -99,7 +113,7 @@ Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool a
     }
     // flags 0: never VCPU_SSHOTTMR_future (F1). A past target fires at once.
     ++c.stats_.hypercalls;
-    auto r = hc::set_singleshot_timer(vcpu, target, 0);
+    auto r = domain_->set_singleshot_timer(vcpu, target);
     if (!r) {
         c.programmed_ = false;
         if (r.error() == Errc::etime)
@@ -154,9 +168,10 @@ uint64_t TimerDriver::expire(TimerCpu& c, VcpuId vcpu, uint64_t now, uint32_t& b
 
 void TimerDriver::handle_event(VcpuId vcpu) noexcept
 {
-    if (vcpu.value >= nr_)
+    TimerCpu* cp = cpu(vcpu);
+    if (cp == nullptr)
         return;
-    TimerCpu& c = cpus_[vcpu.value];
+    TimerCpu& c = *cp;
     ++c.stats_.wakeups;
     uint64_t now = this->now(vcpu);
 
@@ -201,7 +216,7 @@ Result<void> TimerDriver::start(VcpuId vcpu) noexcept
 {
     XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
     ++c->stats_.hypercalls;
-    XEN_TRY(hc::stop_periodic_timer(vcpu));
+    XEN_TRY(domain_->stop_periodic_timer(vcpu));
     c->started_ = true;
     c->programmed_ = false;
     return program_from_thread(*c, vcpu);
@@ -216,7 +231,7 @@ Result<void> TimerDriver::stop(VcpuId vcpu) noexcept
     // Xen's single-shot is still set, and a stale one would wake this vCPU
     // (or, once its timers are adopted elsewhere, wake it for nothing).
     ++c->stats_.hypercalls;
-    return hc::stop_singleshot_timer(vcpu);
+    return domain_->stop_singleshot_timer(vcpu);
 }
 
 Result<void> TimerDriver::arm(VcpuId vcpu, Timer& t, uint64_t deadline_ns, uint64_t slack_ns) noexcept
@@ -249,9 +264,10 @@ Result<bool> TimerDriver::cancel(VcpuId vcpu, Timer& t) noexcept
 Result<size_t> TimerDriver::adopt(VcpuId vcpu, VcpuId from) noexcept
 {
     XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
-    if (from.value >= nr_)
+    TimerCpu* from_cpu = cpu(from);
+    if (from_cpu == nullptr)
         return err(Errc::vcpu_out_of_range);
-    TimerCpu& old = cpus_[from.value];
+    TimerCpu& old = *from_cpu;
     if (from == vcpu || old.started_)
         return err(Errc::invalid_argument);
     // In their order: re-armed here one after the other, they keep it among
@@ -289,12 +305,12 @@ Result<void> TimerDriver::idle(VcpuId vcpu) noexcept
             return r;
         }
     }
-    switch (cfg_.idle) {
-    case IdleMethod::sched_block:
+    switch (domain_->kind()) {
+    case GuestKind::pv:
         // Xen clears evtchn_upcall_mask and, in the same step, returns at
         // once if an event is pending (local_events_need_delivery).
         return hc::sched_block();
-    case IdleMethod::sti_hlt:
+    case GuestKind::pvh:
 #ifdef XENVCPU_HOST
         return err(Errc::unsupported);
 #else

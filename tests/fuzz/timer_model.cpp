@@ -73,23 +73,28 @@ Harness::Harness(const Options& options) : opt_(options)
                                                                   .initially_up = opt_.vcpus,
                                                                   .timer_slop_ns = opt_.timer_slop_ns});
     scope_ = std::make_unique<xen::sim::Scope>(*hv_, VcpuId{0});
-    ev_storage_ = std::make_unique<xen::EventStorage<256, 4>>();
-    ev_ = std::make_unique<xen::EventChannels>(hv_->shared_info(), *ev_storage_);
-    ev_->mask_all();
+    storage_ = std::make_unique<xen::DomainStorage<4, 256>>();
+    domain_ = std::make_unique<xen::Domain>();
+    xen::DomainConfig dc;
+    dc.shared = &hv_->shared_info();
+    dc.hooks.ctx = this;
+    dc.hooks.current = [](void*) noexcept { return xen::sim::current_vcpu(); };
+    dc.hooks.now_ns = &Harness::clock_hook;
+    if (auto r = domain_->init(dc, storage_->slots, opt_.vcpus, storage_->ports, 256); !r)
+        fail("setup: Domain::init failed");
+    domain_->events().mask_all();
 
     xen::TimerConfig cfg;
-    cfg.clock = &Harness::clock_hook;
-    cfg.clock_ctx = this;
-    cfg.current = &xen::sim::current_vcpu;
     cfg.max_delta_ns = opt_.max_delta_ns;
     cfg.max_expiries_per_event = opt_.max_expiries_per_event;
-    timer_storage_ = std::make_unique<xen::TimerStorage<4>>();
-    driver_ = std::make_unique<xen::TimerDriver>(cfg, *timer_storage_);
+    driver_ = std::make_unique<xen::TimerDriver>();
+    if (auto r = driver_->init(*domain_, cfg); !r)
+        fail("setup: TimerDriver::init failed");
 
     vcpus_.resize(opt_.vcpus);
     for (uint32_t v = 0; v < opt_.vcpus; ++v) {
         act_as(v);
-        auto port = driver_->bind(*ev_, VcpuId{v}, hv_->vcpu_info(VcpuId{v}));
+        auto port = driver_->bind(VcpuId{v});
         if (!port)
             fail(str("setup: bind on vCPU %llu failed: %llu", v, static_cast<unsigned>(port.error())));
         else
@@ -104,9 +109,10 @@ Harness::Harness(const Options& options) : opt_(options)
 
 Harness::~Harness() = default;
 
-uint64_t Harness::clock_hook(void* ctx, VcpuId self) noexcept
+uint64_t Harness::clock_hook(void* ctx) noexcept
 {
     auto* h = static_cast<Harness*>(ctx);
+    const VcpuId self = xen::sim::current_vcpu();
     if (!h->opt_.pvclock)
         return h->hv_->now();
     auto t = xen::pvclock_read(h->hv_->vcpu_info(self).time, [] { return xen::sim::rdtsc(); });
@@ -116,7 +122,7 @@ uint64_t Harness::clock_hook(void* ctx, VcpuId self) noexcept
 uint64_t Harness::clock(uint32_t vcpu)
 {
     act_as(vcpu);
-    return clock_hook(this, VcpuId{vcpu});
+    return clock_hook(this);
 }
 
 void Harness::act_as(uint32_t vcpu) { xen::sim::set_current_vcpu(VcpuId{vcpu}); }
@@ -239,7 +245,7 @@ void Harness::upcall(uint32_t vcpu)
     uint64_t step = 1;
     for (int i = 0; i < 64; ++i) {
         const uint64_t before = cpu->stats().wakeups;
-        (void)ev_->dispatch(VcpuId{vcpu}, hv_->vcpu_info(VcpuId{vcpu}));
+        (void)domain_->events().dispatch(VcpuId{vcpu}, hv_->vcpu_info(VcpuId{vcpu}));
         handled_last = cpu->stats().wakeups != before;
         if (!virq_pending(vcpu))
             break;

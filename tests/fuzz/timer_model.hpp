@@ -28,7 +28,7 @@
 #include <vector>
 
 #include <sim/hypervisor.hpp>
-#include <xen/events.hpp>
+#include <xen/domain.hpp>
 #include <xen/time/timer_driver.hpp>
 
 namespace timer_model {
@@ -124,7 +124,7 @@ private:
         bool dropped = false; // an event was lost on purpose: idle() must recover
     };
 
-    static uint64_t clock_hook(void* ctx, xen::VcpuId self) noexcept;
+    static uint64_t clock_hook(void* ctx) noexcept;
     static void on_fire(xen::Timer& t, xen::VcpuId self, uint64_t now, void* ctx) noexcept;
     void fired(Slot& s, uint32_t vcpu, uint64_t now);
 
@@ -148,9 +148,8 @@ private:
     Options opt_;
     std::unique_ptr<xen::sim::Hypervisor> hv_;
     std::unique_ptr<xen::sim::Scope> scope_;
-    std::unique_ptr<xen::EventStorage<256, 4>> ev_storage_;
-    std::unique_ptr<xen::EventChannels> ev_;
-    std::unique_ptr<xen::TimerStorage<4>> timer_storage_;
+    std::unique_ptr<xen::DomainStorage<4, 256>> storage_;
+    std::unique_ptr<xen::Domain> domain_;
     std::unique_ptr<xen::TimerDriver> driver_;
     std::vector<Vcpu> vcpus_;
     std::vector<std::unique_ptr<Slot>> slots_;

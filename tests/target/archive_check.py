@@ -3,7 +3,7 @@
 
 1. Symbols: every symbol an object of the archive leaves undefined is either
    defined by another member (xen_hypercall_page, defined in page.S, must be)
-   or one of the hooks a kernel provides: xenvcpu_log, xenvcpu_panic, and
+   or one of the hooks a kernel provides at link time: xenvcpu_panic, and
    memcpy / memset / memmove / memcmp, which GCC may emit even in
    freestanding code.
 2. Sections: no .init_array / .preinit_array / .ctors (global constructors),
@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 
-HOOKS = {"xenvcpu_log", "xenvcpu_panic", "memcpy", "memset", "memmove", "memcmp"}
+HOOKS = {"xenvcpu_panic", "memcpy", "memset", "memmove", "memcmp"}
 MUST_DEFINE = {"xen_hypercall_page"}
 FORBIDDEN_SECTIONS = (".init_array", ".preinit_array", ".ctors", ".fini_array", ".dtors", ".tdata", ".tbss")
 

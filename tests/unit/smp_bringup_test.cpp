@@ -30,44 +30,54 @@ const char* name(BringUpMode m) { return m == BringUpMode::serial ? "serial" : "
 
 } // namespace
 
-TEST_CASE("discover: counts vCPUs with is_up until ENOENT; CPU 0 is the boot vCPU, the rest in vcpu_id order", "[smp]")
+TEST_CASE("discover: counts vCPUs with is_up until ENOENT; vCPU 0 is the boot vCPU, every other keeps its vcpu_id", "[smp]")
 {
+    STATIC_REQUIRE(xen::boot_vcpu == VcpuId{0});
     for (uint32_t n : {1u, 2u, 33u, 128u}) {
         Rig rig(domain(sim::GuestType::pv, n));
-        const auto count = rig.smp->discover();
+        const auto count = rig.discover();
         REQUIRE(count.has_value());
         CHECK(*count == n);
-        CHECK(rig.smp->domain_vcpus() == n);
+        CHECK(rig.domain->vcpu_count() == n);
+        CHECK(rig.smp->count() == n);
         CHECK(rig.hv.calls(abi::vcpuop::is_up) == n + 1); // n answers, then -ENOENT
-        CHECK(rig.smp->state(0) == CpuState::online);
-        for (uint32_t cpu = 1; cpu < n; ++cpu) {
-            CHECK(rig.smp->vcpu_of(cpu) == VcpuId{cpu});
-            CHECK(rig.smp->state(cpu) == CpuState::down);
+        // The boot vCPU runs the kernel: online since boot, one check-in.
+        CHECK(rig.smp->state(xen::boot_vcpu) == CpuState::online);
+        CHECK(rig.smp->part(xen::boot_vcpu).handshake.generation == 1);
+        for (uint32_t id = 1; id < n; ++id) {
+            // Slot `id` is vCPU `id`'s: its SMP part and handshake name it.
+            CHECK(rig.smp->part(VcpuId{id}).vcpu == VcpuId{id});
+            CHECK(rig.smp->part(VcpuId{id}).handshake.vcpu == id);
+            CHECK(rig.smp->state(VcpuId{id}) == CpuState::down);
         }
-        CHECK(rig.smp->state(n) == CpuState::absent);
-        CHECK(rig.smp->cpu_of(VcpuId{n}).error() == Errc::vcpu_out_of_range);
+        CHECK(rig.smp->state(VcpuId{n}) == CpuState::absent);
+        CHECK(rig.domain->slot(VcpuId{n}).error() == Errc::vcpu_out_of_range);
     }
 }
 
-TEST_CASE("discover: with storage for fewer CPUs than vCPUs it manages the first ones and says how many exist", "[smp]")
+TEST_CASE("discover: with slots for fewer vCPUs than the domain has it manages the first ones and says how many exist", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 40), 8);
-    REQUIRE(rig.smp->discover().value() == 8);
-    CHECK(rig.smp->domain_vcpus() == 40);
-    CHECK(rig.smp->state(8) == CpuState::absent);
+    // Discovery counts the domain's vCPUs; the slots bound what is managed.
+    REQUIRE(rig.discover().value() == 40);
+    CHECK(rig.domain->vcpu_count() == 40);
+    CHECK(rig.domain->managed() == 8);
+    CHECK(rig.smp->count() == 8);
+    CHECK(rig.smp->state(VcpuId{7}) == CpuState::down);
+    CHECK(rig.smp->state(VcpuId{8}) == CpuState::absent);
 }
 
 TEST_CASE("discover: the probe is bounded: a limit below the count is no_space", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 16));
-    CHECK(rig.smp->discover(8).error() == Errc::no_space);
+    CHECK(rig.discover(8).error() == Errc::no_space);
     CHECK(rig.hv.calls(abi::vcpuop::is_up) == 9); // ids 0..8: vCPU 8 exists, so there are more than 8
 }
 
 TEST_CASE("discover: a domain of exactly `limit` vCPUs is counted (one probe past the limit says ENOENT)", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 16));
-    CHECK(rig.smp->discover(16).value() == 16);
+    CHECK(rig.discover(16).value() == 16);
     CHECK(rig.hv.calls(abi::vcpuop::is_up) == 17);
 }
 
@@ -86,16 +96,16 @@ TEST_CASE("bring_up: every vCPU from 1 to 128 comes online, PV and PVH, serial a
                     CHECK(rig.smp->online_count() == n);
                     CHECK(rig.hv.calls(abi::vcpuop::initialise) == n - 1);
                     CHECK(rig.hv.calls(abi::vcpuop::up) == n - 1);
-                    for (uint32_t cpu = 1; cpu < n; ++cpu) {
-                        const auto view = rig.hv.vcpu(VcpuId{cpu});
-                        CHECK(rig.smp->state(cpu) == CpuState::online);
+                    for (uint32_t id = 1; id < n; ++id) {
+                        const auto view = rig.hv.vcpu(VcpuId{id});
+                        CHECK(rig.smp->state(VcpuId{id}) == CpuState::online);
                         // Up and really woken: no VGCF_online wake trap.
                         CHECK((view.initialised && !view.down && view.woken));
                         CHECK(view.vcpu_info_registered);
-                        CHECK(rig.smp->vcpu_info_of(cpu) == &rig.hv.vcpu_info(VcpuId{cpu}));
-                        CHECK(rig.smp->cpu(cpu).handshake.generation == 1);
-                        CHECK(xen::ap_stage(rig.smp->cpu(cpu).handshake) == xen::ApStage::online);
-                        CHECK(rig.smp->cpu(cpu).bringup_ns > 0);
+                        CHECK(rig.domain->vcpu_info(VcpuId{id}) == &rig.hv.vcpu_info(VcpuId{id}));
+                        CHECK(rig.smp->part(VcpuId{id}).handshake.generation == 1);
+                        CHECK(xen::ap_stage(rig.smp->part(VcpuId{id}).handshake) == xen::ApStage::online);
+                        CHECK(rig.smp->part(VcpuId{id}).bringup_ns > 0);
                     }
                     CHECK_FALSE(rig.hv.shutdown_reason().has_value());
                 }
@@ -117,35 +127,35 @@ TEST_CASE("bring_up: on Xen 4.20 too (register_vcpu_info's 4.18+ rules)", "[smp]
 TEST_CASE("prepare: masks upcalls in the vcpu_info the AP will use and binds its call IPI to it", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 4));
-    REQUIRE(rig.smp->discover().has_value());
-    REQUIRE(rig.smp->prepare(2).has_value());
-    const auto& c = rig.smp->cpu(2);
-    CHECK(rig.smp->state(2) == CpuState::prepared);
-    CHECK(c.info_registered);
-    CHECK(rig.smp->vcpu_info_of(2)->evtchn_upcall_mask == 1);
+    REQUIRE(rig.discover().has_value());
+    REQUIRE(rig.smp->prepare(VcpuId{2}).has_value());
+    const auto& c = rig.smp->part(VcpuId{2});
+    CHECK(rig.smp->state(VcpuId{2}) == CpuState::prepared);
+    CHECK(rig.slots[2].vcpu_info_registered);
+    CHECK(rig.domain->vcpu_info(VcpuId{2})->evtchn_upcall_mask == 1);
     REQUIRE(c.ipi_bound);
     CHECK(rig.hv.port_state(c.ipi_port.value) == abi::evtchn_stat::ipi);
     CHECK(rig.prepared_by_hook == std::vector<uint32_t>{2});
     // Idempotent: a second prepare calls nothing.
     const auto calls = rig.hv.total_calls();
-    REQUIRE(rig.smp->prepare(2).has_value());
+    REQUIRE(rig.smp->prepare(VcpuId{2}).has_value());
     CHECK(rig.hv.total_calls() == calls);
 }
 
-TEST_CASE("prepare: the boot CPU and CPUs beyond the count are refused", "[smp]")
+TEST_CASE("prepare: the boot vCPU and vCPUs beyond the count are refused", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 4));
-    REQUIRE(rig.smp->discover().has_value());
-    CHECK(rig.smp->prepare(0).error() == Errc::invalid_argument);
-    CHECK(rig.smp->prepare(4).error() == Errc::vcpu_out_of_range);
-    CHECK(rig.smp->start(4).error() == Errc::vcpu_out_of_range);
+    REQUIRE(rig.discover().has_value());
+    CHECK(rig.smp->prepare(VcpuId{0}).error() == Errc::invalid_argument);
+    CHECK(rig.smp->prepare(VcpuId{4}).error() == Errc::vcpu_out_of_range);
+    CHECK(rig.smp->start(VcpuId{4}).error() == Errc::vcpu_out_of_range);
 }
 
 TEST_CASE("the 32-vCPU line: Xen refuses to initialise a PV vCPU >= 32 without its own vcpu_info", "[smp]")
 {
     // What Xen does (common VCPUOP_initialise: still on dummy_vcpu_info).
     Rig rig(domain(sim::GuestType::pv, 40));
-    REQUIRE(rig.smp->discover().has_value());
+    REQUIRE(rig.discover().has_value());
     CHECK(xen::hc::vcpu_initialise(VcpuId{33}, rig.scratch->pv).error() == Errc::einval);
     // Below the line it has a shared_info slot and no such rule.
     CHECK(rig.hv.vcpu_info(VcpuId{31}).evtchn_upcall_mask == 1);
@@ -157,10 +167,10 @@ TEST_CASE("the 32-vCPU line: beyond_legacy placement registers vcpu_info only fr
         Rig rig(domain(guest, 40), Rig::max_cpus, xen::VcpuInfoPlacement::beyond_legacy);
         const auto report = rig.bring_up(BringUpMode::parallel);
         CHECK(report.online == 40);
-        for (uint32_t cpu = 1; cpu < 40; ++cpu)
-            CHECK(rig.hv.vcpu(VcpuId{cpu}).vcpu_info_registered == (cpu >= 32));
-        CHECK(rig.smp->vcpu_info_of(5) == &rig.hv.shared_info().vcpu_info[5]);
-        CHECK(rig.smp->vcpu_info_of(35) == &rig.hv.vcpu_info(VcpuId{35}));
+        for (uint32_t id = 1; id < 40; ++id)
+            CHECK(rig.hv.vcpu(VcpuId{id}).vcpu_info_registered == (id >= 32));
+        CHECK(rig.domain->vcpu_info(VcpuId{5}) == &rig.hv.shared_info().vcpu_info[5]);
+        CHECK(rig.domain->vcpu_info(VcpuId{35}) == &rig.hv.vcpu_info(VcpuId{35}));
     }
 }
 
@@ -174,13 +184,13 @@ TEST_CASE("the 32-vCPU line: when placing vcpu_info fails for a vCPU >= 32 it is
         CHECK(report.online == 39);
         CHECK(report.failed == 1);
         CHECK(report.first_error == Errc::enomem);
-        CHECK(rig.smp->state(36) == CpuState::down);
-        CHECK(rig.smp->cpu(36).last_error == Errc::enomem);
+        CHECK(rig.smp->state(VcpuId{36}) == CpuState::down);
+        CHECK(rig.smp->part(VcpuId{36}).last_error == Errc::enomem);
         CHECK_FALSE(rig.hv.vcpu(VcpuId{36}).initialised);
         CHECK(rig.hv.calls(abi::vcpuop::initialise) == 38);
         // start() refuses it too, without a hypercall.
         const auto calls = rig.hv.total_calls();
-        CHECK(rig.smp->start(36).error() == Errc::invalid_argument);
+        CHECK(rig.smp->start(VcpuId{36}).error() == Errc::invalid_argument);
         CHECK(rig.hv.total_calls() == calls);
     }
 }
@@ -191,23 +201,23 @@ TEST_CASE("an AP that never checks in: timed_out for it while the others come on
         DYNAMIC_SECTION(name(mode))
         {
             Rig rig(domain(sim::GuestType::pvh, 8));
-            REQUIRE(rig.smp->discover().has_value());
+            REQUIRE(rig.discover().has_value());
             rig.aps[3].silent = true;
             const auto report = rig.smp->bring_up(mode, Rig::within(50'000'000));
             CHECK(report.online == 7);
             CHECK(report.failed == 1);
             CHECK(report.first_error == Errc::timed_out);
-            CHECK(rig.smp->state(3) == CpuState::starting);
-            CHECK(rig.smp->cpu(3).last_error == Errc::timed_out);
+            CHECK(rig.smp->state(VcpuId{3}) == CpuState::starting);
+            CHECK(rig.smp->part(VcpuId{3}).last_error == Errc::timed_out);
             // It never ran a single instruction: the stub never wrote its stage.
-            CHECK(xen::ap_stage(rig.smp->cpu(3).handshake) == xen::ApStage::idle);
-            for (uint32_t cpu : {1u, 2u, 4u, 7u})
-                CHECK(rig.smp->state(cpu) == CpuState::online);
+            CHECK(xen::ap_stage(rig.smp->part(VcpuId{3}).handshake) == xen::ApStage::idle);
+            for (uint32_t id : {1u, 2u, 4u, 7u})
+                CHECK(rig.smp->state(VcpuId{id}) == CpuState::online);
 
             // Late is not never: once it runs, a later await sees it.
             rig.aps[3].silent = false;
-            CHECK(rig.smp->await_online(3, Rig::within(1'000'000)).has_value());
-            CHECK(rig.smp->state(3) == CpuState::online);
+            CHECK(rig.smp->await_online(VcpuId{3}, Rig::within(1'000'000)).has_value());
+            CHECK(rig.smp->state(VcpuId{3}) == CpuState::online);
             CHECK(rig.smp->online_count() == 8);
         }
     }
@@ -216,12 +226,12 @@ TEST_CASE("an AP that never checks in: timed_out for it while the others come on
 TEST_CASE("await_online: the bound holds even when the clock does not move", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 2));
-    REQUIRE(rig.smp->discover().has_value());
+    REQUIRE(rig.discover().has_value());
     rig.aps[1].silent = true;
     rig.step_ns = 0; // a stopped clock
-    REQUIRE(rig.smp->prepare(1).has_value());
-    REQUIRE(rig.smp->start(1).has_value());
-    CHECK(rig.smp->await_online(1, xen::WaitBound{1'000'000, 500}).error() == Errc::timed_out);
+    REQUIRE(rig.smp->prepare(VcpuId{1}).has_value());
+    REQUIRE(rig.smp->start(VcpuId{1}).has_value());
+    CHECK(rig.smp->await_online(VcpuId{1}, xen::WaitBound{1'000'000, 500}).error() == Errc::timed_out);
     CHECK(rig.relaxes <= 500);
 }
 
@@ -230,7 +240,7 @@ TEST_CASE("parallel bring-up waits for all APs at once: far less virtual time th
     uint64_t total[2] = {};
     for (auto mode : {BringUpMode::serial, BringUpMode::parallel}) {
         Rig rig(domain(sim::GuestType::pv, 64));
-        REQUIRE(rig.smp->discover().has_value());
+        REQUIRE(rig.discover().has_value());
         for (auto& ap : rig.aps)
             ap.entry_delay = 20; // each AP takes 20 steps to reach its entry
         const auto report = rig.smp->bring_up(mode);
@@ -251,7 +261,7 @@ TEST_CASE("fault injection: a failure at each hypercall of the sequence fails th
     const Case cases[] = {
         {"register_vcpu_info", {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info), 2u, 1u,
                                 Errc::eacces, 1u}, CpuState::down},
-        // bind_ipi of CPU 2 is the second bind_ipi (CPU 1 goes first).
+        // bind_ipi of vCPU 2 is the second bind_ipi (vCPU 1 goes first).
         {"bind_ipi", {abi::hypercall::event_channel_op, bind_ipi, std::nullopt, 2u, Errc::enospc, 1u}, CpuState::down},
         {"initialise", {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::initialise), 2u, 1u, Errc::enomem,
                         1u}, CpuState::prepared},
@@ -268,17 +278,17 @@ TEST_CASE("fault injection: a failure at each hypercall of the sequence fails th
                 CHECK(report.online == 3);
                 CHECK(report.failed == 1);
                 CHECK(report.first_error == k.fault.error);
-                CHECK(rig.smp->cpu(2).last_error == k.fault.error);
-                CHECK(rig.smp->state(2) == k.left);
+                CHECK(rig.smp->part(VcpuId{2}).last_error == k.fault.error);
+                CHECK(rig.smp->state(VcpuId{2}) == k.left);
                 CHECK(rig.hv.faults_pending() == 0);
 
                 // Nothing leaked, nothing done twice: a retry completes it.
                 if (k.left == CpuState::parked) {
-                    REQUIRE(rig.smp->online(2).has_value());
+                    REQUIRE(rig.smp->online(VcpuId{2}).has_value());
                 } else {
-                    REQUIRE(rig.smp->prepare(2).has_value());
-                    REQUIRE(rig.smp->start(2).has_value());
-                    REQUIRE(rig.smp->await_online(2).has_value());
+                    REQUIRE(rig.smp->prepare(VcpuId{2}).has_value());
+                    REQUIRE(rig.smp->start(VcpuId{2}).has_value());
+                    REQUIRE(rig.smp->await_online(VcpuId{2}).has_value());
                 }
                 CHECK(rig.smp->online_count() == 4);
                 CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 3 + (k.fault.subop ==
@@ -291,15 +301,15 @@ TEST_CASE("fault injection: a failure at each hypercall of the sequence fails th
 TEST_CASE("fault injection: a failing prepare hook closes the IPI port it bound; the retry binds a fresh one", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 3));
-    REQUIRE(rig.smp->discover().has_value());
+    REQUIRE(rig.discover().has_value());
     rig.prepare_hook_error = Errc::eagain;
-    CHECK(rig.smp->prepare(1).error() == Errc::eagain);
-    CHECK(rig.smp->state(1) == CpuState::down);
-    CHECK_FALSE(rig.smp->cpu(1).ipi_bound);
+    CHECK(rig.smp->prepare(VcpuId{1}).error() == Errc::eagain);
+    CHECK(rig.smp->state(VcpuId{1}) == CpuState::down);
+    CHECK_FALSE(rig.smp->part(VcpuId{1}).ipi_bound);
     for (uint32_t port = 1; port < 8; ++port)
         CHECK(rig.hv.port_state(port) == abi::evtchn_stat::closed);
     rig.prepare_hook_error = Errc{};
-    REQUIRE(rig.smp->prepare(1).has_value());
+    REQUIRE(rig.smp->prepare(VcpuId{1}).has_value());
     CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 1); // registered once only
 }
 
@@ -308,7 +318,7 @@ TEST_CASE("start: never a second VCPUOP_initialise: already_initialised without 
     Rig rig(domain(sim::GuestType::pv, 3));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);
     const auto calls = rig.hv.total_calls();
-    CHECK(rig.smp->start(1).error() == Errc::already_initialised);
+    CHECK(rig.smp->start(VcpuId{1}).error() == Errc::already_initialised);
     CHECK(rig.hv.total_calls() == calls);
 }
 
@@ -316,26 +326,26 @@ TEST_CASE("start: an EEXIST from Xen (initialised behind the library's back) is 
 {
     for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
         Rig rig(domain(guest, 3));
-        REQUIRE(rig.smp->discover().has_value());
-        REQUIRE(rig.smp->prepare(1).has_value());
+        REQUIRE(rig.discover().has_value());
+        REQUIRE(rig.smp->prepare(VcpuId{1}).has_value());
         // Someone else initialises vCPU 1 first, with a valid context.
-        REQUIRE(rig.smp->prepare(2).has_value());
-        REQUIRE(rig.smp->start(2).has_value());
+        REQUIRE(rig.smp->prepare(VcpuId{2}).has_value());
+        REQUIRE(rig.smp->start(VcpuId{2}).has_value());
         const auto init = guest == sim::GuestType::pv ? xen::hc::vcpu_initialise(VcpuId{1}, rig.scratch->pv)
                                                       : xen::hc::vcpu_initialise(VcpuId{1}, rig.scratch->hvm);
         REQUIRE(init.has_value());
-        CHECK(rig.smp->start(1).error() == Errc::already_initialised);
-        CHECK(rig.smp->cpu(1).initialised);
-        CHECK(rig.smp->cpu(1).last_error == Errc::already_initialised);
+        CHECK(rig.smp->start(VcpuId{1}).error() == Errc::already_initialised);
+        CHECK(rig.smp->part(VcpuId{1}).initialised);
+        CHECK(rig.smp->part(VcpuId{1}).last_error == Errc::already_initialised);
     }
 }
 
 TEST_CASE("start: an AP that is not prepared is refused before any hypercall", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 3));
-    REQUIRE(rig.smp->discover().has_value());
+    REQUIRE(rig.discover().has_value());
     const auto calls = rig.hv.total_calls();
-    CHECK(rig.smp->start(1).error() == Errc::invalid_argument);
+    CHECK(rig.smp->start(VcpuId{1}).error() == Errc::invalid_argument);
     CHECK(rig.hv.total_calls() == calls);
 }
 
@@ -343,12 +353,12 @@ TEST_CASE("the handshake carries the launch: the AP's stack, entry and data, and
 {
     Rig rig(domain(sim::GuestType::pv, 2));
     REQUIRE(rig.bring_up(BringUpMode::serial).online == 2);
-    const xen::ApHandshake& hs = rig.smp->cpu(1).handshake;
-    CHECK(hs.cpu == 1);
+    const xen::ApHandshake& hs = rig.smp->part(VcpuId{1}).handshake;
+    CHECK(hs.reserved0 == 0); // no kernel CPU index any more: the vcpu_id is the key
     CHECK(hs.vcpu == 1);
     CHECK(hs.stack_top == 0x4000'0000 + 2 * 0x4000);
     CHECK(hs.arg == 0x5000'0001);
     CHECK(hs.entry != 0);
     CHECK(hs.online_ns > hs.start_ns);
-    CHECK(rig.smp->cpu(1).bringup_ns == hs.online_ns - hs.start_ns);
+    CHECK(rig.smp->part(VcpuId{1}).bringup_ns == hs.online_ns - hs.start_ns);
 }

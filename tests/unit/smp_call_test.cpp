@@ -1,4 +1,4 @@
-// xen::Smp IPIs and cross-CPU calls on the simulated Xen, and the AP
+// xen::Smp IPIs and cross-vCPU calls on the simulated Xen, and the AP
 // contexts VCPUOP_initialise gets (PV vcpu_guest_context, PVH
 // vcpu_hvm_context in 64-bit mode).
 #include <xen/smp.hpp>
@@ -27,7 +27,7 @@ sim::Config domain(sim::GuestType guest, uint32_t vcpus)
 }
 
 struct Seen {
-    uint32_t self = 99;
+    VcpuId self{99};
     VcpuId vcpu{99};
     uint32_t times = 0;
 };
@@ -42,45 +42,45 @@ void record(void* arg) noexcept
 
 } // namespace
 
-TEST_CASE("call: runs the function on the target CPU, as that vCPU, and returns once it has run", "[smp]")
+TEST_CASE("call: runs the function on the target vCPU, as that vCPU, and returns once it has run", "[smp]")
 {
     for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
         Rig rig(domain(guest, 40));
         REQUIRE(rig.bring_up(BringUpMode::parallel).online == 40);
-        for (uint32_t cpu : {1u, 17u, 39u}) {
+        for (uint32_t id : {1u, 17u, 39u}) {
             Seen seen;
-            const uint64_t ipis = rig.smp->cpu(cpu).mailbox.ipis;
-            REQUIRE(rig.smp->call(cpu, record, &seen).has_value());
-            CHECK(seen.self == cpu);
-            CHECK(seen.vcpu == VcpuId{cpu});
+            const uint64_t ipis = rig.smp->part(VcpuId{id}).mailbox.ipis;
+            REQUIRE(rig.smp->call(VcpuId{id}, record, &seen).has_value());
+            CHECK(seen.self == VcpuId{id});
+            CHECK(seen.vcpu == VcpuId{id});
             CHECK(seen.times == 1);
             // Woken by its call IPI, delivered through its own vcpu_info.
-            CHECK(rig.smp->cpu(cpu).mailbox.ipis == ipis + 1);
-            CHECK(rig.smp->cpu(cpu).mailbox.busy == 0);
+            CHECK(rig.smp->part(VcpuId{id}).mailbox.ipis == ipis + 1);
+            CHECK(rig.smp->part(VcpuId{id}).mailbox.busy == 0);
         }
     }
 }
 
-TEST_CASE("call: on the caller's own CPU it is a plain call, no IPI", "[smp]")
+TEST_CASE("call: on the caller's own vCPU it is a plain call, no IPI", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 2));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 2);
     const auto evtchn = rig.hv.calls(abi::hypercall::event_channel_op);
     Seen seen;
-    REQUIRE(rig.smp->call(0, record, &seen).has_value());
-    CHECK(seen.self == 0);
+    REQUIRE(rig.smp->call(VcpuId{0}, record, &seen).has_value());
+    CHECK(seen.self == VcpuId{0});
     CHECK(rig.hv.calls(abi::hypercall::event_channel_op) == evtchn);
 }
 
-TEST_CASE("call: a CPU that is not online, not a CPU, or a null function is refused", "[smp]")
+TEST_CASE("call: a vCPU that is not online, not a vCPU of the domain, or a null function is refused", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 4));
-    REQUIRE(rig.smp->discover().has_value());
+    REQUIRE(rig.discover().has_value());
     Seen seen;
-    CHECK(rig.smp->call(2, record, &seen).error() == Errc::unsupported); // never started
-    CHECK(rig.smp->call(4, record, &seen).error() == Errc::vcpu_out_of_range);
-    CHECK(rig.smp->call(0, nullptr, &seen).error() == Errc::invalid_argument);
-    CHECK(rig.smp->send_ipi(2).error() == Errc::unsupported); // no IPI bound yet
+    CHECK(rig.smp->call(VcpuId{2}, record, &seen).error() == Errc::unsupported); // never started
+    CHECK(rig.smp->call(VcpuId{4}, record, &seen).error() == Errc::vcpu_out_of_range);
+    CHECK(rig.smp->call(VcpuId{0}, nullptr, &seen).error() == Errc::invalid_argument);
+    CHECK(rig.smp->send_ipi(VcpuId{2}).error() == Errc::unsupported); // no IPI bound yet
     CHECK(seen.times == 0);
 }
 
@@ -90,16 +90,16 @@ TEST_CASE("call: a target that does not run it in time: timed_out; the mailbox s
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);
     rig.aps[1].silent = true; // it stops serving
     Seen seen;
-    CHECK(rig.smp->call(1, record, &seen, Rig::within(1'000'000)).error() == Errc::timed_out);
+    CHECK(rig.smp->call(VcpuId{1}, record, &seen, Rig::within(1'000'000)).error() == Errc::timed_out);
     CHECK(seen.times == 0);
     // A second caller cannot take the mailbox while the first call is pending.
     Seen other;
-    CHECK(rig.smp->post(1, record, &other, Rig::within(1'000'000)).error() == Errc::timed_out);
+    CHECK(rig.smp->post(VcpuId{1}, record, &other, Rig::within(1'000'000)).error() == Errc::timed_out);
     // Once the target serves again, the first call runs, and the mailbox is free.
     rig.aps[1].silent = false;
     rig.relax();
     CHECK(seen.times == 1);
-    REQUIRE(rig.smp->call(1, record, &other).has_value());
+    REQUIRE(rig.smp->call(VcpuId{1}, record, &other).has_value());
     CHECK(other.times == 1);
 }
 
@@ -114,33 +114,33 @@ TEST_CASE("service: a call that waits (and so serves its own mailbox) is not run
         bool pending_inside = true;
     } nested;
     auto* ctl = rig.smp.get();
-    const auto ticket = ctl->post(1, [](void* arg) noexcept {
+    const auto ticket = ctl->post(VcpuId{1}, [](void* arg) noexcept {
         auto& n = *static_cast<Nested*>(arg);
         ++n.runs;
-        // What a wait inside the call does on this CPU: look at the mailbox.
-        n.pending_inside = Rig::current().smp->pending(1);
-        n.inner = Rig::current().smp->service(1);
+        // What a wait inside the call does on this vCPU: look at the mailbox.
+        n.pending_inside = Rig::current().smp->pending(VcpuId{1});
+        n.inner = Rig::current().smp->service(VcpuId{1});
     }, &nested);
     REQUIRE(ticket.has_value());
     sim::set_current_vcpu(VcpuId{1});
-    CHECK(ctl->service(1) == xen::Smp::Served::call);
+    CHECK(ctl->service(VcpuId{1}) == xen::Smp::Served::call);
     sim::set_current_vcpu(VcpuId{0});
     CHECK(nested.runs == 1);
     CHECK_FALSE(nested.pending_inside);
     CHECK(nested.inner == xen::Smp::Served::nothing);
     CHECK(ctl->wait_call(*ticket).has_value());
-    CHECK_FALSE(ctl->pending(1));
+    CHECK_FALSE(ctl->pending(VcpuId{1}));
 }
 
 TEST_CASE("post and wait_call: a call can be waited for later; sequence numbers survive wrapping", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 2));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 2);
-    auto& m = rig.smp->cpu(1).mailbox;
+    auto& m = rig.smp->part(VcpuId{1}).mailbox;
     m.posted = m.done = 0xffff'fffe; // two calls from wrapping
     Seen seen;
     for (int i = 0; i < 4; ++i) {
-        const auto ticket = rig.smp->post(1, record, &seen);
+        const auto ticket = rig.smp->post(VcpuId{1}, record, &seen);
         REQUIRE(ticket.has_value());
         REQUIRE(rig.smp->wait_call(*ticket).has_value());
     }
@@ -152,19 +152,19 @@ TEST_CASE("send_ipi: the port is pending for the target's vCPU and its upcall ru
 {
     Rig rig(domain(sim::GuestType::pv, 36));
     rig.simulate = false;
-    REQUIRE(rig.smp->discover().has_value());
-    REQUIRE(rig.smp->prepare(34).has_value());
-    const auto port = rig.smp->cpu(34).ipi_port;
-    REQUIRE(rig.smp->send_ipi(34).has_value());
+    REQUIRE(rig.discover().has_value());
+    REQUIRE(rig.smp->prepare(VcpuId{34}).has_value());
+    const auto port = rig.smp->part(VcpuId{34}).ipi_port;
+    REQUIRE(rig.smp->send_ipi(VcpuId{34}).has_value());
     CHECK(rig.hv.port_pending(port.value));
-    auto& vi = *rig.smp->vcpu_info_of(34);
+    auto& vi = *rig.domain->vcpu_info(VcpuId{34});
     CHECK(vi.evtchn_upcall_pending == 1);
     // Not vCPU 0's upcall: it leaves the port alone.
-    (void)rig.events->dispatch(VcpuId{0}, rig.hv.vcpu_info(VcpuId{0}));
+    (void)rig.events().dispatch(VcpuId{0}, rig.hv.vcpu_info(VcpuId{0}));
     CHECK(rig.hv.port_pending(port.value));
-    (void)rig.events->dispatch(VcpuId{34}, vi);
+    (void)rig.events().dispatch(VcpuId{34}, vi);
     CHECK_FALSE(rig.hv.port_pending(port.value));
-    CHECK(rig.smp->cpu(34).mailbox.ipis == 1);
+    CHECK(rig.smp->part(VcpuId{34}).mailbox.ipis == 1);
 }
 
 TEST_CASE("call: two AP threads serve calls from the controller thread; every call runs exactly once", "[smp]")
@@ -173,10 +173,10 @@ TEST_CASE("call: two AP threads serve calls from the controller thread; every ca
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);
     rig.simulate = false; // the APs are real threads from here on
     std::atomic<bool> stop{false};
-    auto serve = [&](uint32_t cpu) {
-        sim::Scope scope(rig.hv, VcpuId{cpu});
+    auto serve = [&](uint32_t id) {
+        sim::Scope scope(rig.hv, VcpuId{id});
         while (!stop.load()) {
-            (void)rig.smp->service(cpu);
+            (void)rig.smp->service(VcpuId{id});
             std::this_thread::yield();
         }
     };
@@ -184,11 +184,11 @@ TEST_CASE("call: two AP threads serve calls from the controller thread; every ca
     std::atomic<uint32_t> runs[3] = {};
     constexpr uint32_t calls = 300;
     for (uint32_t i = 0; i < calls; ++i) {
-        const uint32_t cpu = 1 + i % 2;
+        const uint32_t id = 1 + i % 2;
         auto bump = [](void* arg) noexcept {
             static_cast<std::atomic<uint32_t>*>(arg)[sim::current_vcpu().value].fetch_add(1);
         };
-        REQUIRE(rig.smp->call(cpu, bump, runs, xen::WaitBound{~uint64_t{0} / 2, ~uint64_t{0}}).has_value());
+        REQUIRE(rig.smp->call(VcpuId{id}, bump, runs, xen::WaitBound{~uint64_t{0} / 2, ~uint64_t{0}}).has_value());
     }
     stop = true;
     a.join();

@@ -9,12 +9,7 @@ Rig* current_rig = nullptr;
 
 uint64_t now_ns(void* ctx) noexcept { return static_cast<Rig*>(ctx)->hv.now(); }
 
-uint32_t this_cpu(void* ctx) noexcept
-{
-    auto* rig = static_cast<Rig*>(ctx);
-    const auto cpu = rig->smp->cpu_of(sim::current_vcpu());
-    return cpu.has_value() ? *cpu : 0;
-}
+VcpuId current_vcpu(void*) noexcept { return sim::current_vcpu(); }
 
 // The simulator's memory is host memory: a frame is the address >> 12.
 xen::FrameNumber frame_of(void*, const void* p) noexcept
@@ -23,64 +18,72 @@ xen::FrameNumber frame_of(void*, const void* p) noexcept
 }
 
 // Addresses only: the simulator never runs the AP's code or touches its stack.
-xen::ApStack stack_of(void*, uint32_t cpu) noexcept
+xen::ApStack ap_stack(void*, VcpuId v) noexcept
 {
-    return xen::ApStack{0x4000'0000 + uint64_t{cpu + 1} * 0x4000, 0x5000'0000 + cpu, 0x6000'0000 + cpu};
+    return xen::ApStack{0x4000'0000 + uint64_t{v.value + 1} * 0x4000, 0x5000'0000 + v.value, 0x6000'0000 + v.value};
 }
 
 void relax(void* ctx) noexcept { static_cast<Rig*>(ctx)->relax(); }
 
-xen::Result<void> prepare_hook(void* ctx, uint32_t cpu, VcpuId) noexcept
+xen::Result<void> prepare_hook(void* ctx, VcpuId v) noexcept
 {
     auto* rig = static_cast<Rig*>(ctx);
     if (rig->prepare_hook_error != xen::Errc{})
         return xen::err(rig->prepare_hook_error);
-    rig->prepared_by_hook.push_back(cpu);
+    rig->prepared_by_hook.push_back(v.value);
     return xen::ok();
 }
 
 // What the stub calls: the kernel's entry. Here it only checks in.
-void ap_entry(xen::ApHandshake& hs) noexcept { current_rig->smp->ap_online(hs.cpu); }
+void ap_entry(xen::ApHandshake& hs) noexcept { current_rig->smp->ap_online(VcpuId{hs.vcpu}); }
 
 } // namespace
 
-Rig::Rig(sim::Config cfg, uint32_t nr_cpus, xen::VcpuInfoPlacement placement)
-    : hv(std::move(cfg)), scope(hv, VcpuId{0}), storage(std::make_unique<xen::EventStorage<ports, max_cpus>>()),
-      events(std::make_unique<xen::EventChannels>(hv.shared_info(), *storage)),
-      cpus(std::make_unique<xen::SmpCpu[]>(nr_cpus)), scratch(std::make_unique<xen::SmpScratch>()),
-      traps(std::make_unique<xen::abi::trap_info[]>(4)), aps(nr_cpus)
+Rig::Rig(sim::Config cfg, uint32_t nr_slots, xen::VcpuInfoPlacement placement_)
+    : hv(std::move(cfg)), scope(hv, VcpuId{0}), slots(std::make_unique<xen::VcpuSlot[]>(nr_slots)),
+      port_slots(std::make_unique<xen::EventSlot[]>(ports)), domain(std::make_unique<xen::Domain>()),
+      scratch(std::make_unique<xen::SmpScratch>()), traps(std::make_unique<xen::abi::trap_info[]>(4)),
+      smp(std::make_unique<xen::Smp>()), aps(nr_slots), placement(placement_)
 {
     current_rig = this;
-    events->mask_all();
+    xen::DomainConfig dc;
+    dc.kind = hv.config().guest == sim::GuestType::pv ? xen::GuestKind::pv : xen::GuestKind::pvh;
+    dc.shared = &hv.shared_info();
+    dc.hooks.ctx = this;
+    dc.hooks.current = &current_vcpu;
+    dc.hooks.now_ns = &now_ns;
+    dc.hooks.frame_of = &frame_of;
+    dc.hooks.ap_stack = &ap_stack;
+    dc.hooks.relax = &smp_test::relax;
+    dc.hooks.ap_prepare = &prepare_hook;
+    const auto r = domain->init(dc, slots.get(), nr_slots, port_slots.get(), ports);
+    (void)r.value(); // a complete configuration: cannot fail
+    events().mask_all();
     // A small virtual IDT: #DE, #BP (DPL 3), #PF, then the terminator.
     traps[0] = xen::abi::trap_info{0, 0, xen::abi::flat_kernel_cs, 0, 0x100000};
     traps[1] = xen::abi::trap_info{3, 3, xen::abi::flat_kernel_cs, 0, 0x100060};
     traps[2] = xen::abi::trap_info{14, 0, xen::abi::flat_kernel_cs, 0, 0x1001c0};
     traps[3] = xen::abi::trap_info{};
-    smp = std::make_unique<xen::Smp>(config(placement), cpus.get(), nr_cpus, *scratch);
 }
 
 Rig& Rig::current() { return *current_rig; }
 
-xen::SmpConfig Rig::config(xen::VcpuInfoPlacement placement)
+xen::SmpConfig Rig::config()
 {
     xen::SmpConfig c;
-    c.guest = hv.config().guest == sim::GuestType::pv ? xen::SmpGuest::pv : xen::SmpGuest::pvh;
-    c.shared = &hv.shared_info();
-    c.events = events.get();
     c.pv = xen::PvBoot{xen::abi::pfn_to_cr3(0x1234), traps.get(), 0x100400, 0x100440, 0};
     c.hvm = xen::HvmBoot{0x80000011, 0x200000, 0x20, 0x500};
     c.entry_stub = 0x100800;
     c.ap_entry = &ap_entry;
     c.placement = placement;
-    c.hooks.ctx = this;
-    c.hooks.now_ns = &now_ns;
-    c.hooks.this_cpu = &this_cpu;
-    c.hooks.frame_of = &frame_of;
-    c.hooks.stack_of = &stack_of;
-    c.hooks.relax = &smp_test::relax;
-    c.hooks.prepare = &prepare_hook;
     return c;
+}
+
+xen::Result<uint32_t> Rig::discover(uint32_t limit)
+{
+    XEN_TRY_ASSIGN(const uint32_t n, domain->discover(limit));
+    XEN_TRY(smp->init(*domain, config(), *scratch));
+    return n;
 }
 
 void Rig::relax()
@@ -89,14 +92,13 @@ void Rig::relax()
     hv.advance(step_ns);
     if (!simulate)
         return;
-    for (uint32_t cpu = 1; cpu < smp->count(); ++cpu)
-        step(cpu);
+    for (uint32_t id = 1; id < smp->count(); ++id)
+        step(VcpuId{id});
 }
 
-void Rig::step(uint32_t cpu)
+void Rig::step(VcpuId vcpu)
 {
-    ApSim& ap = aps[cpu];
-    const VcpuId vcpu = smp->vcpu_of(cpu);
+    ApSim& ap = aps[vcpu.value];
     const sim::VcpuView view = hv.vcpu(vcpu);
     const bool running = view.initialised && !view.down && view.woken;
     if (!running || ap.silent)
@@ -104,7 +106,7 @@ void Rig::step(uint32_t cpu)
 
     // Act as the AP's vCPU for this step.
     sim::set_current_vcpu(vcpu);
-    xen::SmpCpu& c = smp->cpu(cpu);
+    xen::SmpCpu& c = smp->part(vcpu);
     if (!ap.entered) {
         if (ap.entry_delay > 0) {
             --ap.entry_delay;
@@ -117,21 +119,21 @@ void Rig::step(uint32_t cpu)
         // Xen runs it again: VCPUOP_up woke it inside its VCPUOP_down.
         ap.parked = false;
         ++ap.resumes;
-        smp->resume(cpu);
+        smp->resume(vcpu);
     } else {
         // Its upcall: the call IPI (and anything else bound to it).
-        if (auto* vi = smp->vcpu_info_of(cpu))
-            (void)events->dispatch(vcpu, *vi);
+        if (auto* vi = domain->vcpu_info(vcpu))
+            (void)events().dispatch(vcpu, *vi);
         xen::CallMailbox& m = c.mailbox;
         if (m.posted != m.done) {
             ++ap.calls_run;
-            (void)smp->service(cpu);
+            (void)smp->service(vcpu);
         } else if (__atomic_load_n(&m.park, __ATOMIC_ACQUIRE) != 0) {
             if (ap.park_wait == 0)
                 ap.park_wait = ap.park_delay + 1;
             if (--ap.park_wait == 0) {
                 __atomic_store_n(&m.park, 0u, __ATOMIC_RELEASE);
-                ap.parked = smp->park_begin(cpu).has_value();
+                ap.parked = smp->park_begin(vcpu).has_value();
             }
         }
     }
@@ -141,7 +143,7 @@ void Rig::step(uint32_t cpu)
 xen::BringUpReport Rig::bring_up(xen::BringUpMode mode, xen::WaitBound bound)
 {
     if (smp->count() == 0)
-        (void)smp->discover();
+        (void)discover();
     return smp->bring_up(mode, bound);
 }
 

@@ -16,6 +16,7 @@
 // simulator reports the vCPU running again.
 #pragma once
 
+#include <xen/domain.hpp>
 #include <xen/smp.hpp>
 
 #include <memory>
@@ -47,9 +48,9 @@ struct Rig {
 
     sim::Hypervisor hv;
     sim::Scope scope;
-    std::unique_ptr<xen::EventStorage<ports, max_cpus>> storage;
-    std::unique_ptr<xen::EventChannels> events;
-    std::unique_ptr<xen::SmpCpu[]> cpus;
+    std::unique_ptr<xen::VcpuSlot[]> slots;
+    std::unique_ptr<xen::EventSlot[]> port_slots;
+    std::unique_ptr<xen::Domain> domain;
     std::unique_ptr<xen::SmpScratch> scratch;
     std::unique_ptr<xen::abi::trap_info[]> traps;
     std::unique_ptr<xen::Smp> smp;
@@ -59,16 +60,23 @@ struct Rig {
     bool simulate = true;        ///< APs take steps in relax()
     std::vector<uint32_t> prepared_by_hook;
     xen::Errc prepare_hook_error{};
+    xen::VcpuInfoPlacement placement;
 
-    explicit Rig(sim::Config cfg, uint32_t nr_cpus = max_cpus,
+    /// A domain with slots for `nr_slots` vCPUs; Smp is set up by
+    /// discover() (or take_over()), as a kernel would after Domain::discover.
+    explicit Rig(sim::Config cfg, uint32_t nr_slots = max_cpus,
                  xen::VcpuInfoPlacement placement = xen::VcpuInfoPlacement::every_ap);
 
-    xen::SmpConfig config(xen::VcpuInfoPlacement placement);
+    xen::SmpConfig config();
+    xen::EventChannels& events() { return domain->events(); }
+
+    /// Domain::discover then Smp::init: what a kernel does at boot.
+    xen::Result<uint32_t> discover(uint32_t limit = xen::max_probed_vcpus);
 
     /// The controller (vCPU 0) waits: time moves, each running AP steps.
     void relax();
-    /// One step of AP `cpu`, acting as its vCPU.
-    void step(uint32_t cpu);
+    /// One step of AP `vcpu`, acting as it.
+    void step(VcpuId vcpu);
 
     /// Discover and bring everything up; REQUIREs nothing (tests check).
     xen::BringUpReport bring_up(xen::BringUpMode mode, xen::WaitBound bound = {});

@@ -6,6 +6,7 @@
 #include <xen/time/timer_driver.hpp>
 
 #include <catch2/catch.hpp>
+#include <xen/domain.hpp>
 #include <sim/hypervisor.hpp>
 
 #include <memory>
@@ -53,37 +54,42 @@ struct Probe {
 
 /// A simulated domain with the driver bound and started on vCPU 0.
 struct Guest {
-    explicit Guest(sim::Config c = {}, uint64_t max_delta = 4 * s, uint32_t budget = 1024)
-        : hv(c), scope(hv, v0), ev(hv.shared_info(), storage), drv(config(this, max_delta, budget), timers)
+    explicit Guest(sim::Config c = {}, uint64_t max_delta = 4 * s, uint32_t budget = 1024) : hv(c), scope(hv, v0)
     {
-        ev.mask_all();
+        DomainConfig dc;
+        dc.kind = c.guest == sim::GuestType::pv ? GuestKind::pv : GuestKind::pvh;
+        dc.shared = &hv.shared_info();
+        dc.hooks.ctx = this;
+        dc.hooks.current = [](void*) noexcept { return sim::current_vcpu(); };
+        dc.hooks.now_ns = &Guest::clock;
+        REQUIRE(domain.init(dc, storage));
+        domain.events().mask_all();
+        REQUIRE(drv.init(domain, config(max_delta, budget)));
         start(v0);
         sim::set_current_vcpu(v0);
     }
 
-    static TimerConfig config(Guest* g, uint64_t max_delta, uint32_t budget)
+    static TimerConfig config(uint64_t max_delta, uint32_t budget)
     {
         TimerConfig c;
-        c.clock = &Guest::clock;
-        c.clock_ctx = g;
-        c.current = &sim::current_vcpu;
         c.max_delta_ns = max_delta;
         c.max_expiries_per_event = budget;
         return c;
     }
 
-    static uint64_t clock(void* ctx, VcpuId self) noexcept
+    static uint64_t clock(void* ctx) noexcept
     {
         auto* g = static_cast<Guest*>(ctx);
         if (!g->use_pvclock)
             return g->hv.now();
-        return pvclock_read(g->hv.vcpu_info(self).time, [] { return sim::rdtsc(); })->system_time_ns;
+        return pvclock_read(g->hv.vcpu_info(sim::current_vcpu()).time, [] { return sim::rdtsc(); })
+            ->system_time_ns;
     }
 
     void start(VcpuId v)
     {
         sim::set_current_vcpu(v);
-        auto p = drv.bind(ev, v, hv.vcpu_info(v));
+        auto p = drv.bind(v);
         REQUIRE(p.has_value());
         port[v.value] = *p;
         REQUIRE(drv.start(v).has_value());
@@ -92,7 +98,7 @@ struct Guest {
     void upcall(VcpuId v)
     {
         sim::set_current_vcpu(v);
-        (void)ev.dispatch(v, hv.vcpu_info(v));
+        (void)domain.events().dispatch(v, hv.vcpu_info(v));
     }
 
     bool pending(VcpuId v) const { return hv.port_pending(port[v.value].value); }
@@ -101,9 +107,9 @@ struct Guest {
 
     sim::Hypervisor hv;
     sim::Scope scope;
-    EventStorage<64, 4> storage{};
-    EventChannels ev;
-    TimerStorage<4> timers{};
+    std::unique_ptr<DomainStorage<4, 64>> storage_ptr = std::make_unique<DomainStorage<4, 64>>();
+    DomainStorage<4, 64>& storage = *storage_ptr;
+    Domain domain;
     TimerDriver drv;
     Port port[4] = {};
     bool use_pvclock = false;
@@ -382,14 +388,12 @@ TEST_CASE("TimerDriver: idle returns at once for an overdue timer and self-injec
     CHECK(log.size() == 1);
 }
 
-TEST_CASE("TimerDriver: idle with sti;hlt exists only in the target build")
+TEST_CASE("TimerDriver: idle of a PVH domain (sti;hlt) exists only in the target build")
 {
-    Guest g;
-    TimerConfig c = Guest::config(&g, 4 * s, 16);
-    c.idle = IdleMethod::sti_hlt;
-    TimerStorage<1> st;
-    TimerDriver d(c, st);
-    CHECK(d.idle(v0).error() == Errc::unsupported);
+    sim::Config c;
+    c.guest = sim::GuestType::pvh;
+    Guest g(c);
+    CHECK(g.drv.idle(v0).error() == Errc::unsupported);
 }
 
 TEST_CASE("TimerDriver: a vCPU that goes down keeps its timers; they run late, once, when it is back")

@@ -1,18 +1,34 @@
-// Every VCPUOP (0-15) through the hc:: wrappers and VcpuOps, against the
+// Every VCPUOP (0-15) through the hc:: wrappers and the Domain, against the
 // simulated Xen: each success path, each error path Xen documents
 // (XEN-FACTS §1.3), at Xen 4.17 and 4.20 where they differ, and the bad
 // input the library refuses before Xen ever sees the call.
-#include <xen/vcpu_ops.hpp>
+#include <xen/domain.hpp>
 
 #include <catch2/catch.hpp>
 #include <sim/hypervisor.hpp>
 #include <xen/hypercall.hpp>
+
+#include <memory>
 
 using namespace xen;
 using xen::abi::runstate;
 using xen::abi::vcpuop;
 
 namespace {
+
+/// A Domain over the simulator's shared_info, with slots for 8 vCPUs (more
+/// than any domain below has, so the range is the domain's, once discovered).
+struct TestDomain {
+    explicit TestDomain(sim::Hypervisor& hv)
+    {
+        DomainConfig dc;
+        dc.shared = &hv.shared_info();
+        dc.hooks.current = [](void*) noexcept { return sim::current_vcpu(); };
+        REQUIRE(domain.init(dc, *storage));
+    }
+    std::unique_ptr<DomainStorage<8, 16>> storage = std::make_unique<DomainStorage<8, 16>>();
+    Domain domain;
+};
 
 constexpr VcpuId v0{0};
 constexpr VcpuId v1{1};
@@ -191,7 +207,7 @@ TEST_CASE("VCPUOP_up: an initialised vCPU runs; up again is a no-op")
     const auto after = hc::vcpu_get_runstate_info(v1).value();
     CHECK(after.state == static_cast<int32_t>(runstate::running));
     CHECK(after.state_entry_time == before.state_entry_time);
-    CHECK(VcpuOps(&sim::current_vcpu).up(v1));
+    CHECK(TestDomain(hv).domain.up(v1));
 }
 
 // --- op 2: down ----------------------------------------------------------------
@@ -216,14 +232,15 @@ TEST_CASE("VCPUOP_down: Xen powers the domain off when the last up vCPU goes dow
     CHECK(hv.shutdown_reason() == abi::shutdown_reason::poweroff);
 }
 
-TEST_CASE("VcpuOps::down: a remote down may land late; is_up is polled until it reads 0")
+TEST_CASE("Domain::down: a remote down may land late; is_up is polled until it reads 0")
 {
     auto cfg = config(sim::xen_4_20);
     cfg.deferred_down_polls = 2;
     sim::Hypervisor hv(cfg);
     sim::Scope s(hv);
     bring_up_pv(v1);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover());
     REQUIRE(ops.down(v1));
     int polls = 0;
@@ -243,14 +260,15 @@ TEST_CASE("VCPUOP_is_up: 1 for up, 0 for down, -ENOENT past the last vCPU")
     CHECK(hc::vcpu_is_up(v2).error() == Errc::enoent);
 }
 
-TEST_CASE("VcpuOps::discover counts the vCPUs by probing is_up until -ENOENT")
+TEST_CASE("Domain::discover counts the vCPUs by probing is_up until -ENOENT")
 {
     sim::Hypervisor hv(config(sim::xen_4_20, sim::GuestType::pvh, 5));
     sim::Scope s(hv);
-    VcpuOps ops(&sim::current_vcpu);
-    CHECK(ops.count() == 0);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
+    CHECK(ops.vcpu_count() == 8); // the slots, until discovered
     CHECK(ops.discover().value() == 5);
-    CHECK(ops.count() == 5);
+    CHECK(ops.vcpu_count() == 5);
     CHECK(hv.calls(vcpuop::is_up) == 6);
     hv.inject(sim::Fault::vcpuop(vcpuop::is_up, Errc::eagain, 3));
     CHECK(ops.discover().error() == Errc::eagain);
@@ -666,14 +684,15 @@ TEST_CASE("every VCPUOP wrapper: an error only Xen can produce comes back typed,
     CHECK_FALSE(hv.vcpu(v1).initialised);
 }
 
-TEST_CASE("VcpuOps: every op reaches Xen for an in-range vCPU once discover() ran")
+TEST_CASE("Domain: every op reaches Xen for an in-range vCPU once discover() ran")
 {
     auto cfg = config(sim::xen_4_20);
     cfg.hardware_domain = true;
     cfg.pinned = true;
     sim::Hypervisor hv(cfg);
     sim::Scope s(hv, v0);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover().value() == 4);
     hv.reset_counters();
     Area<abi::vcpu_runstate_info> rs;
@@ -703,11 +722,12 @@ TEST_CASE("VcpuOps: every op reaches Xen for an in-range vCPU once discover() ra
 
 // --- refused before calling Xen ----------------------------------------------
 
-TEST_CASE("VcpuOps: a vCPU id beyond the discovered count is refused, Xen never called")
+TEST_CASE("Domain: a vCPU id beyond the discovered count is refused, Xen never called")
 {
     sim::Hypervisor hv(config(sim::xen_4_20, sim::GuestType::pv, 3));
     sim::Scope s(hv, v0);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover().value() == 3);
     hv.reset_counters();
     const VcpuId out{3};
@@ -735,20 +755,22 @@ TEST_CASE("VcpuOps: a vCPU id beyond the discovered count is refused, Xen never 
     CHECK(hv.total_calls() == 0);
 }
 
-TEST_CASE("VcpuOps: before discover() no range check is made and Xen answers -ENOENT")
+TEST_CASE("Domain: before discover() the range is the slots; Xen answers -ENOENT within it")
 {
     sim::Hypervisor hv(config(sim::xen_4_20, sim::GuestType::pv, 3));
     sim::Scope s(hv);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     CHECK(ops.is_up(VcpuId{3}).error() == Errc::enoent);
     CHECK(hv.calls(vcpuop::is_up) == 1);
 }
 
-TEST_CASE("VcpuOps: a periodic period under 1 ms is period_too_short, Xen never called")
+TEST_CASE("Domain: a periodic period under 1 ms is period_too_short, Xen never called")
 {
     sim::Hypervisor hv(config(sim::xen_4_17_7));
     sim::Scope s(hv);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover());
     hv.reset_counters();
     CHECK(ops.set_periodic_timer(v0, 0).error() == Errc::period_too_short);
@@ -756,11 +778,12 @@ TEST_CASE("VcpuOps: a periodic period under 1 ms is period_too_short, Xen never 
     CHECK(hv.total_calls() == 0);
 }
 
-TEST_CASE("VcpuOps: single-shot set/stop aimed at another vCPU is not_current_vcpu, Xen never called")
+TEST_CASE("Domain: single-shot set/stop aimed at another vCPU is not_current_vcpu, Xen never called")
 {
     sim::Hypervisor hv(config(sim::xen_4_20));
     sim::Scope s(hv, v1);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover());
     hv.reset_counters();
     CHECK(ops.set_singleshot_timer(v0, hv.now() + 1000).error() == Errc::not_current_vcpu);
@@ -769,11 +792,12 @@ TEST_CASE("VcpuOps: single-shot set/stop aimed at another vCPU is not_current_vc
     CHECK(ops.set_singleshot_timer(v1, hv.now() + 1000));
 }
 
-TEST_CASE("VcpuOps::down of the last up vCPU is last_vcpu; VCPUOP_down never sent, domain lives")
+TEST_CASE("Domain::down of the last up vCPU is last_vcpu; VCPUOP_down never sent, domain lives")
 {
     sim::Hypervisor hv(config(sim::xen_4_20));
     sim::Scope s(hv);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover());
     hv.reset_counters();
     CHECK(ops.down(v0).error() == Errc::last_vcpu);
@@ -782,11 +806,12 @@ TEST_CASE("VcpuOps::down of the last up vCPU is last_vcpu; VCPUOP_down never sen
     CHECK(hc::vcpu_is_up(v0).value());
 }
 
-TEST_CASE("VcpuOps::down: a vCPU initialised with VGCF_online counts as up, as Xen counts it")
+TEST_CASE("Domain::down: a vCPU initialised with VGCF_online counts as up, as Xen counts it")
 {
     sim::Hypervisor hv(config(sim::xen_4_20));
     sim::Scope s(hv);
-    VcpuOps ops(&sim::current_vcpu);
+    TestDomain td(hv);
+    Domain& ops = td.domain;
     REQUIRE(ops.discover());
     REQUIRE(hc::vcpu_initialise(v1, pv_context(abi::vgcf_in_kernel | abi::vgcf_online)));
     CHECK(ops.down(v0));

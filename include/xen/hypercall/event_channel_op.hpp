@@ -10,11 +10,8 @@
 
 namespace xen::hc {
 
-/// An event-channel port of this domain.
-struct Port {
-    abi::evtchn_port value;
-    constexpr bool operator==(const Port&) const noexcept = default;
-};
+/// Ports are xen::Port (support/types.hpp) here too.
+using xen::Port;
 
 namespace detail {
 inline long evtchn_op(abi::evtchnop op, void* arg) noexcept

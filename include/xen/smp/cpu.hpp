@@ -1,21 +1,19 @@
-// Per-CPU storage of the SMP layer: what the kernel places for each vCPU
-// (usually a static array indexed by CPU number) and Smp works in. Xen
-// writes into `vcpu_info` once it is registered, so the storage must stay
-// put for the life of the domain.
+// The SMP layer's part of a vCPU's slot (xen/vcpu_slot.hpp): the bring-up
+// handshake, the call mailbox and the hotplug state Smp works in. It is
+// shared with the vCPU's entry code, so it must stay put for the life of
+// the domain.
 #pragma once
 
 #include <cstdint>
-#include <xen/abi/shared_info.hpp>
-#include <xen/events.hpp>
 #include <xen/smp/handshake.hpp>
 #include <xen/support/errc.hpp>
 #include <xen/support/types.hpp>
 
 namespace xen {
 
-/// Where a CPU is in its life, as the SMP layer tracks it.
+/// Where a vCPU is in its life, as the SMP layer tracks it.
 enum class CpuState : uint8_t {
-    absent,   ///< not a vCPU of this domain (beyond the discovered count)
+    absent,   ///< not a vCPU of this domain, or beyond the kernel's slots
     down,     ///< exists, never started by us (or preparation failed)
     prepared, ///< vcpu_info placed, upcalls masked, events bound: ready to start
     starting, ///< initialised and up; its check-in has not been seen yet
@@ -44,7 +42,7 @@ constexpr const char* cpu_state_name(CpuState s) noexcept
 /// What a cross-CPU call runs on its target (which knows itself: Smp::self).
 using CallFn = void (*)(void* arg) noexcept;
 
-/// One CPU's mailbox for calls from other CPUs: one call at a time. A
+/// One vCPU's mailbox for calls from other CPUs: one call at a time. A
 /// caller takes `busy` (0 -> 1), fills fn/arg, then bumps `posted`; the
 /// target runs it, sets `done = posted`, then frees `busy`.
 struct alignas(64) CallMailbox {
@@ -61,23 +59,17 @@ struct alignas(64) CallMailbox {
 };
 static_assert(sizeof(CallMailbox) == 64);
 
-/// One CPU's SMP storage. Construct in place (constexpr, zeroed: a static
-/// array needs no constructor to run) and never move it.
+/// One vCPU's SMP state (constexpr, zeroed: a static array of slots needs
+/// no constructor to run). Never moved.
 struct alignas(64) SmpCpu {
-    /// The vcpu_info Xen uses for this vCPU once registered (op 10).
-    Area<abi::vcpu_info> vcpu_info;
-    /// The bring-up handshake with this CPU's entry code.
+    /// The bring-up handshake with this vCPU's entry code.
     ApHandshake handshake{};
-    /// Calls and park requests from other CPUs.
+    /// Calls and park requests from other vCPUs.
     CallMailbox mailbox;
 
-    // Owned by the controller (the CPU driving bring-up and hotplug).
-    VcpuId vcpu{0};
+    // Owned by the controller (the vCPU driving bring-up and hotplug).
+    VcpuId vcpu{0};               ///< whose part this is (set by Domain::init)
     CpuState state = CpuState::absent;
-    /// Op 10 succeeded for `vcpu_info`: never again (-EINVAL <= 4.17, -EBUSY
-    /// 4.18+). A kernel that registered `vcpu_info` itself before handing
-    /// the CPU to Smp sets this, and Smp adopts the registration.
-    bool info_registered = false;
     bool initialised = false;     ///< op 0 succeeded: never again (EEXIST)
     Port ipi_port{0};
     bool ipi_bound = false;

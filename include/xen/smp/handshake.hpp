@@ -3,7 +3,7 @@
 // kernel code. Fixed layout: the assembly reads it by offset, so every
 // offset it uses is a named constant here and static_asserted.
 //
-// The controller writes the launch fields (cpu, vcpu, stack_top, entry, arg)
+// The controller writes the launch fields (vcpu, stack_top, entry, arg)
 // before VCPUOP_initialise and never while the AP may read them. The AP
 // writes `stage` and, at every check-in, `online_ns` then `generation`
 // (release); the controller polls `generation` / `stage` (acquire). Stage
@@ -34,7 +34,7 @@ using ApEntryFn = void (*)(struct ApHandshake& hs) noexcept;
 struct alignas(64) ApHandshake {
     uint32_t stage;      ///< ApStage; written by the AP (stub, then kernel)
     uint32_t generation; ///< check-ins so far: 1 after bring-up, +1 per resume
-    uint32_t cpu;        ///< the kernel's CPU index (controller)
+    uint32_t reserved0;  ///< zero
     uint32_t vcpu;       ///< Xen's vcpu_id (controller)
     uint64_t stack_top;  ///< initial rsp, 16-byte aligned (controller)
     uint64_t entry;      ///< ApEntryFn the stub calls (controller)
@@ -56,7 +56,7 @@ static_assert(sizeof(ApHandshake) == ap_handshake_size);
 static_assert(alignof(ApHandshake) == 64);
 static_assert(offsetof(ApHandshake, stage) == ap_handshake_stage_offset);
 static_assert(offsetof(ApHandshake, generation) == ap_handshake_generation_offset);
-static_assert(offsetof(ApHandshake, cpu) == 8);
+static_assert(offsetof(ApHandshake, reserved0) == 8);
 static_assert(offsetof(ApHandshake, vcpu) == 12);
 static_assert(offsetof(ApHandshake, stack_top) == ap_handshake_stack_top_offset);
 static_assert(offsetof(ApHandshake, entry) == ap_handshake_entry_offset);

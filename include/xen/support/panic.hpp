@@ -1,16 +1,14 @@
-// The two global sinks the kernel provides: a log line and a panic. They are
-// resolved at link time (the only link-time seam in the library): a kernel
-// defines these extern "C" functions once; the host build's test support
-// defines them for the tests.
+// The one global sink the kernel provides at link time: a panic. It is the
+// only link-time seam in the library: Result::value() and XEN_ASSERT must
+// be able to stop the kernel from code that has no Domain at hand (every
+// other kernel hook is in KernelHooks, xen/kernel_hooks.hpp, including the
+// optional log). A kernel defines this extern "C" function once; the host
+// build's test support defines it for the tests.
 #pragma once
 
 #include <xen/support/errc.hpp>
 
 extern "C" {
-/// Kernel hook: write `len` bytes of text (no terminating newline added).
-/// Must be safe to call from any vCPU; may drop output. Never fails.
-void xenvcpu_log(const char* text, unsigned long len) noexcept;
-
 /// Kernel hook: an invariant the library relies on is broken (a bug, never a
 /// recoverable error). Must not return.
 [[noreturn]] void xenvcpu_panic(const char* message) noexcept;

@@ -17,6 +17,15 @@ struct VcpuId {
     constexpr auto operator<=>(const VcpuId&) const noexcept = default;
 };
 
+/// The vCPU a kernel boots on: vCPU 0, for PV and PVH alike.
+inline constexpr VcpuId boot_vcpu{0};
+
+/// An event-channel port of this domain (Xen's evtchn_port_t).
+struct Port {
+    uint32_t value;
+    constexpr bool operator==(const Port&) const noexcept = default;
+};
+
 /// A guest-physical address (PVH/HVM: GPA; PV: pseudo-physical address).
 struct PhysAddr {
     uint64_t value;

@@ -1,7 +1,8 @@
 // TimerDriver: tickless timers on Xen's per-vCPU single-shot timer.
 //
-// Each vCPU has a TimerQueue (timer_queue.hpp) in a TimerCpu the kernel
-// places. The driver keeps Xen's single-shot timer (VCPUOP 8/9) set to the
+// Each vCPU has a TimerQueue (timer_queue.hpp) in the TimerCpu of its
+// VcpuSlot; the driver reaches it, the clock, the calling vCPU and the event
+// channels through the Domain. The driver keeps Xen's single-shot timer (VCPUOP 8/9) set to the
 // queue's first deadline and runs timers from the VIRQ_TIMER handler:
 //
 // - start() stops Xen's periodic timer on that vCPU: a PV vCPU starts with
@@ -23,7 +24,7 @@
 //   by its NOW(), which is not bit-identical to the guest's pvclock (F13),
 //   and a periodic tick looks the same. An event with nothing due runs
 //   nothing and re-arms.
-// - idle() sleeps until the next event: PV with SCHEDOP_block (Xen clears
+// - idle() sleeps until the next event (by the Domain's guest kind): PV with SCHEDOP_block (Xen clears
 //   the upcall mask and checks for pending events in one step); PVH with
 //   `sti; hlt`: the one-instruction interrupt shadow of sti means an upcall
 //   that came in after the check still wakes the hlt. (SCHEDOP_block with
@@ -34,7 +35,7 @@
 //
 // Where each call may run (the contract the kernel keeps):
 // - Every call names the vCPU whose queue it uses, and must run on that
-//   vCPU: the driver asks the CurrentVcpuFn hook and refuses any other
+//   vCPU: the driver asks the Domain (its `current` hook) and refuses any other
 //   with not_current_vcpu. Arming on another vCPU is therefore refused,
 //   never done behind its back; a kernel that wants it sends that vCPU an
 //   IPI and arms there. A timer armed on one vCPU can only be cancelled or
@@ -56,119 +57,46 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <xen/abi/shared_info.hpp>
-#include <xen/events.hpp>
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
 #include <xen/time/timer.hpp>
-#include <xen/time/timer_queue.hpp>
-#include <xen/time/timer_stats.hpp>
-#include <xen/vcpu_ops.hpp>
+#include <xen/time/timer_cpu.hpp>
 
 namespace xen {
 
-/// Kernel hook: Xen system time in ns as vCPU `self` (the caller) reads it,
-/// e.g. pvclock_read of its own vcpu_time_info, or the library's clock.
-/// Called with upcalls held off; must not fail.
-using TimerClockFn = uint64_t (*)(void* ctx, VcpuId self) noexcept;
+class Domain;
 
-/// Kernel hook (optional): make VIRQ_TIMER's handler run soon on `self`,
-/// the caller, e.g. by raising its timer port locally. False if it cannot.
-/// Not needed when the driver binds VIRQ_TIMER itself (bind()).
-using TimerKickFn = bool (*)(void* ctx, VcpuId self) noexcept;
-
-/// How idle() sleeps.
-enum class IdleMethod : uint8_t {
-    sched_block, ///< PV: SCHEDOP_block (Xen unmasks upcalls and checks atomically)
-    sti_hlt,     ///< PVH/HVM: `sti; hlt`, upcalls are RFLAGS.IF (target build only)
-};
-
-/// The driver's hooks and tunables.
+/// The driver's tunables.
 struct TimerConfig {
-    TimerClockFn clock = nullptr;     ///< required
-    void* clock_ctx = nullptr;
-    CurrentVcpuFn current = nullptr;  ///< required: which vCPU is calling
-    IdleMethod idle = IdleMethod::sched_block;
     /// Longest delta programmed into Xen at once; a later deadline gets an
     /// intermediate wake-up at the cap (Linux ~4.29 s, FreeBSD 4 s).
     uint64_t max_delta_ns = 4'000'000'000;
     /// Timers one event runs at most; the rest get a fresh event at once
     /// (a past deadline fires immediately), so other upcalls get a turn.
     uint32_t max_expiries_per_event = 1024;
-    TimerKickFn kick = nullptr;       ///< optional, see TimerKickFn
-    void* kick_ctx = nullptr;
-};
-
-/// One vCPU's timers and driver state. Kernel storage (one per vCPU, e.g.
-/// in a TimerStorage); only the TimerDriver writes it.
-class TimerCpu {
-public:
-    constexpr TimerCpu() noexcept = default;
-    TimerCpu(const TimerCpu&) = delete;
-    TimerCpu& operator=(const TimerCpu&) = delete;
-
-    /// Counters and lateness since the last clear.
-    const TimerStats& stats() const noexcept { return stats_; }
-    TimerStats& stats() noexcept { return stats_; }
-    /// Timers armed on this vCPU.
-    size_t armed() const noexcept { return queue_.size(); }
-    /// start() ran and stop() has not since.
-    bool started() const noexcept { return started_; }
-    /// The deadline last given to Xen, if the driver believes one is set.
-    bool programmed(uint64_t* deadline_ns) const noexcept
-    {
-        if (programmed_ && deadline_ns != nullptr)
-            *deadline_ns = programmed_at_;
-        return programmed_;
-    }
-    /// The first armed timer (read-only view, e.g. for an idle decision).
-    /// Not const: finding it may reorganise the queue.
-    const Timer* first() noexcept { return queue_.first(); }
-
-private:
-    friend class TimerDriver;
-    TimerQueue queue_;
-    TimerStats stats_;
-    abi::vcpu_info* vi_ = nullptr; // for raise_local, when bound through EventChannels
-    uint64_t programmed_for_ = 0;  // the first timer's latest time when last programmed
-    uint64_t programmed_at_ = 0;   // the deadline given to Xen then
-    Port port_{0};
-    bool programmed_ = false;
-    bool started_ = false;
-    bool in_handler_ = false;
-    bool bound_ = false;
-};
-
-/// Static storage for the per-vCPU state of `Vcpus` vCPUs.
-template <uint32_t Vcpus>
-struct TimerStorage {
-    static_assert(Vcpus > 0, "at least one vCPU");
-    TimerCpu cpus[Vcpus];
 };
 
 /// The domain's timer driver. One per domain; holds no per-vCPU state of
-/// its own (that lives in the TimerCpu array).
+/// its own (that lives in each vCPU's slot).
 class TimerDriver {
 public:
-    /// `cpus[0..nr_vcpus)` hold vCPU i's state; storage outlives the driver.
-    /// cfg.clock and cfg.current must be set.
-    TimerDriver(const TimerConfig& cfg, TimerCpu* cpus, uint32_t nr_vcpus) noexcept;
-
-    /// Same, over a TimerStorage.
-    template <uint32_t Vcpus>
-    TimerDriver(const TimerConfig& cfg, TimerStorage<Vcpus>& storage) noexcept
-        : TimerDriver(cfg, storage.cpus, Vcpus)
-    {
-    }
+    /// Not usable before init(); constant-initialised, so it can sit in .bss.
+    constexpr TimerDriver() noexcept = default;
 
     TimerDriver(const TimerDriver&) = delete;
     TimerDriver& operator=(const TimerDriver&) = delete;
 
-    /// Bind VIRQ_TIMER of `vcpu` (the caller) to this driver through `ev`
-    /// (EVTCHNOP_bind_virq); `vi` is that vCPU's vcpu_info, used to
-    /// self-inject the event when a host answers -ETIME or an expiry is
-    /// overdue. Errors: not_current_vcpu, vcpu_out_of_range, and bind_virq's.
-    Result<Port> bind(EventChannels& ev, VcpuId vcpu, abi::vcpu_info& vi) noexcept;
+    /// Serve `domain`'s vCPUs (their slots' TimerCpu), which must outlive
+    /// the driver. Errors: invalid_argument (a zero max_delta_ns or
+    /// max_expiries_per_event).
+    Result<void> init(Domain& domain, const TimerConfig& cfg = {}) noexcept;
+
+    /// Bind VIRQ_TIMER of `vcpu` (the caller) to this driver through the
+    /// Domain's event channels (EVTCHNOP_bind_virq). The driver self-injects
+    /// the event through that port (in the vCPU's vcpu_info) when a host
+    /// answers -ETIME or an expiry is overdue. Errors: not_current_vcpu,
+    /// vcpu_out_of_range, and bind_virq's.
+    Result<Port> bind(VcpuId vcpu) noexcept;
 
     /// Undo bind() for `vcpu` (the caller): EVTCHNOP_close of its VIRQ_TIMER
     /// port, e.g. to hand the VIRQ to other code. Call after stop(), with
@@ -229,30 +157,27 @@ public:
     /// or sti) and the kernel re-enables them as usual. Returns at once,
     /// without sleeping, if a timer is already overdue (its event is
     /// pending, or was lost: then it is self-injected). Errors:
-    /// not_current_vcpu, vcpu_out_of_range, unsupported (sti_hlt on the host
-    /// build), or Xen's.
+    /// not_current_vcpu, vcpu_out_of_range, unsupported (a PVH domain on the
+    /// host build, which cannot halt), or Xen's.
     Result<void> idle(VcpuId vcpu) noexcept;
 
-    /// The clock hook's time for `vcpu` (the caller).
-    uint64_t now(VcpuId vcpu) const noexcept { return cfg_.clock(cfg_.clock_ctx, vcpu); }
+    /// The Domain's time on the calling vCPU (Domain::now).
+    uint64_t now() const noexcept;
 
-    /// vCPU `vcpu`'s state (stats, armed count); nullptr beyond the storage.
-    const TimerCpu* cpu(VcpuId vcpu) const noexcept { return vcpu.value < nr_ ? &cpus_[vcpu.value] : nullptr; }
-    TimerCpu* cpu(VcpuId vcpu) noexcept { return vcpu.value < nr_ ? &cpus_[vcpu.value] : nullptr; }
-    /// vCPUs this driver has storage for.
-    uint32_t capacity() const noexcept { return nr_; }
+    /// vCPU `vcpu`'s state (stats, armed count); nullptr beyond the
+    /// Domain's managed vCPUs.
+    TimerCpu* cpu(VcpuId vcpu) const noexcept;
 
 private:
     Result<TimerCpu*> caller(VcpuId vcpu) const noexcept;
+    uint64_t now(VcpuId) const noexcept { return now(); }
     Result<void> program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool at_once = false) noexcept;
     Result<void> program_from_thread(TimerCpu& c, VcpuId vcpu) noexcept;
     uint64_t expire(TimerCpu& c, VcpuId vcpu, uint64_t now, uint32_t& budget) noexcept;
     bool kick(TimerCpu& c, VcpuId vcpu) noexcept;
 
-    TimerConfig cfg_;
-    TimerCpu* cpus_;
-    uint32_t nr_;
-    EventChannels* ev_ = nullptr;
+    Domain* domain_ = nullptr;
+    TimerConfig cfg_{};
 };
 
 } // namespace xen

@@ -1,0 +1,187 @@
+// Domain: the one object a kernel holds for its Xen domain.
+//
+// It owns what every component shares: the guest kind, the kernel's hooks,
+// shared_info, the XENFEAT set, the vCPU count (discovered once), the
+// per-vCPU slots, the event channels and the system clock. Smp and
+// TimerDriver take a Domain and nothing else of the kernel's; the checks
+// and lookups they share (is this vCPU in range, which vCPU is calling,
+// where is its vcpu_info, may it go down) exist here once.
+//
+// It is also the domain view of every VCPUOP: the same operations as the
+// raw hc:: wrappers (xen/hypercall/vcpu_op.hpp), plus what only the domain
+// knows: the vCPU count (vcpu_out_of_range beyond it), the calling vCPU
+// (set/stop_singleshot_timer act on the caller only) and whether any other
+// vCPU is up (down() refuses the last one: Xen would power the domain off).
+//
+// Life: `constexpr` construction (a Domain in .bss needs no constructor to
+// run), then init() once on the boot vCPU, then discover(). Calls that read
+// per-vCPU state may run on any vCPU; init, discover and set_vcpu_count run
+// on one vCPU before the others start. docs/object-model.md.
+#pragma once
+
+#include <cstdint>
+#include <xen/abi/shared_info.hpp>
+#include <xen/events.hpp>
+#include <xen/hypercall/vcpu_op.hpp>
+#include <xen/hypercall/xen_version.hpp>
+#include <xen/kernel_hooks.hpp>
+#include <xen/support/result.hpp>
+#include <xen/support/types.hpp>
+#include <xen/time/clock.hpp>
+#include <xen/vcpu_slot.hpp>
+
+namespace xen {
+
+/// The most vCPUs discover() probes for. Xen caps HVM/PVH domains at 128
+/// (HVM_MAX_VCPUS) and PV ones far lower than this by default; the bound
+/// only keeps the probe finite.
+inline constexpr uint32_t max_probed_vcpus = 8192;
+
+/// What the Domain is built from.
+struct DomainConfig {
+    GuestKind kind = GuestKind::pv;
+    /// The mapped shared_info page (PV: from start_info; PVH: added to the
+    /// physmap by the kernel). Must stay mapped.
+    abi::shared_info* shared = nullptr;
+    /// The XENFEAT set (XenFeatures::query()).
+    XenFeatures features{};
+    KernelHooks hooks{};
+};
+
+/// Storage for a domain of up to `Vcpus` vCPUs and `Ports` event-channel
+/// handler slots, for a kernel that keeps both in one static object.
+template <uint32_t Vcpus, uint32_t Ports>
+struct DomainStorage {
+    static_assert(Vcpus > 0, "at least one vCPU");
+    static_assert(Ports > 0 && Ports <= evtchn_max_ports, "the 2-level ABI has 4096 ports");
+    VcpuSlot slots[Vcpus];
+    EventSlot ports[Ports];
+};
+
+class Domain {
+public:
+    constexpr Domain() noexcept = default;
+    Domain(const Domain&) = delete;
+    Domain& operator=(const Domain&) = delete;
+
+    /// Take the configuration and the kernel's storage: `slots[v]` is vCPU
+    /// v's for v < nr_slots; `ports[p]` handles event-channel port p for
+    /// p < nr_ports. Points each vCPU below 32 at its vcpu_info in
+    /// shared_info (its clock record included). Makes no hypercall. Until
+    /// discover() (or set_vcpu_count()) the vCPU count is taken to be
+    /// nr_slots. Errors: invalid_argument (no shared_info, no `current`
+    /// hook, no slots or ports, or init() ran already).
+    Result<void> init(const DomainConfig& config, VcpuSlot* slots, uint32_t nr_slots, EventSlot* ports,
+                      uint32_t nr_ports) noexcept;
+    /// Same, over a DomainStorage.
+    template <uint32_t Vcpus, uint32_t Ports>
+    Result<void> init(const DomainConfig& config, DomainStorage<Vcpus, Ports>& storage) noexcept
+    {
+        return init(config, storage.slots, Vcpus, storage.ports, Ports);
+    }
+
+    /// Count the domain's vCPUs: VCPUOP_is_up from vCPU 0 until Xen answers
+    /// -ENOENT (it does for every op on a vcpu_id it never created, and
+    /// creates them densely from 0), probing at most vCPUs 0..limit.
+    /// Returns the count. Errors: what is_up answers other than -ENOENT;
+    /// no_space if vCPU `limit` exists too.
+    Result<uint32_t> discover(uint32_t limit = max_probed_vcpus) noexcept;
+    /// Set the count without probing (from the toolstack, from ACPI).
+    void set_vcpu_count(uint32_t n) noexcept { vcpus_ = n; }
+
+    /// vCPUs the domain has (after discover; nr_slots before).
+    uint32_t vcpu_count() const noexcept { return vcpus_; }
+    /// vCPUs the library can drive: those below both vcpu_count() and the
+    /// number of slots.
+    uint32_t managed() const noexcept { return vcpus_ < nr_slots_ ? vcpus_ : nr_slots_; }
+    /// vcpu_out_of_range unless `v` is a vCPU of this domain.
+    Result<void> check(VcpuId v) const noexcept;
+    /// vCPU `v`'s slot, or vcpu_out_of_range if it is not a managed vCPU.
+    Result<VcpuSlot*> slot(VcpuId v) noexcept;
+    /// vCPU `v`'s slot; nullptr if it is not a managed vCPU.
+    VcpuSlot* find(VcpuId v) noexcept { return v.value < managed() ? &slots_[v.value] : nullptr; }
+    const VcpuSlot* find(VcpuId v) const noexcept { return v.value < managed() ? &slots_[v.value] : nullptr; }
+    /// One layer's part of every managed slot (e.g. &VcpuSlot::timers).
+    template <class Part>
+    PerVcpu<Part> parts(Part VcpuSlot::*member) noexcept
+    {
+        return PerVcpu<Part>(slots_ != nullptr ? &(slots_[0].*member) : nullptr, sizeof(VcpuSlot), managed());
+    }
+
+    /// The calling vCPU (the `current` hook).
+    VcpuId self() const noexcept { return hooks_.current(hooks_.ctx); }
+    GuestKind kind() const noexcept { return kind_; }
+    XenFeatures features() const noexcept { return features_; }
+    abi::shared_info& shared() noexcept { return *shared_; }
+    const KernelHooks& hooks() const noexcept { return hooks_; }
+    /// The domain's event channels (usable once init() has run).
+    EventChannels& events() noexcept { return events_; }
+    /// The domain's system clock: monotonic on and across vCPUs.
+    SystemClock& clock() noexcept { return clock_; }
+
+    /// The vcpu_info Xen uses for vCPU `v`: its slot's area once registered,
+    /// else its slot in shared_info (vCPUs below 32). nullptr for a vCPU
+    /// >= 32 without a registered area (Xen gives it a dummy until then),
+    /// and beyond the managed vCPUs.
+    abi::vcpu_info* vcpu_info(VcpuId v) noexcept;
+    /// Register vCPU `v`'s slot area as its vcpu_info (VCPUOP_register_vcpu_info,
+    /// with the frame_of hook). Once per vCPU: a registered area returns at
+    /// once. Its clock then reads the new area's record. Errors:
+    /// vcpu_out_of_range; invalid_argument (no frame_of hook); the op's
+    /// (-EINVAL, -EBUSY, -ENXIO, and -EINVAL up to Xen 4.17 for another
+    /// vCPU that is up).
+    Result<void> place_vcpu_info(VcpuId v) noexcept;
+    /// The kernel registered `v`'s slot area itself: take it as registered.
+    /// Errors: vcpu_out_of_range.
+    Result<void> adopt_vcpu_info(VcpuId v) noexcept;
+
+    /// Xen system time (ns) on the calling vCPU: the now_ns hook if the
+    /// kernel gave one, else SystemClock on the caller's own record (never
+    /// below an earlier reading on any vCPU). If the record cannot be read
+    /// (a vCPU without a vcpu_info, a record stuck mid-update) it returns
+    /// the caller's last reading.
+    uint64_t now() noexcept;
+    /// One step of a bounded wait: the relax hook, else SCHEDOP_yield.
+    void relax() noexcept;
+
+    // --- the VCPUOPs, with the domain's checks (op numbers in vcpu_op.hpp) ----
+
+    Result<void> initialise(VcpuId v, const abi::vcpu_guest_context& ctx) noexcept;
+    Result<void> initialise(VcpuId v, const abi::vcpu_hvm_context& ctx) noexcept;
+    Result<void> up(VcpuId v) noexcept;
+    /// Refuses with last_vcpu when no other vCPU is up: Xen would power the
+    /// domain off (common_vcpu_op, VCPUOP_down). Costs VCPUOP_is_up on
+    /// other vCPUs until one answers up (usually the first).
+    Result<void> down(VcpuId v) noexcept;
+    Result<bool> is_up(VcpuId v) noexcept;
+    Result<abi::vcpu_runstate_info> get_runstate_info(VcpuId v) noexcept;
+    Result<void> register_runstate_memory_area(VcpuId v, Area<abi::vcpu_runstate_info>& area) noexcept;
+    Result<void> set_periodic_timer(VcpuId v, uint64_t period_ns) noexcept;
+    Result<void> stop_periodic_timer(VcpuId v) noexcept;
+    /// not_current_vcpu unless `v` is the caller (Xen: -EINVAL).
+    Result<void> set_singleshot_timer(VcpuId v, uint64_t deadline_ns) noexcept;
+    /// not_current_vcpu unless `v` is the caller (Xen: -EINVAL).
+    Result<void> stop_singleshot_timer(VcpuId v) noexcept;
+    Result<void> register_vcpu_info(VcpuId v, Area<abi::vcpu_info>& area, FrameNumber frame) noexcept;
+    Result<void> send_nmi(VcpuId v) noexcept;
+    Result<hc::PhysId> get_physid(VcpuId v) noexcept;
+    Result<void> register_vcpu_time_memory_area(VcpuId v, Area<abi::vcpu_time_info>& area) noexcept;
+    Result<void> register_runstate_phys_area(VcpuId v, Area<abi::vcpu_runstate_info>& area, PhysAddr pa) noexcept;
+    Result<void> register_vcpu_time_phys_area(VcpuId v, Area<abi::vcpu_time_info>& area, PhysAddr pa) noexcept;
+
+private:
+    bool other_vcpu_up(VcpuId v) noexcept;
+
+    KernelHooks hooks_{};
+    abi::shared_info* shared_ = nullptr;
+    VcpuSlot* slots_ = nullptr;
+    uint32_t nr_slots_ = 0;
+    uint32_t vcpus_ = 0;
+    GuestKind kind_ = GuestKind::pv;
+    XenFeatures features_{};
+    EventChannels events_{};
+    ClockFloor floor_{};
+    SystemClock clock_{floor_};
+};
+
+} // namespace xen

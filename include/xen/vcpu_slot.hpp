@@ -1,0 +1,50 @@
+// VcpuSlot: everything the library keeps for one vCPU, in one block of
+// kernel memory. The kernel declares one slot per vCPU it may run (a static
+// array is enough: slots construct as constants, so the array sits in .bss)
+// and hands the array to its Domain. Slot i belongs to vCPU i: Xen's
+// vcpu_ids are dense from 0, so the vcpu_id is the one key everywhere.
+//
+// Each member is one layer's part, defined and tested in that layer; the
+// slot only holds them together, so that one vCPU's state shares cache
+// lines with nothing of another vCPU's. docs/object-model.md draws it.
+//
+// Xen writes into the slot (the vcpu_info area, the runstate area) once
+// they are registered: a slot never moves and outlives the domain.
+#pragma once
+
+#include <xen/abi/shared_info.hpp>
+#include <xen/events.hpp>
+#include <xen/runstate/area.hpp>
+#include <xen/runstate/steal.hpp>
+#include <xen/smp/cpu.hpp>
+#include <xen/support/types.hpp>
+#include <xen/time/clock.hpp>
+#include <xen/time/timer_cpu.hpp>
+
+namespace xen {
+
+struct alignas(64) VcpuSlot {
+    /// Domain: the vcpu_info Xen uses for this vCPU once it is registered
+    /// (VCPUOP_register_vcpu_info, Domain::place_vcpu_info).
+    Area<abi::vcpu_info> vcpu_info;
+    /// Time: this vCPU's pvclock record and its last reading (SystemClock).
+    ClockCpu clock;
+    /// SMP: the bring-up handshake, the call mailbox, the hotplug state.
+    SmpCpu smp;
+    /// Events: where this vCPU's next dispatch resumes scanning.
+    EventCursor events;
+    /// Runstate: the registered runstate area and the steal clock on it.
+    RunstateCpu runstate;
+    StealClock steal;
+    /// Time: this vCPU's timer queue and driver state.
+    TimerCpu timers;
+    /// Domain: `vcpu_info` above is registered with Xen (never twice: Xen
+    /// answers -EINVAL up to 4.17 and -EBUSY from 4.18).
+    bool vcpu_info_registered = false;
+
+    constexpr VcpuSlot() noexcept = default;
+    VcpuSlot(const VcpuSlot&) = delete;
+    VcpuSlot& operator=(const VcpuSlot&) = delete;
+};
+
+} // namespace xen
