@@ -107,7 +107,8 @@ xen::Result<void> hook_prepare(void*, uint32_t cpu, xen::VcpuId vcpu) noexcept
     pc.vcpu = vcpu.value;
     pc.vcpu_info = controller_->vcpu_info_of(cpu);
     // PV vCPUs start with a 100 Hz periodic timer (pv/domain.c); a tickless
-    // kernel stops it on every vCPU (XEN-FACTS F12). PVH vCPUs have none,
+    // kernel stops it on every vCPU
+    // (docs/vcpuop.md, "Semantics worth knowing"). PVH vCPUs have none,
     // and there every hypercall is a VM exit: skip it.
     if (guest_type() == GuestType::pv)
         (void)xen::hc::stop_periodic_timer(vcpu);

@@ -1,6 +1,6 @@
 // Smp: the domain's vCPUs beyond the boot vCPU - discovery, bring-up (PV and
 // PVH, serial or parallel), hotplug, and IPIs with a small cross-CPU call.
-// XEN-FACTS §1.3, §1.6, §1.8 and F8-F11 are the contracts; docs/smp.md walks
+// docs/xen-contracts.md, "vCPU lifecycle" has the contracts; docs/smp.md walks
 // through them.
 //
 // Numbers: a *CPU* is the kernel's index (0 = the boot vCPU, then the other

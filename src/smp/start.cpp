@@ -14,7 +14,8 @@ Result<void> Smp::start(uint32_t cpu) noexcept
     XEN_TRY(check_cpu(cpu));
     SmpCpu& c = cpus_[cpu];
     // A vCPU stays initialised after VCPUOP_down; a second VCPUOP_initialise
-    // is -EEXIST (XEN-FACTS §1.8). Say so without asking Xen.
+    // is -EEXIST (docs/vcpuop.md, "Semantics worth knowing"). Say so without
+    // asking Xen.
     if (c.initialised)
         return err(Errc::already_initialised);
     const SmpHooks& h = config_.hooks;
