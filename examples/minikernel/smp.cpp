@@ -171,7 +171,7 @@ xen::Result<void> prepare_percpu(xen::VcpuId v) noexcept
     pc.vcpu = v.value;
     pc.vcpu_info = &vcpu_info_of(v);
     // PV vCPUs start with a 100 Hz periodic timer (pv/domain.c); a tickless
-    // kernel stops it on every vCPU (docs/timers.md). PVH vCPUs have none,
+    // kernel stops it on every vCPU (docs/vcpuop.md, "Semantics worth knowing"). PVH vCPUs have none,
     // and there every hypercall is a VM exit: skip it.
     if (guest_type() == GuestType::pv)
         (void)domain().stop_periodic_timer(v);

@@ -1,6 +1,7 @@
 // Smp: the domain's vCPUs beyond the boot vCPU - bring-up (PV and PVH,
 // serial or parallel), hotplug, and IPIs with a small cross-vCPU call.
-// docs/smp.md walks through the Xen contracts it relies on.
+// docs/xen-contracts.md, "vCPU lifecycle" has the contracts; docs/smp.md
+// walks through them.
 //
 // Numbers: every call takes Xen's vcpu_id (VcpuId), the number every
 // hypercall takes; vCPU 0 is the boot vCPU (PV and PVH both start there).

@@ -31,7 +31,8 @@ Result<AreaKind> Runstate::register_area(VcpuId id, RunstateCpu& cpu, PhysAddr p
             cpu.kind = AreaKind::physical_address;
             return cpu.kind;
         }
-        // -ENOSYS is reserved for a per-domain disable of op 14 (XEN-FACTS §1.3).
+        // -ENOSYS is reserved for a per-domain disable of op 14
+        // (docs/xen-contracts.md, "Physical-address areas").
         if (r.error() != Errc::enosys)
             return err(r.error());
     }
@@ -61,7 +62,8 @@ Result<abi::vcpu_runstate_info> Runstate::snapshot(VcpuId id, const RunstateCpu&
 {
     if (cpu.kind != AreaKind::none && (id == self || remote_readable(cpu)))
         return runstate_read(*cpu.area.get(), max_attempts);
-    // A remote area without XEN_RUNSTATE_UPDATE can be torn (F3): ask Xen,
+    // A remote area without XEN_RUNSTATE_UPDATE can be torn
+    // (docs/xen-contracts.md, "Runstate area updates"): ask Xen,
     // which copies its own accounting under its seqcount.
     return hc::vcpu_get_runstate_info(id);
 }

@@ -1,5 +1,5 @@
 // Smp::offline, offline_remote and online: the controller's side of vCPU
-// hotplug (XEN-FACTS §1.3 VCPUOP_down/up/is_up, §1.8 re-onlining, F11).
+// hotplug (docs/smp.md, "Hotplug": VCPUOP_down/up/is_up, re-onlining).
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/smp.hpp>
 
@@ -30,7 +30,7 @@ Result<void> check_offline(VcpuId v, VcpuId self, uint32_t online, CpuState s) n
 Result<void> Smp::poll_down(SmpCpu& c, const WaitBound& bound) noexcept
 {
     // A remote VCPUOP_down is asynchronous and a parking AP goes down when
-    // it gets there: only is_up == 0 says it is down (F11).
+    // it gets there: only is_up == 0 says it is down (docs/smp.md, "Hotplug").
     Errc failure{};
     const auto r = wait_until(bound, [&] {
         const auto up = domain_->is_up(c.vcpu);

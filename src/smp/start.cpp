@@ -30,7 +30,8 @@ Result<void> Smp::start(VcpuId v) noexcept
     XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
     SmpCpu& c = *cp;
     // A vCPU stays initialised after VCPUOP_down; a second VCPUOP_initialise
-    // is -EEXIST (XEN-FACTS §1.8). Say so without asking Xen.
+    // is -EEXIST (docs/vcpuop.md, "Semantics worth knowing"). Say so without
+    // asking Xen.
     if (c.initialised)
         return err(Errc::already_initialised);
     const KernelHooks& h = domain_->hooks();

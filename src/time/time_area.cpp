@@ -14,8 +14,8 @@ Result<AreaKind> register_time_area(VcpuId id, Area<abi::vcpu_time_info>& area, 
         const auto r = hc::register_vcpu_time_phys_area(id, area, pa);
         if (r.has_value())
             return AreaKind::physical_address;
-        // -ENOSYS is reserved for a per-domain disable of op 15 (XEN-FACTS
-        // §1.3): then the virtual-address op still works.
+        // -ENOSYS is reserved for a per-domain disable of op 15 (docs/xen-contracts.md,
+        // "Physical-address areas"): then the virtual-address op still works.
         if (r.error() != Errc::enosys)
             return err(r.error());
     }

@@ -111,7 +111,8 @@ Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool a
         target = now + cfg_.max_delta_ns;
         ++c.stats_.capped;
     }
-    // flags 0: never VCPU_SSHOTTMR_future (F1). A past target fires at once.
+    // flags 0: never VCPU_SSHOTTMR_future
+    // (docs/timers.md, "The Xen contracts behind it"). A past target fires at once.
     ++c.stats_.hypercalls;
     auto r = domain_->set_singleshot_timer(vcpu, target);
     if (!r) {
@@ -133,7 +134,8 @@ Result<void> TimerDriver::program_from_thread(TimerCpu& c, VcpuId vcpu) noexcept
     auto r = program(c, vcpu, now(vcpu));
     if (r || r.error() != Errc::etime)
         return r;
-    // The host says the first deadline has already passed (F1): it is due
+    // The host says the first deadline has already passed (docs/timers.md,
+    // "The Xen contracts behind it"): it is due
     // now. Callbacks run only in the handler, so make the handler run.
     if (kick(c, vcpu))
         return ok();
@@ -289,7 +291,8 @@ Result<void> TimerDriver::idle(VcpuId vcpu) noexcept
         // Overdue: the first timer's latest time, or the deadline given to
         // Xen, has passed and we are still in thread context. Its event is
         // pending behind the mask (the kernel's re-enable delivers it), or
-        // was lost: a set_timer_op elsewhere replaced our deadline (F15), a
+        // was lost: a set_timer_op elsewhere replaced our deadline (docs/xen-contracts.md,
+        // "set_timer_op"), a
         // host that misbehaves. Do not sleep on it; make sure the handler runs.
         if (first->latest_ <= t || (c->programmed_ && c->programmed_at_ <= t)) {
             if (!kick(*c, vcpu))

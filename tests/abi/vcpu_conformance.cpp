@@ -84,7 +84,7 @@ ABI_FIELD(xa::vcpu_register_area_phys, vcpu_register_runstate_memory_area, addr,
 
 ABI_TYPE(xa::vcpu_set_periodic_timer, vcpu_set_periodic_timer);
 ABI_SAME_FIELD(xa::vcpu_set_periodic_timer, vcpu_set_periodic_timer, period_ns);
-ABI_NOT_IN_XEN_HEADERS(xa::periodic_period_min_ns, "Xen's vcpu_op: -EINVAL under 1 ms (XEN-FACTS)");
+ABI_NOT_IN_XEN_HEADERS(xa::periodic_period_min_ns, "Xen's vcpu_op: -EINVAL under 1 ms (docs/vcpuop.md)");
 ABI_NOT_IN_XEN_HEADERS(xa::periodic_period_max_ns, "Xen's vcpu_op: -EINVAL above STIME_DELTA_MAX");
 
 ABI_TYPE(xa::vcpu_set_singleshot_timer, vcpu_set_singleshot_timer);

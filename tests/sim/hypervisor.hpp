@@ -1,7 +1,7 @@
 // xen::sim::Hypervisor: a simulated Xen for host tests.
 //
 // It answers the library's hypercalls (xen::transport::host_hypercall) with
-// Xen's documented semantics (XEN-FACTS §1.3, §1.5, §1.7, §1.8): per-op
+// Xen's documented semantics (docs/vcpuop.md, docs/xen-contracts.md): per-op
 // error paths, version differences, runstate accounting and area updates,
 // pvclock records, 2-level event channels and timers raising VIRQ_TIMER,
 // all against a virtual clock that moves only when a test (or a blocking

@@ -1,5 +1,6 @@
 // Runstate accounting (vcpu_runstate_change, sched/core.c) and the guest
-// copies of it (update_runstate_area, x86/domain.c), XEN-FACTS §1.5:
+// copies of it (update_runstate_area, x86/domain.c), docs/xen-contracts.md,
+// "Runstate and steal":
 // - on each change time[old] += now - state_entry_time; entry = now;
 // - get_runstate_info adds the time since state_entry_time;
 // - the registered area is rewritten on every change: the phys area (op 14)

@@ -15,7 +15,8 @@ namespace xen::sim {
 struct Hypervisor::VcpuState {
     uint32_t id = 0;
 
-    // Xen's vcpu flags (XEN-FACTS §1.3): is_initialised, _VPF_down, and
+    // Xen's vcpu flags (docs/xen-contracts.md, "vCPU flags and the wake trap"):
+    // is_initialised, _VPF_down, and
     // whether vcpu_wake() ran since the vCPU last went down.
     bool initialised = false;
     bool down = true;

@@ -1,5 +1,5 @@
-// The simulated TSC and vcpu_time_info (pvclock) records, XEN-FACTS §1.4 and
-// §1.9: time = system_time + scale(tsc - tsc_timestamp) with Xen's 32.32
+// The simulated TSC and vcpu_time_info (pvclock) records, docs/xen-contracts.md,
+// "pvclock records": time = system_time + scale(tsc - tsc_timestamp) with Xen's 32.32
 // mul and power-of-two shift; every copy (the vcpu_info in use, and the
 // op 13 or op 15 area; op 15 wins) is rewritten with the version protocol.
 #include <cstdlib>

@@ -8,7 +8,8 @@ using namespace xen;
 namespace {
 __extension__ typedef unsigned __int128 u128;
 
-// The pvclock formula (XEN-FACTS §1.4), as a reference for these tests.
+// The pvclock formula (docs/xen-contracts.md, "pvclock records"), as a reference
+// for these tests.
 uint64_t pvclock_ns(const abi::vcpu_time_info& t, uint64_t tsc)
 {
     uint64_t delta = tsc > t.tsc_timestamp ? tsc - t.tsc_timestamp : 0;

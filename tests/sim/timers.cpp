@@ -1,4 +1,4 @@
-// The virtual clock and the two per-vCPU timers (XEN-FACTS §1.7):
+// The virtual clock and the two per-vCPU timers (docs/xen-contracts.md, "Timers"):
 // - the single-shot timer (VCPUOP 8/9 and set_timer_op share it) fires
 //   whatever the vCPU is doing and wakes it if blocked;
 // - the periodic timer runs only while the vCPU runs (it is stopped at

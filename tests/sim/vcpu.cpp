@@ -1,4 +1,4 @@
-// VCPUOP (hypercall 24): ops 0-15 as XEN-FACTS §1.3 describes them, with the
+// VCPUOP (hypercall 24): ops 0-15 as docs/vcpuop.md describes them, with the
 // per-version differences of Xen 4.17 and 4.18+. Every op on a vcpu_id the
 // domain never created answers -ENOENT (domain_vcpu() == NULL), before the
 // op is even decoded.

@@ -45,7 +45,7 @@ TEST_CASE("StealClock: a reset of Xen's totals is counted from zero, never subtr
     c.start(totals(100, 100, 100, 100));
     c.update(totals(200, 400, 100, 100));
     REQUIRE(c.steal_ns() == 300);
-    // Restored or migrated: Xen's totals restart from 0 (XEN-FACTS F2).
+    // Restored or migrated: Xen's totals restart from 0 (docs/steal.md, "The steal clock").
     c.update(totals(10, 20, 0, 5));
     REQUIRE(c.steal_ns() == 325);
     REQUIRE(c.running_ns() == 110);

@@ -377,7 +377,8 @@ TEST_CASE("TimerDriver: idle returns at once for an overdue timer and self-injec
     REQUIRE(g.drv.arm(v0, a.timer, g.hv.now() + 1 * ms));
     g.hv.advance(2 * ms);
     REQUIRE(g.pending(v0));
-    // Lose the event (as a set_timer_op elsewhere would, F15).
+    // Lose the event (as a set_timer_op elsewhere would: docs/xen-contracts.md,
+    // "set_timer_op").
     const uint32_t p = g.port[0].value;
     __atomic_fetch_and(&g.hv.shared_info().evtchn_pending[p / 64], ~(uint64_t{1} << (p % 64)), __ATOMIC_SEQ_CST);
     const uint64_t t = g.hv.now();

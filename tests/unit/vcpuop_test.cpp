@@ -1,6 +1,6 @@
 // Every VCPUOP (0-15) through the hc:: wrappers and the Domain, against the
 // simulated Xen: each success path, each error path Xen documents
-// (XEN-FACTS §1.3), at Xen 4.17 and 4.20 where they differ, and the bad
+// (docs/vcpuop.md), at Xen 4.17 and 4.20 where they differ, and the bad
 // input the library refuses before Xen ever sees the call.
 #include <xen/domain.hpp>
 

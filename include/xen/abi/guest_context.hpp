@@ -71,7 +71,8 @@ inline constexpr uint64_t vgcf_in_kernel = 1u << 2;
 inline constexpr uint64_t vgcf_failsafe_disables_events = 1u << 3;
 inline constexpr uint64_t vgcf_syscall_disables_events = 1u << 4;
 /// Start the vCPU online. Beware: it clears _VPF_down without waking the
-/// vCPU, so a later VCPUOP_up does not wake it either (XEN-FACTS §1.3).
+/// vCPU, so a later VCPUOP_up does not wake it either (docs/vcpuop.md,
+/// "Semantics worth knowing").
 inline constexpr uint64_t vgcf_online = 1u << 5;
 
 /// `struct vcpu_guest_context` (x86-64 PV, 5168 bytes): the argument of

@@ -9,7 +9,8 @@
 namespace xen::abi {
 
 /// `XEN_LEGACY_MAX_VCPUS`: vCPUs whose vcpu_info lives in shared_info.
-/// Beyond it a vCPU needs VCPUOP_register_vcpu_info (XEN-FACTS §1.6).
+/// Beyond it a vCPU needs VCPUOP_register_vcpu_info (docs/vcpuop.md,
+/// "Semantics worth knowing").
 inline constexpr uint32_t legacy_max_vcpus = 32;
 
 /// `struct vcpu_time_info` (32 bytes): the pvclock record. Xen bumps

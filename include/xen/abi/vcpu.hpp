@@ -94,7 +94,8 @@ static_assert(sizeof(vcpu_set_singleshot_timer) == 16);
 static_assert(offsetof(vcpu_set_singleshot_timer, flags) == 8);
 
 /// `VCPU_SSHOTTMR_future`: "fail with -ETIME if the deadline has passed".
-/// Ignored by Xen 4.17.3+/4.18+; the library never sets it (XEN-FACTS F1).
+/// Ignored by Xen 4.17.3+/4.18+; the library never sets it
+/// (docs/xen-contracts.md, "Single-shot timers").
 inline constexpr uint32_t sshottmr_future = 1u << 0;
 
 /// `struct vcpu_register_vcpu_info` (op 10).

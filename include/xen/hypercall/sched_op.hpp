@@ -48,7 +48,8 @@ inline Result<void> sched_shutdown(abi::shutdown_reason reason) noexcept
 
 /// Legacy one-shot timer (set_timer_op): 0 stops it. Shares the single-shot
 /// timer with VCPUOP_set_singleshot_timer; never mix the two. Xen turns a
-/// negative or > 2^50 ns timeout into now + 100 ms and never fails (F15).
+/// negative or > 2^50 ns timeout into now + 100 ms and never fails
+/// (docs/xen-contracts.md, "set_timer_op").
 inline Result<void> set_timer_op(uint64_t timeout_abs_ns) noexcept
 {
     return result_of(transport::hypercall1<abi::hypercall::set_timer_op>(timeout_abs_ns));

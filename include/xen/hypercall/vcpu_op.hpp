@@ -134,7 +134,8 @@ inline Result<void> stop_periodic_timer(VcpuId id) noexcept
 /// earlier deadline. Only for the calling vCPU (Xen: -EINVAL otherwise).
 /// A past deadline fires at once (Xen 4.17.3+/4.18+). `flags` defaults to 0:
 /// VCPU_SSHOTTMR_future is exposed only for tests; with it, older Xen and
-/// KVM's emulation answer -ETIME for a past deadline (XEN-FACTS F1).
+/// KVM's emulation answer -ETIME for a past deadline
+/// (docs/timers.md, "The Xen contracts behind it").
 inline Result<void> set_singleshot_timer(VcpuId id, uint64_t deadline_ns, uint32_t flags = 0) noexcept
 {
     abi::vcpu_set_singleshot_timer arg{deadline_ns, flags, 0};

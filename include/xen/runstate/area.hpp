@@ -6,7 +6,8 @@
 // VCPUOP_register_runstate_memory_area (op 5) by virtual address, which uses
 // the protocol only after VMASST_TYPE_runstate_update_flag (Xen 4.8+).
 // Without the protocol a vCPU may read only its own area; another vCPU's
-// runstate then comes from VCPUOP_get_runstate_info (XEN-FACTS §1.3-1.5, F3, F4).
+// runstate then comes from VCPUOP_get_runstate_info (docs/xen-contracts.md,
+// "Runstate and steal").
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
 // Consistent copies of a vcpu_runstate_info that Xen may be rewriting.
 //
 // Xen rewrites a registered runstate area at every context switch of its
-// vCPU (XEN-FACTS §1.5). With the XEN_RUNSTATE_UPDATE protocol (a physical
+// vCPU (docs/xen-contracts.md, "Runstate area updates"). With the
+// XEN_RUNSTATE_UPDATE protocol (a physical
 // area, op 14, always; a virtual one, op 5, after
 // VMASST_TYPE_runstate_update_flag, Xen 4.8+) Xen sets bit 63 of
 // state_entry_time, writes the body, then clears the bit: a reader retries

@@ -2,7 +2,7 @@
 // wanted to run (RUNSTATE_runnable) or while the domain was paused
 // (RUNSTATE_offline), accumulated from runstate snapshots.
 //
-// Three rules from XEN-FACTS F2 and F14:
+// Three rules (docs/steal.md, "The steal clock"):
 // - baseline at online: a fresh vCPU sits in RUNSTATE_offline from domain
 //   creation, and a hot-unplugged one while it is down; neither is steal, so
 //   start() (at first online and at every re-online) takes a new baseline;
@@ -75,7 +75,8 @@ public:
 private:
     constexpr uint64_t delta(int i, uint64_t now) const noexcept
     {
-        // A total that went down restarted from 0 (F2): count it whole.
+        // A total that went down restarted from 0
+        // (docs/steal.md, "The steal clock"): count it whole.
         return now >= prev_[i] ? now - prev_[i] : now;
     }
 

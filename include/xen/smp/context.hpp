@@ -1,4 +1,5 @@
-// The first register state of an AP, for VCPUOP_initialise (XEN-FACTS §1.8).
+// The first register state of an AP, for VCPUOP_initialise
+// (docs/xen-contracts.md, "Initial register state").
 //
 // PV (vcpu_guest_context): the AP starts in the kernel (VGCF_in_kernel,
 // ring 3 flat selectors) on its own stack, on the kernel's page tables
@@ -6,7 +7,8 @@
 // (trap_ctxt, indexed by vector) and event/failsafe callbacks, and its
 // per-CPU pointer as the kernel GS base. Never VGCF_online: that flag clears
 // _VPF_down without waking the vCPU, so a later VCPUOP_up would not wake it
-// either (the wake trap, §1.3); we leave it down and VCPUOP_up it.
+// either (the wake trap, docs/xen-contracts.md, "vCPU flags and the wake trap");
+// we leave it down and VCPUOP_up it.
 //
 // PVH (vcpu_hvm_context, 64-bit mode): long mode at once, on the kernel's
 // cr0/cr3/cr4/EFER. Xen loads flat segments but no GDTR, IDTR or TR, so the

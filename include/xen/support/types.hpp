@@ -9,7 +9,8 @@
 namespace xen {
 
 /// A Xen vcpu_id: the number every VCPUOP takes. Not an APIC id and not an
-/// ACPI id (on HVM/PVH the APIC id is 2 * vcpu_id; XEN-FACTS F10).
+/// ACPI id (on HVM/PVH the APIC id is 2 * vcpu_id;
+/// docs/smp.md, "Numbers: CPUs and vCPUs").
 struct VcpuId {
     uint32_t value;
 

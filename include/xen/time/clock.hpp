@@ -1,7 +1,8 @@
 // SystemClock: Xen system time that never runs backwards, neither on one
 // vCPU nor across vCPUs, at a cost that does not grow when vCPUs read at once.
 //
-// Why more than pvclock_read (XEN-FACTS §1.9, F6): each vCPU's
+// Why more than pvclock_read
+// (docs/xen-contracts.md, "Clock skew between vCPUs"): each vCPU's
 // vcpu_time_info is written by Xen from the pCPU it last ran on, and the
 // records of different pCPUs disagree by their calibration error. Without
 // XEN_PVCLOCK_TSC_STABLE_BIT (stock Xen sets it only with clocksource=tsc)
@@ -296,7 +297,8 @@ public:
     }
 
     /// Forget the floor, e.g. after resume on a host whose system time
-    /// restarted (XEN-FACTS F5). Call with every other vCPU parked, and
+    /// restarted (docs/xen-contracts.md, "Time across save and restore").
+    /// Call with every other vCPU parked, and
     /// reset each ClockCpu's last_ns to 0 as well. Never fails.
     void reset_floor() noexcept
     {

@@ -4,7 +4,8 @@
 // the record). VCPUOP_register_vcpu_time_phys_area (op 15, Xen 4.18+,
 // XENFEAT_vcpu_time_phys_area) by guest-physical address is preferred: it is
 // cheap for HVM/PVH and written even while a PV vCPU is in user mode
-// (XEN-FACTS §1.3, F4). Otherwise VCPUOP_register_vcpu_time_memory_area
+// (docs/xen-contracts.md, "Physical-address areas"). Otherwise
+// VCPUOP_register_vcpu_time_memory_area
 // (op 13, Xen 4.3+) by virtual address.
 #pragma once
 

@@ -7,10 +7,12 @@
 //
 // - start() stops Xen's periodic timer on that vCPU: a PV vCPU starts with
 //   a 100 Hz one ("PV guests by default have a 100Hz ticker",
-//   pv/domain.c), which would wake an idle kernel for nothing (F12).
+//   pv/domain.c), which would wake an idle kernel for nothing
+//   (docs/xen-contracts.md, "The periodic timer").
 // - VCPUOP_set_singleshot_timer is issued only when the first deadline
 //   changes, with flags 0: VCPU_SSHOTTMR_future made Xen < 4.17.3 answer
-//   -ETIME for a past deadline, which hung Linux <= 4.6 (F1). A host that
+//   -ETIME for a past deadline, which hung Linux <= 4.6 (docs/xen-contracts.md,
+//   "Single-shot timers"). A host that
 //   answers -ETIME anyway (KVM's Xen emulation) is taken at its word: the
 //   deadline has passed, so the handler is run (re-checked, or
 //   self-injected) instead of retrying with a longer delta.
@@ -21,7 +23,8 @@
 //   again and goes on while more have come due, then programs the new first
 //   deadline. VIRQ_TIMER is one pending bit, so one event may stand for many
 //   expiries, and an event may come early: Xen fires up to timer_slop late
-//   by its NOW(), which is not bit-identical to the guest's pvclock (F13),
+//   by its NOW(), which is not bit-identical to the guest's pvclock
+//   (docs/xen-contracts.md, "VIRQ_TIMER and timer slop"),
 //   and a periodic tick looks the same. An event with nothing due runs
 //   nothing and re-arms.
 // - idle() sleeps until the next event (by the Domain's guest kind): PV with SCHEDOP_block (Xen clears
