@@ -8,7 +8,7 @@
 #include "domu.hpp"
 #include "kernel.hpp"
 #include "scenarios.hpp"
-#include "tap.hpp"
+#include "framework/tap.hpp"
 
 namespace mk {
 

@@ -10,7 +10,7 @@
 
 #include "cmdline.hpp"
 #include "kernel.hpp"
-#include "tap.hpp"
+#include "framework/tap.hpp"
 
 namespace mk {
 
