@@ -40,7 +40,7 @@ inline uint64_t pvclock_now_ns(const xen::abi::vcpu_info& vi) noexcept
 GuestType guest_type() noexcept;
 void set_guest_type(GuestType type) noexcept;
 
-/// Run the scenarios and end the machine (main.cpp).
+/// Run the in-guest tests and end the machine (main.cpp).
 [[noreturn]] void kernel_main(const BootInfo& boot) noexcept;
 
 /// Normal end: SCHEDOP_shutdown(SHUTDOWN_reboot). As dom0 this makes Xen

@@ -20,7 +20,7 @@
 #include <xen/time/pvclock.hpp>
 
 #include "domu.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 
 namespace mk {
 
@@ -121,5 +121,19 @@ void run_domu_steal(Tap& tap, const Context& context) noexcept
     tap.result(cap_on >= 0 && ppm >= 400'000 && ppm <= 600'000, area, "under a 50% credit2 cap, steal is ",
                ppm / 10'000, ".", hundredths < 10 ? "0" : "", hundredths, "% of vCPU 0's time (40-60%)");
 }
+
+namespace guest_tests {
+
+// Needs the toolstack's pause and cap (scripts/boot --domu and a plan).
+extern const Test domu_steal_test{
+    .name = "domu-steal",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 1,
+    .run = run_domu_steal,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

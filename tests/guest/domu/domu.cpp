@@ -18,7 +18,7 @@
 #include <xen/time/pvclock.hpp>
 
 #include "domu.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp.hpp"
 
 namespace mk::smp {
@@ -232,5 +232,38 @@ void run_domu_console(Tap& tap, const Context& context) noexcept
     tap.result(complete && equal(line, "ping"), area, "read '", line, "' from the console ring's input (",
                complete ? "a whole line" : "no newline in 20 s", ")");
 }
+
+namespace guest_tests {
+
+// The domU tests need the toolstack (scripts/boot --domu); domu-smp and
+// domu-hotplug need an AP to bring up and take down.
+extern const Test domu_smp_test{
+    .name = "domu-smp",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 2,
+    .run = run_domu_smp,
+};
+
+extern const Test domu_hotplug_test{
+    .name = "domu-hotplug",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 2,
+    .run = run_domu_hotplug,
+};
+
+extern const Test domu_console_test{
+    .name = "domu-console",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 1,
+    .run = run_domu_console,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

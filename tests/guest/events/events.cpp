@@ -5,7 +5,7 @@
 #include <xen/time/pvclock.hpp>
 
 #include "events.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 
 namespace mk {
 
@@ -63,5 +63,19 @@ void run_events(Tap& tap, const Context&) noexcept
         tap.result(ipi_hits == rounds, "events", "IPI to self delivered by an upcall, ", ipi_hits, " of ", rounds,
                    " sends");
 }
+
+namespace guest_tests {
+
+// Anywhere: the boot vCPU alone.
+extern const Test events_test{
+    .name = "events",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_events,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -9,7 +9,7 @@
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/smp.hpp>
 
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp_internal.hpp"
 
 namespace mk {
@@ -115,5 +115,19 @@ void run_hotplug(Tap& tap, const Context& c) noexcept
                "refused (", xen::errc_name(self_down.error()), ", ", xen::errc_name(park.error()), "); ", back,
                " APs back");
 }
+
+namespace guest_tests {
+
+// Needs an AP to take down.
+extern const Test hotplug_test{
+    .name = "hotplug",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 2,
+    .run = run_hotplug,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -8,7 +8,7 @@
 #include <xen/time/pvclock.hpp>
 
 #include "percpu.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp_internal.hpp"
 
 namespace mk {
@@ -148,5 +148,19 @@ void run_smp(Tap& tap, const Context& c) noexcept
         tap.skip(area, "needs 2 vCPUs", "a second VCPUOP_initialise is refused");
     }
 }
+
+namespace guest_tests {
+
+// Anywhere; with one vCPU there is no AP to check, and the checks say so.
+extern const Test smp_test{
+    .name = "smp",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_smp,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -24,7 +24,7 @@
 #include <xen/time/clock.hpp>
 
 #include "memory.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp.hpp"
 
 namespace mk {
@@ -310,5 +310,19 @@ void run_steal(Tap& tap, const Context& context) noexcept
     for (uint32_t c = 0; c < cpus; ++c)
         (void)runstate.unregister_area(smp::vcpu_of(c), runstate_cpus[c]);
 }
+
+namespace guest_tests {
+
+// Anywhere; the pCPU-sharing check skips itself unless dom0 is pinned.
+extern const Test steal_test{
+    .name = "steal",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_steal,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -17,7 +17,7 @@
 #include <xen/smp.hpp>
 
 #include "events.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp.hpp"
 #include "smp_internal.hpp"
 #include "timers.hpp"
@@ -270,5 +270,19 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
     if (smp::is_online(k))
         (void)smp::run_on(k, &give_back_here, nullptr);
 }
+
+namespace guest_tests {
+
+// Needs an AP to take down.
+extern const Test timers_hotplug_test{
+    .name = "timers+hotplug",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 2,
+    .run = run_timers_hotplug,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -28,7 +28,7 @@
 #include <xen/smp.hpp>
 
 #include "events.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp.hpp"
 #include "smp_internal.hpp"
 #include "timers.hpp"
@@ -416,5 +416,29 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.result(periodic_busy >= 25, area, "Xen's 10 ms periodic timer left on: ", periodic_busy,
                " events/s while the vCPU runs, ", periodic_idle, "/s while it idles");
 }
+
+namespace guest_tests {
+
+// Anywhere, on every online vCPU.
+extern const Test timers_test{
+    .name = "timers",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_timers,
+};
+
+// The same as a domU, when named (scripts/boot --domu).
+extern const Test domu_timers_test{
+    .name = "domu-timers",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 1,
+    .run = run_timers,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -15,7 +15,7 @@
 
 #include "events.hpp"
 #include "memory.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp_internal.hpp"
 #include "traps.hpp"
 
@@ -318,5 +318,19 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     tap.result(error_of(lib2self) == Errc::last_vcpu, area,
                "down(0) refused as last_vcpu: Xen would power the domain off (got ", name(error_of(lib2self)), ")");
 }
+
+namespace guest_tests {
+
+// Anywhere; the checks that need a second vCPU or dom0 skip themselves.
+extern const Test vcpuop_test{
+    .name = "vcpuop",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_vcpuop,
+};
+
+} // namespace guest_tests
 
 } // namespace mk
