@@ -106,19 +106,23 @@ uint32_t patch_level() noexcept
     return n;
 }
 
-} // namespace
+constexpr const char* area = "vcpuop";
 
-void run_vcpuop(Tap& tap, const Context& c) noexcept
+/// What every check of one run shares.
+struct Run {
+    Tap& tap;
+    const Context& c;
+    xen::VcpuOps& ops;
+    uint32_t n;    ///< the domain's vCPUs
+    VcpuId last;   ///< the last of them
+    VcpuId absent; ///< the first id beyond them
+};
+
+// 3 is_up -----------------------------------------------------------
+void check_is_up(const Run& r) noexcept
 {
-    constexpr const char* area = "vcpuop";
-    xen::VcpuOps ops{current_vcpu};
-    const auto count = ops.discover();
-    const uint32_t n = count.value_or(0);
-    tap.metric("vcpuop", "vcpus", n);
-    const VcpuId last{n > 0 ? n - 1 : 0};
-    const VcpuId absent{n};
-
-    // 3 is_up -----------------------------------------------------------
+    Tap& tap = r.tap;
+    const uint32_t n = r.n;
     const auto up0 = hc::vcpu_is_up(vcpu0);
     tap.result(up0.has_value() && *up0, area, "is_up(0) = 1: the boot vCPU runs");
     if (n > 1) {
@@ -127,11 +131,15 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     } else {
         tap.skip(area, "needs dom0_max_vcpus >= 2", "is_up(1) = 0");
     }
-    const auto upn = hc::vcpu_is_up(absent);
+    const auto upn = hc::vcpu_is_up(r.absent);
     tap.result(error_of(upn) == Errc::enoent, area, "is_up(", n, ") = ENOENT: beyond the last vCPU (got ",
                name(error_of(upn)), ")");
+}
 
-    // 4 get_runstate_info ---------------------------------------------------
+// 4 get_runstate_info, 5 register_runstate_memory_area, 14 register_runstate_phys_area
+void check_runstate(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
     const auto rs = hc::vcpu_get_runstate_info(vcpu0);
     const bool rs_ok = rs.has_value() && rs->state == static_cast<int32_t>(abi::runstate::running) &&
                        rs->time[0] > 0;
@@ -147,7 +155,7 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
 
     // 14 register_runstate_phys_area (Xen 4.18+) -----------------------------
     const auto r14 = hc::register_runstate_phys_area(vcpu0, runstate_phys, xen_address_of(runstate_phys.get()));
-    if (at_least(c, 4, 18)) {
+    if (at_least(r.c, 4, 18)) {
         (void)hc::sched_yield();
         const uint64_t entry = runstate_phys.value.state_entry_time;
         const bool ok14 = r14.has_value() && (entry & abi::runstate_update_flag) == 0 && entry > 0 &&
@@ -159,13 +167,13 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
                    name(error_of(r14)), ")");
     }
     (void)hc::unregister_runstate_memory_area(vcpu0);
+}
 
-    // Timer ops need VIRQ_TIMER on vCPU 0.
-    const auto timer_port = events::channels().bind_virq(abi::virq::timer, vcpu0, on_timer, nullptr);
-    const bool bound = timer_port.has_value();
-    if (!bound)
-        tap.comment("vcpuop: could not bind VIRQ_TIMER; timer checks will fail");
-
+// 7 stop_periodic_timer, 6 set_periodic_timer (VIRQ_TIMER bound)
+void check_periodic_timer(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
     // 7 stop_periodic_timer: PV vCPUs start with a 100 Hz tick, PVH with none.
     const auto r7 = hc::stop_periodic_timer(vcpu0);
     const uint64_t quiet7 = events_during(c, 30'000'000);
@@ -186,10 +194,16 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     tap.result(error_of(lib6) == Errc::period_too_short && xen6 == Errc::einval, area,
                "set_periodic_timer(0, 500 us): library refuses (", name(error_of(lib6)), "), Xen agrees (",
                name(xen6), ")");
+}
 
-    // 8 set_singleshot_timer -------------------------------------------------
+// 8 set_singleshot_timer, 9 stop_singleshot_timer (VIRQ_TIMER bound)
+void check_singleshot_timer(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
+    const uint32_t n = r.n;
     uint64_t before = timer_events;
-    const auto r8 = ops.set_singleshot_timer(vcpu0, now_ns(c) + 2'000'000);
+    const auto r8 = r.ops.set_singleshot_timer(vcpu0, now_ns(c) + 2'000'000);
     const uint64_t fired = wait_events(c, before, 1'000'000'000);
     tap.result(r8.has_value() && fired == 1, area, "set_singleshot_timer(0, now + 2 ms): one VIRQ_TIMER (", fired,
                ")");
@@ -211,7 +225,7 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
 
     if (n > 1) {
         const abi::vcpu_set_singleshot_timer other{now_ns(c) + 1'000'000, 0, 0};
-        const auto lib8 = ops.set_singleshot_timer(VcpuId{1}, other.timeout_abs_ns);
+        const auto lib8 = r.ops.set_singleshot_timer(VcpuId{1}, other.timeout_abs_ns);
         const Errc xen8 = raw(abi::vcpuop::set_singleshot_timer, VcpuId{1}, &other);
         tap.result(error_of(lib8) == Errc::not_current_vcpu && xen8 == Errc::einval, area,
                    "set_singleshot_timer(1) from vCPU 0: library refuses (", name(error_of(lib8)),
@@ -221,21 +235,22 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     }
 
     // 9 stop_singleshot_timer ------------------------------------------------
-    (void)ops.set_singleshot_timer(vcpu0, now_ns(c) + 20'000'000);
-    const auto r9 = ops.stop_singleshot_timer(vcpu0);
+    (void)r.ops.set_singleshot_timer(vcpu0, now_ns(c) + 20'000'000);
+    const auto r9 = r.ops.stop_singleshot_timer(vcpu0);
     const uint64_t quiet9 = events_during(c, 50'000'000);
     const Errc xen9 = n > 1 ? raw(abi::vcpuop::stop_singleshot_timer, VcpuId{1}, nullptr) : Errc::einval;
     tap.result(r9.has_value() && quiet9 == 0 && xen9 == Errc::einval, area,
                "stop_singleshot_timer(0): the +20 ms timer never fires (", quiet9, " events); for vCPU 1 Xen says ",
                name(xen9));
+}
 
-    if (timer_port.has_value()) {
-        (void)events::channels().close(*timer_port, vcpu0);
-    }
-
-    // 10 register_vcpu_info, on the last vCPU (down, so any Xen accepts it),
-    // into the SMP layer's storage for it: the op works once per vCPU, and
-    // the smp scenario later starts that vCPU on this very vcpu_info.
+// 10 register_vcpu_info, on the last vCPU (down, so any Xen accepts it),
+// into the SMP layer's storage for it: the op works once per vCPU, and
+// the smp test later starts that vCPU on this very vcpu_info.
+void check_vcpu_info(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const VcpuId last = r.last;
     xen::Area<abi::vcpu_info>& last_vcpu_info = smp::vcpu_info_storage(last.value);
     const auto r10 = hc::register_vcpu_info(last, last_vcpu_info, xen_frame_of(last_vcpu_info.get()));
     if (r10.has_value())
@@ -243,38 +258,48 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     tap.result(r10.has_value(), area, "register_vcpu_info(", last.value, "): placed in kernel memory (",
                name(error_of(r10)), ")");
     const auto r10b = hc::register_vcpu_info(last, last_vcpu_info, xen_frame_of(last_vcpu_info.get()));
-    const Errc want10 = at_least(c, 4, 18) ? Errc::ebusy : Errc::einval;
+    const Errc want10 = at_least(r.c, 4, 18) ? Errc::ebusy : Errc::einval;
     tap.result(error_of(r10b) == want10, area, "register_vcpu_info(", last.value, ") again = ", name(want10),
                " on this Xen (got ", name(error_of(r10b)), ")");
+}
 
-    // 11 send_nmi. PV: to the last vCPU, which is down; the NMI waits for
-    // it. PVH: to ourselves, taken by a hook. An NMI left pending for a down
-    // PVH vCPU is injected at its first instruction after VCPUOP_initialise,
-    // before it can load an IDT (Xen starts it with IDTR 0:0): it would
-    // triple-fault the vCPU the smp scenario starts later (docs/smp.md).
-    const VcpuId nmi_target = guest_type() == GuestType::pvh ? vcpu0 : last;
+// 11 send_nmi. PV: to the last vCPU, which is down; the NMI waits for
+// it. PVH: to ourselves, taken by a hook. An NMI left pending for a down
+// PVH vCPU is injected at its first instruction after VCPUOP_initialise,
+// before it can load an IDT (Xen starts it with IDTR 0:0): it would
+// triple-fault the vCPU the smp test starts later (docs/smp.md).
+void check_send_nmi(const Run& r) noexcept
+{
+    const VcpuId nmi_target = guest_type() == GuestType::pvh ? vcpu0 : r.last;
     if (guest_type() == GuestType::pvh)
         set_trap_hook(2, on_nmi);
     const auto r11 = hc::send_nmi(nmi_target);
     for (unsigned i = 0; i < 1000 && guest_type() == GuestType::pvh && nmis == 0; ++i)
         (void)hc::xen_version(); // delivered on a way back into the guest
     set_trap_hook(2, nullptr);
-    const auto r11n = hc::send_nmi(absent);
+    const auto r11n = hc::send_nmi(r.absent);
     const bool taken = guest_type() != GuestType::pvh || nmis == 1;
-    tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value,
-               ") = 0", guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", n, ") = ",
-               name(error_of(r11n)));
+    r.tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value,
+                 ") = 0", guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", r.n, ") = ",
+                 name(error_of(r11n)));
+}
 
-    // 12 get_physid: hardware domain with dom0_vcpus_pin.
+// 12 get_physid: hardware domain with dom0_vcpus_pin.
+void check_get_physid(const Run& r) noexcept
+{
     const auto r12 = hc::get_physid(vcpu0);
-    if (!hc::has_feature(c.features, abi::xenfeat::dom0) && error_of(r12) == Errc::einval)
+    if (!hc::has_feature(r.c.features, abi::xenfeat::dom0) && error_of(r12) == Errc::einval)
         // Xen answers only a pinned hardware domain's vCPUs; a domU gets EINVAL.
-        tap.skip(area, "a domU: get_physid answers only dom0 with dom0_vcpus_pin", "get_physid(0) = EINVAL");
+        r.tap.skip(area, "a domU: get_physid answers only dom0 with dom0_vcpus_pin", "get_physid(0) = EINVAL");
     else
-        tap.result(r12.has_value(), area, "get_physid(0): APIC id ", r12 ? r12->apic_id : 0, ", ACPI id ",
-                   r12 ? r12->acpi_id : 0, " (", name(error_of(r12)), "; needs dom0_vcpus_pin)");
+        r.tap.result(r12.has_value(), area, "get_physid(0): APIC id ", r12 ? r12->apic_id : 0, ", ACPI id ",
+                     r12 ? r12->acpi_id : 0, " (", name(error_of(r12)), "; needs dom0_vcpus_pin)");
+}
 
-    // 13 register_vcpu_time_memory_area --------------------------------------
+// 13 register_vcpu_time_memory_area, 15 register_vcpu_time_phys_area
+void check_time_areas(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
     const auto r13 = hc::register_vcpu_time_memory_area(vcpu0, time_va);
     (void)hc::sched_yield();
     const bool ok13 = r13.has_value() && time_va.value.system_time > 0 && (time_va.value.version & 1) == 0;
@@ -284,7 +309,7 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
 
     // 15 register_vcpu_time_phys_area (Xen 4.18+) ----------------------------
     const auto r15 = hc::register_vcpu_time_phys_area(vcpu0, time_phys, xen_address_of(time_phys.get()));
-    if (at_least(c, 4, 18)) {
+    if (at_least(r.c, 4, 18)) {
         (void)hc::sched_yield();
         const bool ok15 = r15.has_value() && time_phys.value.system_time > 0;
         tap.result(ok15, area, "register_vcpu_time_phys_area(0): registered and updated (", name(error_of(r15)),
@@ -294,8 +319,13 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
         tap.result(error_of(r15) == Errc::enosys, area,
                    "register_vcpu_time_phys_area(0) = ENOSYS before Xen 4.18 (got ", name(error_of(r15)), ")");
     }
+}
 
-    // 0 initialise, 1 up, 2 down -------------------------------------------------
+// 0 initialise, 1 up, 2 down -------------------------------------------------
+void check_up_and_down(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const uint32_t n = r.n;
     const auto r0 = guest_type() == GuestType::pv ? hc::vcpu_initialise(vcpu0, pv_context)
                                                     : hc::vcpu_initialise(vcpu0, hvm_context);
     tap.result(error_of(r0) == Errc::eexist, area, "initialise(0) = EEXIST: already initialised (got ",
@@ -307,16 +337,47 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     } else {
         tap.skip(area, "needs dom0_max_vcpus >= 2", "up of an uninitialised vCPU");
     }
-    const auto r1n = hc::vcpu_up(absent);
-    const auto r2n = hc::vcpu_down(absent);
-    const auto lib2 = ops.down(absent);
+    const auto r1n = hc::vcpu_up(r.absent);
+    const auto r2n = hc::vcpu_down(r.absent);
+    const auto lib2 = r.ops.down(r.absent);
     tap.result(error_of(r1n) == Errc::enoent && error_of(r2n) == Errc::enoent &&
                    error_of(lib2) == Errc::vcpu_out_of_range,
                area, "up(", n, ") and down(", n, ") = ENOENT from Xen; VcpuOps refuses first (",
                name(error_of(lib2)), ")");
-    const auto lib2self = ops.down(vcpu0);
+    const auto lib2self = r.ops.down(vcpu0);
     tap.result(error_of(lib2self) == Errc::last_vcpu, area,
                "down(0) refused as last_vcpu: Xen would power the domain off (got ", name(error_of(lib2self)), ")");
+}
+
+} // namespace
+
+void run_vcpuop(Tap& tap, const Context& c) noexcept
+{
+    xen::VcpuOps ops{current_vcpu};
+    const auto count = ops.discover();
+    const uint32_t n = count.value_or(0);
+    tap.metric("vcpuop", "vcpus", n);
+    const Run r{tap, c, ops, n, VcpuId{n > 0 ? n - 1 : 0}, VcpuId{n}};
+
+    check_is_up(r);
+    check_runstate(r);
+
+    // Timer ops need VIRQ_TIMER on vCPU 0.
+    const auto timer_port = events::channels().bind_virq(abi::virq::timer, vcpu0, on_timer, nullptr);
+    const bool bound = timer_port.has_value();
+    if (!bound)
+        tap.comment("vcpuop: could not bind VIRQ_TIMER; timer checks will fail");
+    check_periodic_timer(r);
+    check_singleshot_timer(r);
+    if (timer_port.has_value()) {
+        (void)events::channels().close(*timer_port, vcpu0);
+    }
+
+    check_vcpu_info(r);
+    check_send_nmi(r);
+    check_get_physid(r);
+    check_time_areas(r);
+    check_up_and_down(r);
 }
 
 namespace guest_tests {
