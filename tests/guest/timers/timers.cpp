@@ -150,17 +150,10 @@ uint64_t next_random(uint64_t& state) noexcept
     return state * 0x2545f4914f6cdd1dull;
 }
 
-/// Steps 2 and 3 on the calling CPU.
-void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
+/// Step 2 on the calling CPU: the random timers, the periodic one and the
+/// watchdog, idling until they ran; then what was lost, and the clean-up.
+void timer_phase(CpuRun& run, Slot* slots, const Params& p, xen::TimerDriver& d, xen::VcpuId v, Helpers& h) noexcept
 {
-    xen::TimerDriver& d = timers::driver(p.guest);
-    const xen::VcpuId v = smp::vcpu_of(run.cpu);
-    Helpers& h = *new (&helpers(run.cpu)) Helpers;
-    h.run = &run;
-    h.driver = &d;
-    run.ticks_wanted = p.window_ns / periodic_ns;
-
-    // --- 2. the timer phase --------------------------------------------------
     uint64_t seed = 0x9e3779b97f4a7c15ull * (run.cpu + 1) ^ xen::arch::rdtsc();
     events::disable();
     timers::cpu_state(run.cpu).stats().clear();
@@ -205,8 +198,11 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
     (void)d.cancel(v, h.periodic);
     (void)d.cancel(v, h.watchdog);
     events::enable();
+}
 
-    // --- 3. one idle second, nothing armed but its end ------------------------
+/// Step 3 on the calling CPU: one idle second, nothing armed but its end.
+void idle_second(CpuRun& run, xen::TimerDriver& d, xen::VcpuId v, Helpers& h) noexcept
+{
     events::disable();
     const uint64_t w0 = timers::cpu_state(run.cpu).stats().wakeups;
     const uint64_t i0 = timers::now(v);
@@ -217,6 +213,19 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
     run.idle_ns = timers::now(v) - i0;
     const uint64_t events_seen = timers::cpu_state(run.cpu).stats().wakeups - w0;
     run.idle_wakeups = events_seen > 0 ? events_seen - 1 : 0;
+}
+
+/// Steps 2 and 3 on the calling CPU.
+void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
+{
+    xen::TimerDriver& d = timers::driver(p.guest);
+    const xen::VcpuId v = smp::vcpu_of(run.cpu);
+    Helpers& h = *new (&helpers(run.cpu)) Helpers;
+    h.run = &run;
+    h.driver = &d;
+    run.ticks_wanted = p.window_ns / periodic_ns;
+    timer_phase(run, slots, p, d, v, h);
+    idle_second(run, d, v, h);
     run.ran = true;
 }
 
@@ -276,21 +285,10 @@ void print_ratio_metric(const char* name, uint64_t num, uint64_t den) noexcept
                    milli % 10, "\n");
 }
 
-} // namespace
-
-void run_timers(Tap& tap, const Context& context) noexcept
+/// The knobs, fitted to the pool.
+Params params_for(Tap& tap, const Context& context, uint32_t active) noexcept
 {
     const bool pvh = context.boot.type == GuestType::pvh;
-    if (auto online = smp::ensure_online(); !online)
-        tap.comment("timers: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
-    xen::Smp* ctl = smp::controller();
-    uint32_t cpus = smp::cpu_count() < timers::max_cpus ? smp::cpu_count() : timers::max_cpus;
-    const uint64_t want_cpus = context.cmdline.get_uint("timer_vcpus", cpus);
-    cpus = want_cpus >= 1 && want_cpus < cpus ? static_cast<uint32_t>(want_cpus) : cpus;
-    uint32_t active = 0;
-    for (uint32_t c = 0; c < cpus; ++c)
-        active += smp::is_online(c) ? 1 : 0;
-
     Params p{};
     p.guest = context.boot.type;
     p.timers = static_cast<uint32_t>(context.cmdline.get_uint("timers", pvh ? 100 : 1000));
@@ -303,9 +301,13 @@ void run_timers(Tap& tap, const Context& context) noexcept
     p.slack_ns = context.cmdline.get_uint("timer_slack_us", 0) * 1000;
     tap.comment("timers: ", p.timers, " timers per vCPU on ", active, " vCPU(s) at once over ", p.window_ns / ms,
                 " ms, slack ", p.slack_ns / 1000, " us, + a 10 ms periodic software timer");
+    return p;
+}
 
-    // Every online CPU at once: post the job to each AP, run CPU 0's here,
-    // then wait for the APs. (The driver is built here first: the APs use it.)
+/// Every online CPU at once: post the job to each AP, run CPU 0's here,
+/// then wait for the APs. (The driver is built here first: the APs use it.)
+void run_everywhere(uint32_t cpus, xen::Smp* ctl, const Params& p) noexcept
+{
     (void)timers::driver(p.guest);
     Slot* pool = reinterpret_cast<Slot*>(pool_space);
     xen::CallTicket tickets[timers::max_cpus] = {};
@@ -334,39 +336,37 @@ void run_timers(Tap& tap, const Context& context) noexcept
         if (posted[c])
             if (auto r = ctl->wait_call(tickets[c], bound); !r)
                 runs[c].error = r.error();
+}
 
-    // CPU 0: Xen's periodic timer for comparison, idle and busy.
-    const uint64_t periodic_idle = periodic_events_per_s(p.guest, true);
-    const uint64_t periodic_busy = periodic_events_per_s(p.guest, false);
-
-    // Leave VIRQ_TIMER to later scenarios.
-    for (uint32_t c = 0; c < cpus; ++c)
-        if (smp::is_online(c))
-            (void)smp::run_on(c, &give_back_here, nullptr);
-
-    // Sum up; per-vCPU figures as metrics.
+/// What every CPU measured, summed up.
+struct Sum {
     uint64_t armed = 0, fired = 0, early = 0, doubled = 0, lost = 0, failed_cpus = 0, idle_wakeups = 0;
     uint64_t ticks = 0, ticks_wanted = 0, idle_ns = 0;
     xen::TimerStats all;
+};
+
+/// Sum up; per-vCPU figures as metrics.
+void sum_up(Tap& tap, uint32_t cpus, Sum& s) noexcept
+{
     for (uint32_t c = 0; c < cpus; ++c) {
         const CpuRun& r = runs[c];
         if (!smp::is_online(c) && !r.ran)
             continue;
         if (!r.ran) {
-            ++failed_cpus;
+            ++s.failed_cpus;
             tap.comment("timers: vCPU ", c, " did not run: ", xen::errc_name(r.error));
             continue;
         }
-        armed += r.armed;
-        fired += r.fired;
-        early += r.early;
-        doubled += r.doubled;
-        lost += r.lost;
-        ticks += r.ticks;
-        ticks_wanted += r.ticks_wanted;
-        idle_wakeups += r.idle_wakeups;
-        idle_ns += r.idle_ns;
-        all.merge(r.stats);
+        s.armed += r.armed;
+        s.fired += r.fired;
+        s.early += r.early;
+        s.doubled += r.doubled;
+        s.lost += r.lost;
+        s.ticks += r.ticks;
+        s.ticks_wanted += r.ticks_wanted;
+        s.idle_wakeups += r.idle_wakeups;
+        s.idle_ns += r.idle_ns;
+        s.all.merge(r.stats);
         tap.metric(area, "fired", r.fired, "", c);
         tap.metric(area, "wakeups", r.stats.wakeups, "", c);
         tap.metric(area, "hypercalls", r.stats.hypercalls, "", c);
@@ -378,13 +378,19 @@ void run_timers(Tap& tap, const Context& context) noexcept
         tap.metric(area, "worst_due_ms", r.worst_due / ms, "", c);
         tap.metric(area, "steal_ms", r.runnable_ns / ms, "", c);
     }
-    tap.metric(area, "vcpus", active - failed_cpus);
-    tap.metric(area, "armed", armed);
-    tap.metric(area, "fired", fired);
-    tap.metric(area, "early", early);
-    tap.metric(area, "lost", lost);
-    tap.metric(area, "double", doubled);
-    tap.metric(area, "periodic_ticks", ticks);
+}
+
+/// The whole run's figures.
+void report_sum(Tap& tap, const Sum& s, uint32_t active, uint64_t periodic_idle, uint64_t periodic_busy) noexcept
+{
+    const xen::TimerStats& all = s.all;
+    tap.metric(area, "vcpus", active - s.failed_cpus);
+    tap.metric(area, "armed", s.armed);
+    tap.metric(area, "fired", s.fired);
+    tap.metric(area, "early", s.early);
+    tap.metric(area, "lost", s.lost);
+    tap.metric(area, "double", s.doubled);
+    tap.metric(area, "periodic_ticks", s.ticks);
     tap.metric(area, "expiries", all.expiries);
     tap.metric(area, "wakeups", all.wakeups);
     tap.metric(area, "early_events", all.early_events);
@@ -395,20 +401,52 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.metric(area, "lateness_p99_us", all.lateness.quantile_permille(990) / 1000);
     tap.metric(area, "lateness_max_us", all.lateness.max() / 1000);
     print_ratio_metric("hypercalls_per_expiry", all.hypercalls, all.expiries);
-    const uint64_t idle_per_s = idle_ns == 0 ? 0 : idle_wakeups * 1'000'000'000 / idle_ns;
+    const uint64_t idle_per_s = s.idle_ns == 0 ? 0 : s.idle_wakeups * 1'000'000'000 / s.idle_ns;
     tap.metric(area, "idle_wakeups", idle_per_s, "_per_s");
     tap.metric(area, "idle_wakeups_periodic", periodic_idle, "_per_s");
     tap.metric(area, "busy_events_periodic", periodic_busy, "_per_s");
+}
 
-    const bool ran = failed_cpus == 0 && armed > 0;
-    tap.result(ran && fired == armed && ticks == ticks_wanted, area, "every timer ran: ", fired, " of ", armed,
-               " on ", active - failed_cpus, " vCPU(s), periodic ", ticks, " of ", ticks_wanted);
-    tap.result(ran && early == 0, area, "no timer ran before its deadline (", early, " early)");
-    tap.result(ran && lost == 0, area, "no timer lost (", lost, " lost)");
-    tap.result(ran && doubled == 0, area, "no timer ran twice (", doubled, " double)");
-    tap.result(ran && all.expiries > 0 && all.hypercalls <= all.expiries, area, "hypercalls per expiry <= 1.0 (",
-               all.hypercalls, " for ", all.expiries, ")");
-    tap.result(ran && idle_wakeups == 0, area, "idle with the driver: ", idle_wakeups,
+} // namespace
+
+void run_timers(Tap& tap, const Context& context) noexcept
+{
+    if (auto online = smp::ensure_online(); !online)
+        tap.comment("timers: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
+    xen::Smp* ctl = smp::controller();
+    uint32_t cpus = smp::cpu_count() < timers::max_cpus ? smp::cpu_count() : timers::max_cpus;
+    const uint64_t want_cpus = context.cmdline.get_uint("timer_vcpus", cpus);
+    cpus = want_cpus >= 1 && want_cpus < cpus ? static_cast<uint32_t>(want_cpus) : cpus;
+    uint32_t active = 0;
+    for (uint32_t c = 0; c < cpus; ++c)
+        active += smp::is_online(c) ? 1 : 0;
+
+    const Params p = params_for(tap, context, active);
+    run_everywhere(cpus, ctl, p);
+
+    // CPU 0: Xen's periodic timer for comparison, idle and busy.
+    const uint64_t periodic_idle = periodic_events_per_s(p.guest, true);
+    const uint64_t periodic_busy = periodic_events_per_s(p.guest, false);
+
+    // Leave VIRQ_TIMER to later tests.
+    for (uint32_t c = 0; c < cpus; ++c)
+        if (smp::is_online(c))
+            (void)smp::run_on(c, &give_back_here, nullptr);
+
+    Sum s;
+    sum_up(tap, cpus, s);
+    report_sum(tap, s, active, periodic_idle, periodic_busy);
+
+    const uint64_t failed_cpus = s.failed_cpus;
+    const bool ran = failed_cpus == 0 && s.armed > 0;
+    tap.result(ran && s.fired == s.armed && s.ticks == s.ticks_wanted, area, "every timer ran: ", s.fired, " of ",
+               s.armed, " on ", active - failed_cpus, " vCPU(s), periodic ", s.ticks, " of ", s.ticks_wanted);
+    tap.result(ran && s.early == 0, area, "no timer ran before its deadline (", s.early, " early)");
+    tap.result(ran && s.lost == 0, area, "no timer lost (", s.lost, " lost)");
+    tap.result(ran && s.doubled == 0, area, "no timer ran twice (", s.doubled, " double)");
+    tap.result(ran && s.all.expiries > 0 && s.all.hypercalls <= s.all.expiries, area,
+               "hypercalls per expiry <= 1.0 (", s.all.hypercalls, " for ", s.all.expiries, ")");
+    tap.result(ran && s.idle_wakeups == 0, area, "idle with the driver: ", s.idle_wakeups,
                " wake-ups in the idle seconds of ", active - failed_cpus, " vCPU(s) (0 wanted)");
     // Xen stops a vCPU's periodic timer while it is descheduled
     // (sched/core.c), so the ticks reach a vCPU that runs: ~100 per second
