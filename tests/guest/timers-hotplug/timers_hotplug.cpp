@@ -163,40 +163,31 @@ Tally tally(uint32_t count, uint32_t cpu, uint64_t before_ns, uint64_t after_ns)
     return t;
 }
 
-} // namespace
+/// What both phases work with.
+struct Run {
+    Tap& tap;
+    xen::Smp* ctl;
+    GuestType guest;
+    uint32_t k;     ///< the AP that goes down
+    uint32_t count; ///< timers armed on it
+    xen::VcpuId v0;
+};
 
-void run_timers_hotplug(Tap& tap, const Context& context) noexcept
+// --- A. down past every deadline, then back -------------------------------
+// Returns A's tally and how many timers were left armed on CPU k.
+Tally phase_a(const Run& r, uint32_t& left_a) noexcept
 {
-    const auto online = smp::ensure_online();
-    xen::Smp* ctl = smp::controller();
-    const uint32_t n = ctl != nullptr ? ctl->count() : 1;
-    if (!online.has_value() || ctl == nullptr || n < 2 || !smp::is_online(n - 1) || n - 1 >= timers::max_cpus) {
-        const char* why = !online.has_value() ? xen::errc_name(online.error()) : "needs 2 online vCPUs";
-        tap.skip(area, why, "timers of a vCPU that went down run once");
-        tap.skip(area, why, "... none while it is down, late after it came back, never early");
-        tap.skip(area, why, "timers adopted from a down vCPU run once on the adopter");
-        tap.skip(area, why, "nothing left on the down vCPU, nothing lost or doubled");
-        return;
-    }
-    const GuestType guest = context.boot.type;
-    const uint32_t k = n - 1;
-    uint32_t count = static_cast<uint32_t>(context.cmdline.get_uint("hotplug_timers", 50));
-    count = count > max_timers ? max_timers : count;
-    const xen::VcpuId v0 = smp::vcpu_of(0);
-    (void)timers::driver(guest);
-    if (auto r = timers::take_over(0, guest); !r) {
-        tap.result(false, area, "the driver on CPU 0: ", xen::errc_name(r.error()));
-        return;
-    }
-    tap.comment("timers+hotplug: ", count, " timers on vCPU ", k, " over 200 ms, then vCPU ", k, " goes down");
-
-    // --- A. down past every deadline, then back -------------------------------
+    Tap& tap = r.tap;
+    xen::Smp* ctl = r.ctl;
+    const GuestType guest = r.guest;
+    const uint32_t k = r.k;
+    const uint32_t count = r.count;
     Arming a{count, guest, xen::Errc{}, 0};
     auto ra = smp::run_on(k, &arm_then_stop, &a);
     const auto off_a = ra ? ctl->offline(k) : xen::Result<void>(xen::err(ra.error()));
-    const uint64_t down_at = timers::now(v0);
+    const uint64_t down_at = timers::now(r.v0);
     // Every deadline passes while CPU k is down.
-    timers::sleep(v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
+    timers::sleep(r.v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
     const auto on_a = ctl->online(k);
     Resume res{count, guest, xen::Errc{}, 0, false};
     const auto rs = on_a ? smp::run_on(k, &start_and_wait, &res) : on_a;
@@ -204,7 +195,7 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
     // there) or after the vCPU was back: none while it was down.
     const Tally ta = tally(count, k, a.stopped_at, res.back_at);
     const uint32_t while_down = count - ta.lost - ta.before - ta.after;
-    const uint32_t left_a = timers::cpu_state(k).armed();
+    left_a = timers::cpu_state(k).armed();
     if (!ra || !off_a || !on_a || !rs || a.error != xen::Errc{} || res.error != xen::Errc{})
         tap.comment("timers+hotplug: A failed: run_on ", ra.has_value(), " offline ", off_a.has_value(), " online ",
                     on_a.has_value(), " start ", rs.has_value(), ", arm/stop ", xen::errc_name(a.error), ", start ",
@@ -223,14 +214,18 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
                "... none while it was down: ", ta.after, " after it came back (late), ", ta.before,
                " before the stop; never early (", ta.early, "); latest ", ta.max_late_ns / ms,
                " ms after its deadline");
+    return ta;
+}
 
-    // --- B. down, and CPU 0 adopts the timers -------------------------------------
-    if (left_a != 0) {
-        // Timers of A still armed on CPU k: their storage cannot be reused.
-        tap.result(false, area, "timers adopted from a down vCPU: not tried, ", left_a, " timers of A still armed");
-        tap.result(false, area, "nothing left on vCPU ", k, ": ", left_a, " left");
-        return;
-    }
+// --- B. down, and CPU 0 adopts the timers -------------------------------------
+void phase_b(const Run& r, const Tally& ta) noexcept
+{
+    Tap& tap = r.tap;
+    xen::Smp* ctl = r.ctl;
+    const GuestType guest = r.guest;
+    const uint32_t k = r.k;
+    const uint32_t count = r.count;
+    const xen::VcpuId v0 = r.v0;
     Arming b{count, guest, xen::Errc{}, 0};
     auto rb = smp::run_on(k, &arm_then_stop, &b);
     const auto off_b = rb ? ctl->offline(k) : xen::Result<void>(xen::err(rb.error()));
@@ -265,6 +260,45 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
     tap.result(on_b.has_value() && left_b == 0 && tb.lost == 0 && tb.doubled == 0 && ta.lost == 0 && ta.doubled == 0,
                area, "nothing left on vCPU ", k, " after it came back (", left_b, "), nothing lost (",
                ta.lost + tb.lost, ") or doubled (", ta.doubled + tb.doubled, ")");
+}
+
+} // namespace
+
+void run_timers_hotplug(Tap& tap, const Context& context) noexcept
+{
+    const auto online = smp::ensure_online();
+    xen::Smp* ctl = smp::controller();
+    const uint32_t n = ctl != nullptr ? ctl->count() : 1;
+    if (!online.has_value() || ctl == nullptr || n < 2 || !smp::is_online(n - 1) || n - 1 >= timers::max_cpus) {
+        const char* why = !online.has_value() ? xen::errc_name(online.error()) : "needs 2 online vCPUs";
+        tap.skip(area, why, "timers of a vCPU that went down run once");
+        tap.skip(area, why, "... none while it is down, late after it came back, never early");
+        tap.skip(area, why, "timers adopted from a down vCPU run once on the adopter");
+        tap.skip(area, why, "nothing left on the down vCPU, nothing lost or doubled");
+        return;
+    }
+    const GuestType guest = context.boot.type;
+    const uint32_t k = n - 1;
+    uint32_t count = static_cast<uint32_t>(context.cmdline.get_uint("hotplug_timers", 50));
+    count = count > max_timers ? max_timers : count;
+    const xen::VcpuId v0 = smp::vcpu_of(0);
+    (void)timers::driver(guest);
+    if (auto r = timers::take_over(0, guest); !r) {
+        tap.result(false, area, "the driver on CPU 0: ", xen::errc_name(r.error()));
+        return;
+    }
+    tap.comment("timers+hotplug: ", count, " timers on vCPU ", k, " over 200 ms, then vCPU ", k, " goes down");
+
+    const Run r{tap, ctl, guest, k, count, v0};
+    uint32_t left_a = 0;
+    const Tally ta = phase_a(r, left_a);
+    if (left_a != 0) {
+        // Timers of A still armed on CPU k: their storage cannot be reused.
+        tap.result(false, area, "timers adopted from a down vCPU: not tried, ", left_a, " timers of A still armed");
+        tap.result(false, area, "nothing left on vCPU ", k, ": ", left_a, " left");
+        return;
+    }
+    phase_b(r, ta);
 
     (void)smp::run_on(0, &give_back_here, nullptr);
     if (smp::is_online(k))
