@@ -44,30 +44,13 @@ void report_in(void* arg) noexcept
 
 const char* mode_name(smp::Mode m) noexcept { return m == smp::Mode::serial ? "serial" : "parallel"; }
 
-} // namespace
-
-void run_smp(Tap& tap, const Context& c) noexcept
+// 2. All online, with the figures.
+void check_online(Tap& tap, xen::Smp* ctl, const smp::BringUp& rec, smp::Mode mode) noexcept
 {
-    const char* asked = c.cmdline.get("smp");
-    const smp::Mode mode = asked != nullptr && str_equal(asked, "serial") ? smp::Mode::serial : smp::Mode::parallel;
-    const auto online = smp::ensure_online(mode);
-    const smp::BringUp& rec = smp::bring_up_record();
-    xen::Smp* ctl = smp::controller();
-    if (!online.has_value() || ctl == nullptr || !rec.done) {
-        const xen::Errc e = online.has_value() ? rec.discover_error : online.error();
-        tap.result(false, area, "bring-up failed: ", xen::errc_name(e));
-        return;
-    }
     const uint32_t n = ctl->count();
-
-    // 1. Discovery.
-    tap.result(n >= 1 && ctl->domain_vcpus() == n, area, "discovered ", ctl->domain_vcpus(),
-               " vCPUs (VCPUOP_is_up until ENOENT), ", n, " managed");
-
-    // 2. All online, with the figures.
     const char* mode_used = mode_name(rec.mode);
     if (rec.mode != mode)
-        tap.comment("smp: brought up ", mode_used, " by an earlier scenario, not ", mode_name(mode));
+        tap.comment("smp: brought up ", mode_used, " by an earlier test, not ", mode_name(mode));
     tap.metric(area, "online", ctl->online_count());
     for (uint32_t cpu = 1; cpu < n; ++cpu) {
         const xen::SmpCpu& s = ctl->cpu(cpu);
@@ -86,8 +69,12 @@ void run_smp(Tap& tap, const Context& c) noexcept
     }
     tap.result(ctl->online_count() == n && rec.report.failed == 0, area, ctl->online_count(), " of ", n,
                " vCPUs online (", mode_used, ", ", rec.report.total_ns / 1000, " us)");
+}
 
-    // 3. Every AP runs work on its own vCPU (run_on: its thread context).
+// 3. Every AP runs work on its own vCPU (run_on: its thread context).
+void check_calls(Tap& tap, xen::Smp* ctl) noexcept
+{
+    const uint32_t n = ctl->count();
     uint32_t right = 0;
     xen::Errc first{};
     for (uint32_t cpu = 1; cpu < n; ++cpu) {
@@ -104,15 +91,13 @@ void run_smp(Tap& tap, const Context& c) noexcept
                " APs ran a call on their own vCPU and read their own pvclock",
                first != xen::Errc{} ? " (first error " : "", first != xen::Errc{} ? xen::errc_name(first) : "",
                first != xen::Errc{} ? ")" : "");
+}
 
-    // 4. Each call woke its AP through its call IPI, taken by an upcall there.
-    uint32_t woken = 0;
-    for (uint32_t cpu = 1; cpu < n; ++cpu)
-        woken += ctl->cpu(cpu).mailbox.ipis > 0 && smp::percpu(cpu).upcalls > 0 ? 1 : 0;
-    tap.result(woken == n - 1, area, woken, " of ", n - 1, " APs took their call IPI by an upcall on their own vCPU");
-
-    // 5. Beyond XEN_LEGACY_MAX_VCPUS every vCPU has its own vcpu_info (here
-    // every AP does), and Xen writes its pvclock there.
+// 5. Beyond XEN_LEGACY_MAX_VCPUS every vCPU has its own vcpu_info (here
+// every AP does), and Xen writes its pvclock there.
+void check_vcpu_info_beyond_32(Tap& tap, xen::Smp* ctl) noexcept
+{
+    const uint32_t n = ctl->count();
     if (n <= xen::abi::legacy_max_vcpus) {
         uint32_t placed = 0;
         for (uint32_t cpu = 1; cpu < n; ++cpu)
@@ -133,9 +118,12 @@ void run_smp(Tap& tap, const Context& c) noexcept
         tap.result(placed == n - xen::abi::legacy_max_vcpus, area, placed, " of ", n - xen::abi::legacy_max_vcpus,
                    " vCPUs beyond 32 run on a vcpu_info in kernel memory that Xen keeps current");
     }
+}
 
-    // 6. Never initialise twice: the library refuses, and Xen would say EEXIST.
-    if (n > 1) {
+// 6. Never initialise twice: the library refuses, and Xen would say EEXIST.
+void check_no_second_initialise(Tap& tap, xen::Smp* ctl) noexcept
+{
+    if (ctl->count() > 1) {
         const auto lib = ctl->start(1);
         xen::abi::vcpu_hvm_context zero{};
         zero.mode = static_cast<uint32_t>(xen::abi::vcpu_hvm_mode::mode_64b);
@@ -147,6 +135,39 @@ void run_smp(Tap& tap, const Context& c) noexcept
     } else {
         tap.skip(area, "needs 2 vCPUs", "a second VCPUOP_initialise is refused");
     }
+}
+
+} // namespace
+
+void run_smp(Tap& tap, const Context& c) noexcept
+{
+    const char* asked = c.cmdline.get("smp");
+    const smp::Mode mode = asked != nullptr && str_equal(asked, "serial") ? smp::Mode::serial : smp::Mode::parallel;
+    const auto online = smp::ensure_online(mode);
+    const smp::BringUp& rec = smp::bring_up_record();
+    xen::Smp* ctl = smp::controller();
+    if (!online.has_value() || ctl == nullptr || !rec.done) {
+        const xen::Errc e = online.has_value() ? rec.discover_error : online.error();
+        tap.result(false, area, "bring-up failed: ", xen::errc_name(e));
+        return;
+    }
+    const uint32_t n = ctl->count();
+
+    // 1. Discovery.
+    tap.result(n >= 1 && ctl->domain_vcpus() == n, area, "discovered ", ctl->domain_vcpus(),
+               " vCPUs (VCPUOP_is_up until ENOENT), ", n, " managed");
+
+    check_online(tap, ctl, rec, mode);
+    check_calls(tap, ctl);
+
+    // 4. Each call woke its AP through its call IPI, taken by an upcall there.
+    uint32_t woken = 0;
+    for (uint32_t cpu = 1; cpu < n; ++cpu)
+        woken += ctl->cpu(cpu).mailbox.ipis > 0 && smp::percpu(cpu).upcalls > 0 ? 1 : 0;
+    tap.result(woken == n - 1, area, woken, " of ", n - 1, " APs took their call IPI by an upcall on their own vCPU");
+
+    check_vcpu_info_beyond_32(tap, ctl);
+    check_no_second_initialise(tap, ctl);
 }
 
 namespace guest_tests {
