@@ -104,9 +104,103 @@ void run_domu_smp(Tap& tap, const Context& context) noexcept
                " agree)");
 }
 
+namespace {
+
+constexpr const char* hotplug_area = "domu-hotplug";
+
+/// What following the toolstack's requests came to.
+struct Followed {
+    uint32_t requests = 0, followed = 0, rejected = 0, failed = 0, min_online = 0;
+    uint64_t worst_ns = 0;
+    bool shutdown = false;
+    char reason[16] = "";
+};
+
+// control/shutdown changed: a request other than "" ends the run.
+void on_shutdown_event(xen::XenStore& xs, Followed& f) noexcept
+{
+    const auto r = xs.read("control/shutdown", f.reason, sizeof(f.reason));
+    if (!r)
+        return;
+    const auto what = xen::parse_shutdown_request(f.reason);
+    if (what && *what != xen::ShutdownRequest::none) {
+        f.shutdown = true;
+        (void)xs.write("control/shutdown", ""); // acknowledged, as Linux does
+    }
+}
+
+// A node under cpu/ changed (seen at `seen`): follow it with the SMP
+// controller, if there is one.
+void on_cpu_event(Tap& tap, const Context& context, xen::XenStore& xs, xen::Smp* ctl, uint32_t count,
+                  const xen::XenStoreWatchEvent& e, uint64_t seen, Followed& f) noexcept
+{
+    constexpr const char* area = hotplug_area;
+    char value[16];
+    const auto r = xs.read(e.path, value, sizeof(value));
+    if (!r)
+        return; // the watch's initial event names "cpu" itself
+    // N comes from the toolstack: bounded by the CPUs this kernel runs.
+    const auto req = xen::parse_cpu_availability(e.path, value, count);
+    if (!req) {
+        if (req.error() == xen::Errc::vcpu_out_of_range) {
+            ++f.rejected;
+            tap.comment(area, ": ignored ", e.path, " = ", value, " (CPU out of range 0..", count - 1, ")");
+        }
+        return;
+    }
+    // xl vcpu-set rewrites every node, CPU 0's ("online") included: the
+    // boot CPU stays.
+    const uint32_t cpu = req->vcpu;
+    const bool want = req->online;
+    if (cpu == 0)
+        return;
+    if (smp::is_online(cpu) == want)
+        return; // already so (e.g. the initial event's state)
+    ++f.requests;
+    if (ctl == nullptr)
+        return;
+    const auto done = want ? ctl->online(cpu) : ctl->offline(cpu);
+    const uint64_t took = now_ns(context) - seen;
+    if (done)
+        ++f.followed;
+    else
+        ++f.failed;
+    if (took > f.worst_ns)
+        f.worst_ns = took;
+    const uint32_t online_now = smp::online_count();
+    if (online_now < f.min_online)
+        f.min_online = online_now;
+    tap.comment(area, ": CPU ", cpu, " ", value, " in ", took / 1000, " us (",
+                done ? "ok" : xen::errc_name(done.error()), "); online now ", online_now);
+}
+
+// Follow requests until the toolstack asks us to shut down, or 120 s of
+// Xen time pass (the harness's plan is far shorter).
+void follow_requests(Tap& tap, const Context& context, xen::XenStore& xs, xen::Smp* ctl, uint32_t count,
+                     Followed& f) noexcept
+{
+    const uint64_t deadline = now_ns(context) + 120'000'000'000ull;
+    f.min_online = smp::online_count();
+    while (!f.shutdown && now_ns(context) < deadline) {
+        xen::XenStoreWatchEvent e{};
+        const auto got = xs.next_watch_event(e);
+        if (!got || !*got) {
+            domu::idle_wait(10'000'000); // leave the pCPU to dom0 meanwhile
+            continue;
+        }
+        const uint64_t seen = now_ns(context);
+        if (equal(e.token, "shutdown"))
+            on_shutdown_event(xs, f);
+        else
+            on_cpu_event(tap, context, xs, ctl, count, e, seen, f);
+    }
+}
+
+} // namespace
+
 void run_domu_hotplug(Tap& tap, const Context& context) noexcept
 {
-    constexpr const char* area = "domu-hotplug";
+    constexpr const char* area = hotplug_area;
     constexpr unsigned points = 5;
     if (!need_domu(tap, area, points))
         return;
@@ -124,84 +218,23 @@ void run_domu_hotplug(Tap& tap, const Context& context) noexcept
         tap.comment(area, ": the minikernel has no SMP controller: requests are read, not followed");
     tap.comment(area, ": ready");
 
-    // Follow requests until the toolstack asks us to shut down, or 120 s of
-    // Xen time pass (the harness's plan is far shorter).
-    const uint64_t deadline = now_ns(context) + 120'000'000'000ull;
-    uint32_t requests = 0, followed = 0, rejected = 0, failed = 0, min_online = smp::online_count();
-    uint64_t worst_ns = 0;
-    bool shutdown = false;
-    char reason[16] = "";
-    while (!shutdown && now_ns(context) < deadline) {
-        xen::XenStoreWatchEvent e{};
-        const auto got = xs.next_watch_event(e);
-        if (!got || !*got) {
-            domu::idle_wait(10'000'000); // leave the pCPU to dom0 meanwhile
-            continue;
-        }
-        const uint64_t seen = now_ns(context);
-        if (equal(e.token, "shutdown")) {
-            const auto r = xs.read("control/shutdown", reason, sizeof(reason));
-            if (!r)
-                continue;
-            const auto what = xen::parse_shutdown_request(reason);
-            if (what && *what != xen::ShutdownRequest::none) {
-                shutdown = true;
-                (void)xs.write("control/shutdown", ""); // acknowledged, as Linux does
-            }
-            continue;
-        }
-        char value[16];
-        const auto r = xs.read(e.path, value, sizeof(value));
-        if (!r)
-            continue; // the watch's initial event names "cpu" itself
-        // N comes from the toolstack: bounded by the CPUs this kernel runs.
-        const auto req = xen::parse_cpu_availability(e.path, value, count);
-        if (!req) {
-            if (req.error() == xen::Errc::vcpu_out_of_range) {
-                ++rejected;
-                tap.comment(area, ": ignored ", e.path, " = ", value, " (CPU out of range 0..", count - 1, ")");
-            }
-            continue;
-        }
-        // xl vcpu-set rewrites every node, CPU 0's ("online") included: the
-        // boot CPU stays.
-        const uint32_t cpu = req->vcpu;
-        const bool want = req->online;
-        if (cpu == 0)
-            continue;
-        if (smp::is_online(cpu) == want)
-            continue; // already so (e.g. the initial event's state)
-        ++requests;
-        if (!have_api)
-            continue;
-        const auto done = want ? ctl->online(cpu) : ctl->offline(cpu);
-        const uint64_t took = now_ns(context) - seen;
-        if (done)
-            ++followed;
-        else
-            ++failed;
-        if (took > worst_ns)
-            worst_ns = took;
-        const uint32_t online_now = smp::online_count();
-        if (online_now < min_online)
-            min_online = online_now;
-        tap.comment(area, ": CPU ", cpu, " ", value, " in ", took / 1000, " us (",
-                    done ? "ok" : xen::errc_name(done.error()), "); online now ", online_now);
-    }
-    tap.metric(area, "requests", requests);
-    tap.metric(area, "worst_follow_us", worst_ns / 1000);
+    Followed f;
+    follow_requests(tap, context, xs, ctl, count, f);
+    tap.metric(area, "requests", f.requests);
+    tap.metric(area, "worst_follow_us", f.worst_ns / 1000);
     if (!have_api) {
         for (unsigned i = 1; i + 1 < points; ++i)
-            tap.skip(area, "no hotplug API in the minikernel yet", "follow xl vcpu-set (", requests, " requests seen)");
+            tap.skip(area, "no hotplug API in the minikernel yet", "follow xl vcpu-set (", f.requests,
+                     " requests seen)");
     } else {
-        tap.result(requests > 0 && followed == requests && failed == 0, area, "followed ", followed, " of ", requests,
-                   " vcpu-set requests (", rejected, " out of range ignored)");
-        tap.result(requests > 0 && worst_ns < 1'000'000'000ull, area, "each within 1 s of Xen time (worst ",
-                   worst_ns / 1000, " us)");
-        tap.result(min_online == 1 && smp::online_count() == count, area, "down to ", min_online,
+        tap.result(f.requests > 0 && f.followed == f.requests && f.failed == 0, area, "followed ", f.followed, " of ",
+                   f.requests, " vcpu-set requests (", f.rejected, " out of range ignored)");
+        tap.result(f.requests > 0 && f.worst_ns < 1'000'000'000ull, area, "each within 1 s of Xen time (worst ",
+                   f.worst_ns / 1000, " us)");
+        tap.result(f.min_online == 1 && smp::online_count() == count, area, "down to ", f.min_online,
                    " CPU and back to ", smp::online_count(), " of ", count);
     }
-    tap.result(shutdown, area, "control/shutdown = '", reason, "' seen and acknowledged");
+    tap.result(f.shutdown, area, "control/shutdown = '", f.reason, "' seen and acknowledged");
 }
 
 void run_domu_console(Tap& tap, const Context& context) noexcept
