@@ -26,6 +26,72 @@ void ran(void* arg) noexcept
     *counter = *counter + 1;
 }
 
+/// What the cycles came to.
+struct Cycles {
+    uint64_t ok_cycles = 0, is_up_right = 0, ran_again = 0, attempts = 0;
+    uint64_t offline_ns = 0, online_ns = 0;
+    xen::Errc first{};
+    uint32_t first_cpu = 0;
+};
+
+// 1-3. `cycles` rounds of each online AP offline and back.
+void run_cycles(xen::Smp* ctl, uint32_t n, uint64_t cycles, Cycles& r) noexcept
+{
+    auto note = [&](xen::Errc e, uint32_t cpu) {
+        if (r.first == xen::Errc{}) {
+            r.first = e;
+            r.first_cpu = cpu;
+        }
+    };
+    for (uint64_t k = 0; k < cycles; ++k) {
+        for (uint32_t cpu = 1; cpu < n; ++cpu) {
+            if (ctl->state(cpu) != xen::CpuState::online)
+                continue;
+            ++r.attempts;
+            const xen::VcpuId v = ctl->vcpu_of(cpu);
+            uint64_t t0 = smp::controller_now();
+            const auto off = ctl->offline(cpu);
+            const uint64_t t1 = smp::controller_now();
+            const auto down = xen::hc::vcpu_is_up(v);
+            const uint64_t t2 = smp::controller_now();
+            const auto on = ctl->online(cpu);
+            const uint64_t t3 = smp::controller_now();
+            const auto up = xen::hc::vcpu_is_up(v);
+            if (!off.has_value())
+                note(off.error(), cpu);
+            if (!on.has_value())
+                note(on.error(), cpu);
+            if (off.has_value() && on.has_value()) {
+                ++r.ok_cycles;
+                r.offline_ns += t1 - t0;
+                r.online_ns += t3 - t2;
+            }
+            r.is_up_right += down.has_value() && !*down && up.has_value() && *up ? 1 : 0;
+            const uint32_t before = runs[cpu];
+            if (on.has_value() && smp::run_on(cpu, ran, &runs[cpu]).has_value() && runs[cpu] == before + 1)
+                ++r.ran_again;
+        }
+    }
+}
+
+// 4. The last vCPU: park every AP, then the boot vCPU is alone.
+void check_last_vcpu(Tap& tap, xen::Smp* ctl, uint32_t n) noexcept
+{
+    uint32_t parked = 0;
+    for (uint32_t cpu = 1; cpu < n; ++cpu)
+        parked += ctl->offline(cpu).has_value() ? 1 : 0;
+    const auto self_down = ctl->offline(0);
+    const auto park = ctl->park_self(0);
+    uint32_t back = 0;
+    for (uint32_t cpu = 1; cpu < n; ++cpu)
+        back += ctl->online(cpu).has_value() ? 1 : 0;
+    tap.result(parked == n - 1 && back == n - 1 && self_down.error() == xen::Errc::last_vcpu &&
+                   park.error() == xen::Errc::last_vcpu,
+               area, "with ", parked, " APs parked the boot vCPU is the last one up: offline(0) and park_self(0) ",
+               "refused (", xen::errc_name(self_down.error()), ", ", xen::errc_name(park.error()), "); ", back,
+               " APs back");
+}
+
 } // namespace
 
 void run_hotplug(Tap& tap, const Context& c) noexcept
@@ -46,74 +112,23 @@ void run_hotplug(Tap& tap, const Context& c) noexcept
         return;
     }
 
-    // 1-3. The cycles.
-    uint64_t ok_cycles = 0, is_up_right = 0, ran_again = 0, attempts = 0;
-    uint64_t offline_ns = 0, online_ns = 0;
-    xen::Errc first{};
-    uint32_t first_cpu = 0;
-    auto note = [&](xen::Errc e, uint32_t cpu) {
-        if (first == xen::Errc{}) {
-            first = e;
-            first_cpu = cpu;
-        }
-    };
-    for (uint64_t k = 0; k < cycles; ++k) {
-        for (uint32_t cpu = 1; cpu < n; ++cpu) {
-            if (ctl->state(cpu) != xen::CpuState::online)
-                continue;
-            ++attempts;
-            const xen::VcpuId v = ctl->vcpu_of(cpu);
-            uint64_t t0 = smp::controller_now();
-            const auto off = ctl->offline(cpu);
-            const uint64_t t1 = smp::controller_now();
-            const auto down = xen::hc::vcpu_is_up(v);
-            const uint64_t t2 = smp::controller_now();
-            const auto on = ctl->online(cpu);
-            const uint64_t t3 = smp::controller_now();
-            const auto up = xen::hc::vcpu_is_up(v);
-            if (!off.has_value())
-                note(off.error(), cpu);
-            if (!on.has_value())
-                note(on.error(), cpu);
-            if (off.has_value() && on.has_value()) {
-                ++ok_cycles;
-                offline_ns += t1 - t0;
-                online_ns += t3 - t2;
-            }
-            is_up_right += down.has_value() && !*down && up.has_value() && *up ? 1 : 0;
-            const uint32_t before = runs[cpu];
-            if (on.has_value() && smp::run_on(cpu, ran, &runs[cpu]).has_value() && runs[cpu] == before + 1)
-                ++ran_again;
-        }
-    }
-    tap.metric(area, "cycles", ok_cycles);
-    if (ok_cycles > 0) {
-        tap.metric(area, "offline_ns", offline_ns / ok_cycles);
-        tap.metric(area, "online_ns", online_ns / ok_cycles);
+    Cycles r;
+    run_cycles(ctl, n, cycles, r);
+    tap.metric(area, "cycles", r.ok_cycles);
+    if (r.ok_cycles > 0) {
+        tap.metric(area, "offline_ns", r.offline_ns / r.ok_cycles);
+        tap.metric(area, "online_ns", r.online_ns / r.ok_cycles);
     }
     const uint64_t want = cycles * (n - 1);
-    if (first != xen::Errc{})
-        tap.comment("hotplug: first failure on cpu ", first_cpu, ": ", xen::errc_name(first));
-    tap.result(ok_cycles == want && attempts == want, area, ok_cycles, " of ", want, " offline/online cycles (",
+    if (r.first != xen::Errc{})
+        tap.comment("hotplug: first failure on cpu ", r.first_cpu, ": ", xen::errc_name(r.first));
+    tap.result(r.ok_cycles == want && r.attempts == want, area, r.ok_cycles, " of ", want, " offline/online cycles (",
                cycles, " for each of ", n - 1, " APs): parked by its own VCPUOP_down, back by VCPUOP_up");
-    tap.result(is_up_right == want, area, "is_up read 0 after offline and 1 after online ", is_up_right, " of ", want,
-               " times");
-    tap.result(ran_again == want, area, "the AP ran a call after ", ran_again, " of ", want, " onlines");
+    tap.result(r.is_up_right == want, area, "is_up read 0 after offline and 1 after online ", r.is_up_right, " of ",
+               want, " times");
+    tap.result(r.ran_again == want, area, "the AP ran a call after ", r.ran_again, " of ", want, " onlines");
 
-    // 4. The last vCPU: park every AP, then the boot vCPU is alone.
-    uint32_t parked = 0;
-    for (uint32_t cpu = 1; cpu < n; ++cpu)
-        parked += ctl->offline(cpu).has_value() ? 1 : 0;
-    const auto self_down = ctl->offline(0);
-    const auto park = ctl->park_self(0);
-    uint32_t back = 0;
-    for (uint32_t cpu = 1; cpu < n; ++cpu)
-        back += ctl->online(cpu).has_value() ? 1 : 0;
-    tap.result(parked == n - 1 && back == n - 1 && self_down.error() == xen::Errc::last_vcpu &&
-                   park.error() == xen::Errc::last_vcpu,
-               area, "with ", parked, " APs parked the boot vCPU is the last one up: offline(0) and park_self(0) ",
-               "refused (", xen::errc_name(self_down.error()), ", ", xen::errc_name(park.error()), "); ", back,
-               " APs back");
+    check_last_vcpu(tap, ctl, n);
 }
 
 namespace guest_tests {
