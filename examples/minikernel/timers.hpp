@@ -1,7 +1,7 @@
 // The kernel's timer driver: one xen::TimerDriver for the whole kernel, its
 // per-CPU storage, the clock it reads, and taking over / giving back a CPU's
-// VIRQ_TIMER. Used by the timers and timers+hotplug scenarios
-// (scenario_timers*.cpp); docs/timers.md has the driver's contracts.
+// VIRQ_TIMER. Used by the timers and timers+hotplug tests
+// (tests/guest/timers*/); docs/timers.md has the driver's contracts.
 #pragma once
 
 #include <cstdint>
