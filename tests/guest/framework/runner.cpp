@@ -20,15 +20,20 @@ namespace {
 struct Environment {
     GuestType guest;
     bool dom0;
-    uint32_t vcpus; ///< the domain's, counted with VCPUOP_is_up (0 if that failed)
+    uint32_t vcpus; ///< the domain's, counted with VCPUOP_is_up
 };
 
-Environment environment(const Context& context) noexcept
+Environment environment(Tap& tap, const Context& context) noexcept
 {
     // Only CPU 0 runs here; counting probes VCPUOP_is_up and starts nothing.
     xen::VcpuOps ops{[]() noexcept { return xen::VcpuId{0}; }};
+    const auto vcpus = ops.discover();
+    // Never seen; but a count we do not have must not quietly skip tests.
+    if (!vcpus)
+        tap.result(false, "tests", "could not count the domain's vCPUs with VCPUOP_is_up: ",
+                   xen::errc_name(vcpus.error()), "; taking 1");
     return Environment{context.boot.type, xen::hc::has_feature(context.features, xen::abi::xenfeat::dom0),
-                       ops.discover().value_or(0)};
+                       vcpus.value_or(1)};
 }
 
 const char* domain_name(bool dom0) noexcept { return dom0 ? "dom0" : "domU"; }
@@ -86,9 +91,9 @@ void for_each_unknown(const char* tests, Visit visit) noexcept
 
 void run_all(const Context& context) noexcept
 {
-    const Environment env = environment(context);
     Tap tap;
     tap.version();
+    const Environment env = environment(tap, context);
     tap.comment("tests: ", guest_type_name(env.guest), " ", domain_name(env.dom0), " with ", env.vcpus,
                 " vCPU(s) on Xen ", context.version.major, ".", context.version.minor);
     // Xen's system time counts from Xen's own boot: how long Xen took to
