@@ -123,7 +123,8 @@ void check_vcpu_info_beyond_32(Tap& tap, xen::Smp* ctl) noexcept
 // 6. Never initialise twice: the library refuses, and Xen would say EEXIST.
 void check_no_second_initialise(Tap& tap, xen::Smp* ctl) noexcept
 {
-    if (ctl->count() > 1) {
+    const uint32_t n = ctl->count();
+    if (n > 1) {
         const auto lib = ctl->start(1);
         xen::abi::vcpu_hvm_context zero{};
         zero.mode = static_cast<uint32_t>(xen::abi::vcpu_hvm_mode::mode_64b);

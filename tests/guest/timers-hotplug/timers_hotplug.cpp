@@ -173,21 +173,27 @@ struct Run {
     xen::VcpuId v0;
 };
 
+/// What phase A leaves behind.
+struct AfterA {
+    Tally ta;
+    uint32_t left_a; ///< timers still armed on CPU k
+};
+
 // --- A. down past every deadline, then back -------------------------------
-// Returns A's tally and how many timers were left armed on CPU k.
-Tally phase_a(const Run& r, uint32_t& left_a) noexcept
+AfterA phase_a(const Run& r) noexcept
 {
     Tap& tap = r.tap;
     xen::Smp* ctl = r.ctl;
     const GuestType guest = r.guest;
     const uint32_t k = r.k;
     const uint32_t count = r.count;
+    const xen::VcpuId v0 = r.v0;
     Arming a{count, guest, xen::Errc{}, 0};
     auto ra = smp::run_on(k, &arm_then_stop, &a);
     const auto off_a = ra ? ctl->offline(k) : xen::Result<void>(xen::err(ra.error()));
-    const uint64_t down_at = timers::now(r.v0);
+    const uint64_t down_at = timers::now(v0);
     // Every deadline passes while CPU k is down.
-    timers::sleep(r.v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
+    timers::sleep(v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
     const auto on_a = ctl->online(k);
     Resume res{count, guest, xen::Errc{}, 0, false};
     const auto rs = on_a ? smp::run_on(k, &start_and_wait, &res) : on_a;
@@ -195,7 +201,7 @@ Tally phase_a(const Run& r, uint32_t& left_a) noexcept
     // there) or after the vCPU was back: none while it was down.
     const Tally ta = tally(count, k, a.stopped_at, res.back_at);
     const uint32_t while_down = count - ta.lost - ta.before - ta.after;
-    left_a = timers::cpu_state(k).armed();
+    const uint32_t left_a = timers::cpu_state(k).armed();
     if (!ra || !off_a || !on_a || !rs || a.error != xen::Errc{} || res.error != xen::Errc{})
         tap.comment("timers+hotplug: A failed: run_on ", ra.has_value(), " offline ", off_a.has_value(), " online ",
                     on_a.has_value(), " start ", rs.has_value(), ", arm/stop ", xen::errc_name(a.error), ", start ",
@@ -214,7 +220,7 @@ Tally phase_a(const Run& r, uint32_t& left_a) noexcept
                "... none while it was down: ", ta.after, " after it came back (late), ", ta.before,
                " before the stop; never early (", ta.early, "); latest ", ta.max_late_ns / ms,
                " ms after its deadline");
-    return ta;
+    return AfterA{ta, left_a};
 }
 
 // --- B. down, and CPU 0 adopts the timers -------------------------------------
@@ -290,15 +296,15 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
     tap.comment("timers+hotplug: ", count, " timers on vCPU ", k, " over 200 ms, then vCPU ", k, " goes down");
 
     const Run r{tap, ctl, guest, k, count, v0};
-    uint32_t left_a = 0;
-    const Tally ta = phase_a(r, left_a);
+    const AfterA a = phase_a(r);
+    const uint32_t left_a = a.left_a;
     if (left_a != 0) {
         // Timers of A still armed on CPU k: their storage cannot be reused.
         tap.result(false, area, "timers adopted from a down vCPU: not tried, ", left_a, " timers of A still armed");
         tap.result(false, area, "nothing left on vCPU ", k, ": ", left_a, " left");
         return;
     }
-    phase_b(r, ta);
+    phase_b(r, a.ta);
 
     (void)smp::run_on(0, &give_back_here, nullptr);
     if (smp::is_online(k))

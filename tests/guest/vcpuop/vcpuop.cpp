@@ -123,6 +123,7 @@ void check_is_up(const Run& r) noexcept
 {
     Tap& tap = r.tap;
     const uint32_t n = r.n;
+    const VcpuId absent = r.absent;
     const auto up0 = hc::vcpu_is_up(vcpu0);
     tap.result(up0.has_value() && *up0, area, "is_up(0) = 1: the boot vCPU runs");
     if (n > 1) {
@@ -131,7 +132,7 @@ void check_is_up(const Run& r) noexcept
     } else {
         tap.skip(area, "needs dom0_max_vcpus >= 2", "is_up(1) = 0");
     }
-    const auto upn = hc::vcpu_is_up(r.absent);
+    const auto upn = hc::vcpu_is_up(absent);
     tap.result(error_of(upn) == Errc::enoent, area, "is_up(", n, ") = ENOENT: beyond the last vCPU (got ",
                name(error_of(upn)), ")");
 }
@@ -140,6 +141,7 @@ void check_is_up(const Run& r) noexcept
 void check_runstate(const Run& r) noexcept
 {
     Tap& tap = r.tap;
+    const Context& c = r.c;
     const auto rs = hc::vcpu_get_runstate_info(vcpu0);
     const bool rs_ok = rs.has_value() && rs->state == static_cast<int32_t>(abi::runstate::running) &&
                        rs->time[0] > 0;
@@ -155,7 +157,7 @@ void check_runstate(const Run& r) noexcept
 
     // 14 register_runstate_phys_area (Xen 4.18+) -----------------------------
     const auto r14 = hc::register_runstate_phys_area(vcpu0, runstate_phys, xen_address_of(runstate_phys.get()));
-    if (at_least(r.c, 4, 18)) {
+    if (at_least(c, 4, 18)) {
         (void)hc::sched_yield();
         const uint64_t entry = runstate_phys.value.state_entry_time;
         const bool ok14 = r14.has_value() && (entry & abi::runstate_update_flag) == 0 && entry > 0 &&
@@ -202,8 +204,9 @@ void check_singleshot_timer(const Run& r) noexcept
     Tap& tap = r.tap;
     const Context& c = r.c;
     const uint32_t n = r.n;
+    xen::VcpuOps& ops = r.ops;
     uint64_t before = timer_events;
-    const auto r8 = r.ops.set_singleshot_timer(vcpu0, now_ns(c) + 2'000'000);
+    const auto r8 = ops.set_singleshot_timer(vcpu0, now_ns(c) + 2'000'000);
     const uint64_t fired = wait_events(c, before, 1'000'000'000);
     tap.result(r8.has_value() && fired == 1, area, "set_singleshot_timer(0, now + 2 ms): one VIRQ_TIMER (", fired,
                ")");
@@ -225,7 +228,7 @@ void check_singleshot_timer(const Run& r) noexcept
 
     if (n > 1) {
         const abi::vcpu_set_singleshot_timer other{now_ns(c) + 1'000'000, 0, 0};
-        const auto lib8 = r.ops.set_singleshot_timer(VcpuId{1}, other.timeout_abs_ns);
+        const auto lib8 = ops.set_singleshot_timer(VcpuId{1}, other.timeout_abs_ns);
         const Errc xen8 = raw(abi::vcpuop::set_singleshot_timer, VcpuId{1}, &other);
         tap.result(error_of(lib8) == Errc::not_current_vcpu && xen8 == Errc::einval, area,
                    "set_singleshot_timer(1) from vCPU 0: library refuses (", name(error_of(lib8)),
@@ -235,8 +238,8 @@ void check_singleshot_timer(const Run& r) noexcept
     }
 
     // 9 stop_singleshot_timer ------------------------------------------------
-    (void)r.ops.set_singleshot_timer(vcpu0, now_ns(c) + 20'000'000);
-    const auto r9 = r.ops.stop_singleshot_timer(vcpu0);
+    (void)ops.set_singleshot_timer(vcpu0, now_ns(c) + 20'000'000);
+    const auto r9 = ops.stop_singleshot_timer(vcpu0);
     const uint64_t quiet9 = events_during(c, 50'000'000);
     const Errc xen9 = n > 1 ? raw(abi::vcpuop::stop_singleshot_timer, VcpuId{1}, nullptr) : Errc::einval;
     tap.result(r9.has_value() && quiet9 == 0 && xen9 == Errc::einval, area,
@@ -250,6 +253,7 @@ void check_singleshot_timer(const Run& r) noexcept
 void check_vcpu_info(const Run& r) noexcept
 {
     Tap& tap = r.tap;
+    const Context& c = r.c;
     const VcpuId last = r.last;
     xen::Area<abi::vcpu_info>& last_vcpu_info = smp::vcpu_info_storage(last.value);
     const auto r10 = hc::register_vcpu_info(last, last_vcpu_info, xen_frame_of(last_vcpu_info.get()));
@@ -258,7 +262,7 @@ void check_vcpu_info(const Run& r) noexcept
     tap.result(r10.has_value(), area, "register_vcpu_info(", last.value, "): placed in kernel memory (",
                name(error_of(r10)), ")");
     const auto r10b = hc::register_vcpu_info(last, last_vcpu_info, xen_frame_of(last_vcpu_info.get()));
-    const Errc want10 = at_least(r.c, 4, 18) ? Errc::ebusy : Errc::einval;
+    const Errc want10 = at_least(c, 4, 18) ? Errc::ebusy : Errc::einval;
     tap.result(error_of(r10b) == want10, area, "register_vcpu_info(", last.value, ") again = ", name(want10),
                " on this Xen (got ", name(error_of(r10b)), ")");
 }
@@ -270,36 +274,43 @@ void check_vcpu_info(const Run& r) noexcept
 // triple-fault the vCPU the smp test starts later (docs/smp.md).
 void check_send_nmi(const Run& r) noexcept
 {
-    const VcpuId nmi_target = guest_type() == GuestType::pvh ? vcpu0 : r.last;
+    Tap& tap = r.tap;
+    const uint32_t n = r.n;
+    const VcpuId last = r.last;
+    const VcpuId absent = r.absent;
+    const VcpuId nmi_target = guest_type() == GuestType::pvh ? vcpu0 : last;
     if (guest_type() == GuestType::pvh)
         set_trap_hook(2, on_nmi);
     const auto r11 = hc::send_nmi(nmi_target);
     for (unsigned i = 0; i < 1000 && guest_type() == GuestType::pvh && nmis == 0; ++i)
         (void)hc::xen_version(); // delivered on a way back into the guest
     set_trap_hook(2, nullptr);
-    const auto r11n = hc::send_nmi(r.absent);
+    const auto r11n = hc::send_nmi(absent);
     const bool taken = guest_type() != GuestType::pvh || nmis == 1;
-    r.tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value,
-                 ") = 0", guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", r.n, ") = ",
-                 name(error_of(r11n)));
+    tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value,
+               ") = 0", guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", n, ") = ",
+               name(error_of(r11n)));
 }
 
 // 12 get_physid: hardware domain with dom0_vcpus_pin.
 void check_get_physid(const Run& r) noexcept
 {
+    Tap& tap = r.tap;
+    const Context& c = r.c;
     const auto r12 = hc::get_physid(vcpu0);
-    if (!hc::has_feature(r.c.features, abi::xenfeat::dom0) && error_of(r12) == Errc::einval)
+    if (!hc::has_feature(c.features, abi::xenfeat::dom0) && error_of(r12) == Errc::einval)
         // Xen answers only a pinned hardware domain's vCPUs; a domU gets EINVAL.
-        r.tap.skip(area, "a domU: get_physid answers only dom0 with dom0_vcpus_pin", "get_physid(0) = EINVAL");
+        tap.skip(area, "a domU: get_physid answers only dom0 with dom0_vcpus_pin", "get_physid(0) = EINVAL");
     else
-        r.tap.result(r12.has_value(), area, "get_physid(0): APIC id ", r12 ? r12->apic_id : 0, ", ACPI id ",
-                     r12 ? r12->acpi_id : 0, " (", name(error_of(r12)), "; needs dom0_vcpus_pin)");
+        tap.result(r12.has_value(), area, "get_physid(0): APIC id ", r12 ? r12->apic_id : 0, ", ACPI id ",
+                   r12 ? r12->acpi_id : 0, " (", name(error_of(r12)), "; needs dom0_vcpus_pin)");
 }
 
 // 13 register_vcpu_time_memory_area, 15 register_vcpu_time_phys_area
 void check_time_areas(const Run& r) noexcept
 {
     Tap& tap = r.tap;
+    const Context& c = r.c;
     const auto r13 = hc::register_vcpu_time_memory_area(vcpu0, time_va);
     (void)hc::sched_yield();
     const bool ok13 = r13.has_value() && time_va.value.system_time > 0 && (time_va.value.version & 1) == 0;
@@ -309,7 +320,7 @@ void check_time_areas(const Run& r) noexcept
 
     // 15 register_vcpu_time_phys_area (Xen 4.18+) ----------------------------
     const auto r15 = hc::register_vcpu_time_phys_area(vcpu0, time_phys, xen_address_of(time_phys.get()));
-    if (at_least(r.c, 4, 18)) {
+    if (at_least(c, 4, 18)) {
         (void)hc::sched_yield();
         const bool ok15 = r15.has_value() && time_phys.value.system_time > 0;
         tap.result(ok15, area, "register_vcpu_time_phys_area(0): registered and updated (", name(error_of(r15)),
@@ -326,6 +337,8 @@ void check_up_and_down(const Run& r) noexcept
 {
     Tap& tap = r.tap;
     const uint32_t n = r.n;
+    const VcpuId absent = r.absent;
+    xen::VcpuOps& ops = r.ops;
     const auto r0 = guest_type() == GuestType::pv ? hc::vcpu_initialise(vcpu0, pv_context)
                                                     : hc::vcpu_initialise(vcpu0, hvm_context);
     tap.result(error_of(r0) == Errc::eexist, area, "initialise(0) = EEXIST: already initialised (got ",
@@ -337,14 +350,14 @@ void check_up_and_down(const Run& r) noexcept
     } else {
         tap.skip(area, "needs dom0_max_vcpus >= 2", "up of an uninitialised vCPU");
     }
-    const auto r1n = hc::vcpu_up(r.absent);
-    const auto r2n = hc::vcpu_down(r.absent);
-    const auto lib2 = r.ops.down(r.absent);
+    const auto r1n = hc::vcpu_up(absent);
+    const auto r2n = hc::vcpu_down(absent);
+    const auto lib2 = ops.down(absent);
     tap.result(error_of(r1n) == Errc::enoent && error_of(r2n) == Errc::enoent &&
                    error_of(lib2) == Errc::vcpu_out_of_range,
                area, "up(", n, ") and down(", n, ") = ENOENT from Xen; VcpuOps refuses first (",
                name(error_of(lib2)), ")");
-    const auto lib2self = r.ops.down(vcpu0);
+    const auto lib2self = ops.down(vcpu0);
     tap.result(error_of(lib2self) == Errc::last_vcpu, area,
                "down(0) refused as last_vcpu: Xen would power the domain off (got ", name(error_of(lib2self)), ")");
 }
