@@ -33,7 +33,7 @@ uint64_t now_ns() noexcept;
 GuestType guest_type() noexcept;
 void set_guest_type(GuestType type) noexcept;
 
-/// Run the scenarios and end the machine (main.cpp).
+/// Run the in-guest tests and end the machine (main.cpp).
 [[noreturn]] void kernel_main(const BootInfo& boot) noexcept;
 
 /// Normal end: SCHEDOP_shutdown(SHUTDOWN_reboot). As dom0 this makes Xen

@@ -1,14 +1,12 @@
-// The part both guest types share: say where we are, run the scenarios the
-// command line asks for, print a summary and end the machine.
+// The part both guest types share: say where we are, run the in-guest tests
+// (tests/guest/) and end the machine.
 #include <xen/hypercall/xen_version.hpp>
-#include <xen/time/pvclock.hpp>
 
 #include "cmdline.hpp"
 #include "console.hpp"
 #include "domu.hpp"
+#include "framework/guest_tests.hpp"
 #include "kernel.hpp"
-#include "scenarios.hpp"
-#include "tap.hpp"
 
 namespace mk {
 
@@ -29,62 +27,28 @@ const char* const feature_names[] = {
 // From kernel.ld.
 extern "C" char __kernel_start[], __kernel_end[];
 
-void describe_xen(Tap& tap, const Context& context) noexcept
+// A few lines for the serial log, before the tests' TAP stream.
+void describe_xen(const Context& context) noexcept
 {
+    using console::Hex;
+    using console::print;
     const auto extra = xen::hc::xen_extraversion();
-    tap.comment("xen: ", context.version.major, ".", context.version.minor, extra ? extra->text : "");
-    tap.comment("guest: ", guest_type_name(context.boot.type), domu::active() ? " domU" : " dom0");
-    console::print("# xenfeat: ", console::Hex{context.features});
+    print("# xen: ", context.version.major, ".", context.version.minor, extra ? extra->text : "", "\n");
+    print("# guest: ", guest_type_name(context.boot.type), domu::active() ? " domU" : " dom0", "\n");
+    print("# xenfeat: ", Hex{context.features});
     constexpr unsigned named = sizeof(feature_names) / sizeof(feature_names[0]);
     for (unsigned bit = 0; bit < 32; ++bit) {
         if (((context.features >> bit) & 1u) == 0)
             continue;
         if (bit < named)
-            console::print(" ", feature_names[bit]);
+            print(" ", feature_names[bit]);
         else
-            console::print(" bit", bit); // newer than this list
+            print(" bit", bit); // newer than this list
     }
-    console::print("\n");
-    tap.comment("cmdline: ", cmdline.text());
-    using console::Hex;
-    // Xen's system time counts from Xen's own boot: how long Xen took to
-    // build and start us (in the machine's time, emulated or not).
-    tap.metric("boot", "xen_uptime_ns", now_ns());
-    tap.comment("layout: image ", Hex{reinterpret_cast<uint64_t>(__kernel_start)}, "-",
-                Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info},
-                " shared_info ", Hex{reinterpret_cast<uint64_t>(context.boot.shared)});
-}
-
-// tests= absent (or "all"): the default scenarios; otherwise those named.
-bool selected(const Scenario& s, const char* tests) noexcept
-{
-    if (tests == nullptr || *tests == '\0' || str_equal(tests, "all"))
-        return s.by_default;
-    return list_contains(tests, s.name);
-}
-
-// Names in tests= that match no scenario: each becomes a failed TAP result,
-// so a typo cannot pass as "nothing to run".
-template <class Visit>
-void for_each_unknown(const char* tests, Visit visit) noexcept
-{
-    if (tests == nullptr)
-        return;
-    char item[32];
-    while (*tests != '\0') {
-        unsigned n = 0;
-        for (; *tests != '\0' && *tests != ','; ++tests)
-            if (n + 1 < sizeof(item))
-                item[n++] = *tests;
-        item[n] = '\0';
-        if (*tests == ',')
-            ++tests;
-        bool known = n == 0 || str_equal(item, "all");
-        for (unsigned i = 0; i < scenario_count && !known; ++i)
-            known = str_equal(item, scenarios[i].name);
-        if (!known)
-            visit(static_cast<const char*>(item));
-    }
+    print("\n# cmdline: ", cmdline.text(), "\n");
+    print("# layout: image ", Hex{reinterpret_cast<uint64_t>(__kernel_start)}, "-",
+          Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info},
+          " shared_info ", Hex{reinterpret_cast<uint64_t>(context.boot.shared)}, "\n");
 }
 
 } // namespace
@@ -99,34 +63,8 @@ void for_each_unknown(const char* tests, Visit visit) noexcept
     // Before the first line: a domU prints through its console ring.
     domu::init(boot, context.features);
 
-    Tap tap;
-    tap.version();
-    describe_xen(tap, context);
-
-    const char* tests = cmdline.get("tests");
-    unsigned planned = 0;
-    for (unsigned i = 0; i < scenario_count; ++i)
-        if (selected(scenarios[i], tests))
-            planned += scenarios[i].points;
-    for_each_unknown(tests, [&](const char*) { ++planned; });
-    tap.plan(planned);
-
-    for (unsigned i = 0; i < scenario_count; ++i) {
-        const Scenario& s = scenarios[i];
-        if (!selected(s, tests))
-            continue;
-        const unsigned before = tap.reported();
-        s.run(tap, context);
-        // Keep the plan honest if a scenario reported fewer results than it declared.
-        for (unsigned n = tap.reported() - before; n < s.points; ++n)
-            tap.result(false, s.name, "scenario ended without reporting this result");
-    }
-    for_each_unknown(tests, [&](const char* name) { tap.result(false, "tests", "no scenario named '", name, "'"); });
-
-    tap.comment("xenvcpu: ", guest_type_name(boot.type), " on Xen ", context.version.major, ".",
-                context.version.minor, ": ", tap.passed(), " passed, ", tap.failed(), " failed, ", tap.skipped(),
-                " skipped, of ", planned);
-    tap.comment("xenvcpu: done");
+    describe_xen(context);
+    guest_tests::run_all(context);
     machine_reboot();
 }
 

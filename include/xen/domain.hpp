@@ -118,6 +118,8 @@ public:
     EventChannels& events() noexcept { return events_; }
     /// The domain's system clock: monotonic on and across vCPUs.
     SystemClock& clock() noexcept { return clock_; }
+    /// The floor the clock's readers share (its publication count, for figures).
+    const ClockFloor& clock_floor() const noexcept { return floor_; }
 
     /// The vcpu_info Xen uses for vCPU `v`: its slot's area once registered,
     /// else its slot in shared_info (vCPUs below 32). nullptr for a vCPU

@@ -1,23 +1,27 @@
 // timers+hotplug: timers armed on a vCPU that goes down keep the driver's
 // promise (docs/timers.md, "Hotplug"): each runs exactly once, never early.
 //
-// On the last AP (CPU k), N timers (`hotplug_timers=N`, default 50) at
-// random deadlines over 200 ms, starting once the arming is done, then the kernel's part of taking a CPU
+// On the last AP (vCPU k), N timers (`hotplug_timers=N`, default 50) at
+// random deadlines over 200 ms, starting once the arming is done, then the kernel's part of taking a vCPU
 // down: the driver's stop() there (Xen's single-shot stopped; the timers
 // stay queued), and the SMP controller parks it (VCPUOP_down on itself).
 //   A. It stays down until every deadline has passed, comes back
 //      (VCPUOP_up), and start() there programs the overdue timers: they run
-//      at once, on CPU k, late - after it came back - and never early.
+//      at once, on vCPU k, late - after it came back - and never early.
 //      (Under a slow emulator a few may come due before the stop; they run
 //      then, on time. None may run while the vCPU is down.)
-//   B. Again, but while CPU k is down CPU 0 adopt()s its timers: they run
-//      on CPU 0, at their deadlines; back up, CPU k has none left.
+//   B. Again, but while vCPU k is down vCPU 0 adopt()s its timers: they run
+//      on vCPU 0, at their deadlines; back up, vCPU k has none left.
+// Every time here is the domain's clock (mk::now_ns), monotonic across
+// vCPUs, so times read on vCPU k and on vCPU 0 compare directly.
 #include <new>
 #include <xen/arch/x86.hpp>
 #include <xen/smp.hpp>
 
+#include "domain.hpp"
 #include "events.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
+#include "kernel.hpp"
 #include "smp.hpp"
 #include "smp_internal.hpp"
 #include "timers.hpp"
@@ -44,7 +48,7 @@ struct HotSlot {
         auto* s = static_cast<HotSlot*>(ctx);
         ++s->fires;
         s->fired_on = self.value;
-        const uint64_t again = mk::timers::now(self);
+        const uint64_t again = mk::now_ns();
         s->fired_at = again;
         s->early = s->early || handler_now < s->deadline || again < s->deadline;
     }
@@ -60,21 +64,20 @@ struct Arming {
     volatile uint64_t stopped_at;
 };
 
-/// On CPU k: take over its timer, arm the timers, stop the driver there
-/// (what a kernel does before the CPU parks).
+/// On vCPU k: take over its timer, arm the timers, stop the driver there
+/// (what a kernel does before the vCPU parks).
 void arm_then_stop(void* arg) noexcept
 {
     auto& a = *static_cast<Arming*>(arg);
-    const uint32_t cpu = smp::this_cpu();
-    const xen::VcpuId v = smp::vcpu_of(cpu);
-    if (auto r = timers::take_over(cpu, a.guest); !r) {
+    const xen::VcpuId v = smp::this_vcpu();
+    if (auto r = timers::take_over(v); !r) {
         a.error = r.error();
         return;
     }
-    xen::TimerDriver& d = timers::driver(a.guest);
+    xen::TimerDriver& d = timers::driver();
     uint64_t seed = 0x2545f4914f6cdd1dull ^ xen::arch::rdtsc();
     events::disable();
-    const uint64_t t0 = timers::now(v);
+    const uint64_t t0 = now_ns();
     // Start after the arming is done (PVH: every arm traps to Xen under TCG).
     const uint64_t lead = 20 * ms + a.count * (a.guest == GuestType::pvh ? 500'000 : 20'000);
     for (uint32_t i = 0; i < a.count; ++i) {
@@ -91,7 +94,7 @@ void arm_then_stop(void* arg) noexcept
     // An event that came in while arming (a deadline that passed already)
     // is delivered here and runs what is due; after this, nothing can.
     events::enable();
-    a.stopped_at = timers::now(v);
+    a.stopped_at = now_ns();
 }
 
 struct Resume {
@@ -110,37 +113,36 @@ bool all_fired(uint32_t count) noexcept
     return true;
 }
 
-/// On CPU k, back up: start the driver again, idle until its timers ran.
+/// On vCPU k, back up: start the driver again, idle until its timers ran.
 void start_and_wait(void* arg) noexcept
 {
     auto& r = *static_cast<Resume*>(arg);
-    const uint32_t cpu = smp::this_cpu();
-    const xen::VcpuId v = smp::vcpu_of(cpu);
-    r.back_at = timers::now(v);
-    if (auto s = timers::take_over(cpu, r.guest); !s) {
+    const xen::VcpuId v = smp::this_vcpu();
+    r.back_at = now_ns();
+    if (auto s = timers::take_over(v); !s) {
         r.error = s.error();
         return;
     }
-    const uint64_t limit = timers::now(v) + 2000 * ms;
-    while (!all_fired(r.count) && timers::now(v) < limit)
+    const uint64_t limit = now_ns() + 2000 * ms;
+    while (!all_fired(r.count) && now_ns() < limit)
         timers::sleep(v, 1 * ms);
     r.all_ran = all_fired(r.count);
 }
 
-void give_back_here(void*) noexcept { (void)timers::give_back(smp::this_cpu()); }
+void give_back_here(void*) noexcept { (void)timers::give_back(smp::this_vcpu()); }
 
 struct Tally {
     uint32_t once = 0;    // ran exactly once
     uint32_t doubled = 0; // ran more than once
     uint32_t lost = 0;    // never ran
     uint32_t early = 0;
-    uint32_t on_cpu = 0;  // ran on the expected CPU
+    uint32_t on_cpu = 0;  // ran on the expected vCPU
     uint32_t before = 0;  // ran at or before `before_ns`
     uint32_t after = 0;   // ran at or after `after_ns`
     uint64_t max_late_ns = 0;
 };
 
-Tally tally(uint32_t count, uint32_t cpu, uint64_t before_ns, uint64_t after_ns) noexcept
+Tally tally(uint32_t count, xen::VcpuId on, uint64_t before_ns, uint64_t after_ns) noexcept
 {
     Tally t;
     for (uint32_t i = 0; i < count; ++i) {
@@ -154,7 +156,7 @@ Tally tally(uint32_t count, uint32_t cpu, uint64_t before_ns, uint64_t after_ns)
         else
             ++t.doubled;
         t.early += s.early ? 1 : 0;
-        t.on_cpu += s.fired_on == cpu ? 1 : 0;
+        t.on_cpu += s.fired_on == on.value ? 1 : 0;
         t.before += s.fired_at <= before_ns ? 1 : 0;
         t.after += s.fired_at >= after_ns ? 1 : 0;
         if (s.fired_at > s.deadline && s.fired_at - s.deadline > t.max_late_ns)
@@ -163,39 +165,36 @@ Tally tally(uint32_t count, uint32_t cpu, uint64_t before_ns, uint64_t after_ns)
     return t;
 }
 
-} // namespace
+/// What both phases work with.
+struct Run {
+    Tap& tap;
+    xen::Smp* ctl;
+    GuestType guest;
+    xen::VcpuId k;  ///< the AP that goes down
+    uint32_t count; ///< timers armed on it
+    xen::VcpuId v0;
+};
 
-void run_timers_hotplug(Tap& tap, const Context& context) noexcept
+/// What phase A leaves behind.
+struct AfterA {
+    Tally ta;
+    uint32_t left_a; ///< timers still armed on vCPU k
+};
+
+// --- A. down past every deadline, then back -------------------------------
+AfterA phase_a(const Run& r) noexcept
 {
-    const auto online = smp::ensure_online();
-    xen::Smp* ctl = smp::controller();
-    const uint32_t n = ctl != nullptr ? ctl->count() : 1;
-    if (!online.has_value() || ctl == nullptr || n < 2 || !smp::is_online(n - 1) || n - 1 >= timers::max_cpus) {
-        const char* why = !online.has_value() ? xen::errc_name(online.error()) : "needs 2 online vCPUs";
-        tap.skip(area, why, "timers of a vCPU that went down run once");
-        tap.skip(area, why, "... none while it is down, late after it came back, never early");
-        tap.skip(area, why, "timers adopted from a down vCPU run once on the adopter");
-        tap.skip(area, why, "nothing left on the down vCPU, nothing lost or doubled");
-        return;
-    }
-    const GuestType guest = context.boot.type;
-    const uint32_t k = n - 1;
-    uint32_t count = static_cast<uint32_t>(context.cmdline.get_uint("hotplug_timers", 50));
-    count = count > max_timers ? max_timers : count;
-    const xen::VcpuId v0 = smp::vcpu_of(0);
-    (void)timers::driver(guest);
-    if (auto r = timers::take_over(0, guest); !r) {
-        tap.result(false, area, "the driver on CPU 0: ", xen::errc_name(r.error()));
-        return;
-    }
-    tap.comment("timers+hotplug: ", count, " timers on vCPU ", k, " over 200 ms, then vCPU ", k, " goes down");
-
-    // --- A. down past every deadline, then back -------------------------------
+    Tap& tap = r.tap;
+    xen::Smp* ctl = r.ctl;
+    const GuestType guest = r.guest;
+    const xen::VcpuId k = r.k;
+    const uint32_t count = r.count;
+    const xen::VcpuId v0 = r.v0;
     Arming a{count, guest, xen::Errc{}, 0};
     auto ra = smp::run_on(k, &arm_then_stop, &a);
     const auto off_a = ra ? ctl->offline(k) : xen::Result<void>(xen::err(ra.error()));
-    const uint64_t down_at = timers::now(v0);
-    // Every deadline passes while CPU k is down.
+    const uint64_t down_at = now_ns();
+    // Every deadline passes while vCPU k is down.
     timers::sleep(v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
     const auto on_a = ctl->online(k);
     Resume res{count, guest, xen::Errc{}, 0, false};
@@ -217,37 +216,41 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
     tap.metric("timers", "hotplug_max_late_us", ta.max_late_ns / 1000);
     tap.metric("timers", "hotplug_before_stop", ta.before);
     tap.result(ta.once == count && ta.lost == 0 && ta.doubled == 0 && ta.on_cpu == count && left_a == 0, area,
-               "timers of a vCPU that went down ran once: ", ta.once, " of ", count, " on vCPU ", k, " (",
+               "timers of a vCPU that went down ran once: ", ta.once, " of ", count, " on vCPU ", k.value, " (",
                ta.lost, " lost, ", ta.doubled, " double)");
     tap.result(ta.early == 0 && while_down == 0 && ta.after > 0 && ta.before + ta.after == count, area,
                "... none while it was down: ", ta.after, " after it came back (late), ", ta.before,
                " before the stop; never early (", ta.early, "); latest ", ta.max_late_ns / ms,
                " ms after its deadline");
+    return AfterA{ta, left_a};
+}
 
-    // --- B. down, and CPU 0 adopts the timers -------------------------------------
-    if (left_a != 0) {
-        // Timers of A still armed on CPU k: their storage cannot be reused.
-        tap.result(false, area, "timers adopted from a down vCPU: not tried, ", left_a, " timers of A still armed");
-        tap.result(false, area, "nothing left on vCPU ", k, ": ", left_a, " left");
-        return;
-    }
+// --- B. down, and vCPU 0 adopts the timers ------------------------------------
+void phase_b(const Run& r, const Tally& ta) noexcept
+{
+    Tap& tap = r.tap;
+    xen::Smp* ctl = r.ctl;
+    const GuestType guest = r.guest;
+    const xen::VcpuId k = r.k;
+    const uint32_t count = r.count;
+    const xen::VcpuId v0 = r.v0;
     Arming b{count, guest, xen::Errc{}, 0};
     auto rb = smp::run_on(k, &arm_then_stop, &b);
     const auto off_b = rb ? ctl->offline(k) : xen::Result<void>(xen::err(rb.error()));
     size_t moved = 0;
     if (off_b) {
         events::disable();
-        auto m = timers::driver(guest).adopt(v0, smp::vcpu_of(k));
+        auto m = timers::driver().adopt(v0, k);
         events::enable();
         moved = m ? *m : 0;
         if (!m)
             tap.comment("timers+hotplug: adopt failed: ", xen::errc_name(m.error()));
     }
-    const uint64_t limit = timers::now(v0) + 2000 * ms;
-    while (!all_fired(count) && timers::now(v0) < limit)
+    const uint64_t limit = now_ns() + 2000 * ms;
+    while (!all_fired(count) && now_ns() < limit)
         timers::sleep(v0, 5 * ms);
-    // Those that came due before the stop ran on CPU k; the rest moved.
-    const Tally tb = tally(count, 0, b.stopped_at, ~uint64_t{0});
+    // Those that came due before the stop ran on vCPU k; the rest moved.
+    const Tally tb = tally(count, v0, b.stopped_at, ~uint64_t{0});
     const auto on_b = ctl->online(k);
     uint32_t left_b = ~0u;
     if (on_b) {
@@ -263,12 +266,65 @@ void run_timers_hotplug(Tap& tap, const Context& context) noexcept
                area, "timers adopted from a down vCPU ran once on vCPU 0: ", tb.on_cpu, " of ", moved, " moved (",
                tb.before, " ran before the stop), ", tb.early, " early");
     tap.result(on_b.has_value() && left_b == 0 && tb.lost == 0 && tb.doubled == 0 && ta.lost == 0 && ta.doubled == 0,
-               area, "nothing left on vCPU ", k, " after it came back (", left_b, "), nothing lost (",
+               area, "nothing left on vCPU ", k.value, " after it came back (", left_b, "), nothing lost (",
                ta.lost + tb.lost, ") or doubled (", ta.doubled + tb.doubled, ")");
+}
 
-    (void)smp::run_on(0, &give_back_here, nullptr);
+} // namespace
+
+void run_timers_hotplug(Tap& tap, const Context& context) noexcept
+{
+    const auto online = smp::ensure_online();
+    xen::Smp* ctl = smp::controller();
+    const uint32_t n = ctl != nullptr ? ctl->count() : 1;
+    if (!online.has_value() || ctl == nullptr || n < 2 || n - 1 >= max_vcpus || !smp::is_online(xen::VcpuId{n - 1})) {
+        const char* why = !online.has_value() ? xen::errc_name(online.error()) : "needs 2 online vCPUs";
+        tap.skip(area, why, "timers of a vCPU that went down run once");
+        tap.skip(area, why, "... none while it is down, late after it came back, never early");
+        tap.skip(area, why, "timers adopted from a down vCPU run once on the adopter");
+        tap.skip(area, why, "nothing left on the down vCPU, nothing lost or doubled");
+        return;
+    }
+    const GuestType guest = context.boot.type;
+    const xen::VcpuId k{n - 1};
+    uint32_t count = static_cast<uint32_t>(context.cmdline.get_uint("hotplug_timers", 50));
+    count = count > max_timers ? max_timers : count;
+    const xen::VcpuId v0{0};
+    if (auto r = timers::take_over(v0); !r) {
+        tap.result(false, area, "the driver on CPU 0: ", xen::errc_name(r.error()));
+        return;
+    }
+    tap.comment("timers+hotplug: ", count, " timers on vCPU ", k.value, " over 200 ms, then vCPU ", k.value,
+                " goes down");
+
+    const Run r{tap, ctl, guest, k, count, v0};
+    const AfterA a = phase_a(r);
+    const uint32_t left_a = a.left_a;
+    if (left_a != 0) {
+        // Timers of A still armed on vCPU k: their storage cannot be reused.
+        tap.result(false, area, "timers adopted from a down vCPU: not tried, ", left_a, " timers of A still armed");
+        tap.result(false, area, "nothing left on vCPU ", k.value, ": ", left_a, " left");
+        return;
+    }
+    phase_b(r, a.ta);
+
+    (void)smp::run_on(v0, &give_back_here, nullptr);
     if (smp::is_online(k))
         (void)smp::run_on(k, &give_back_here, nullptr);
 }
+
+namespace guest_tests {
+
+// Needs an AP to take down.
+extern const Test timers_hotplug_test{
+    .name = "timers+hotplug",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 2,
+    .run = run_timers_hotplug,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -1,11 +1,13 @@
 // A tiny TAP (version 13) emitter: what the boot harness and meson's TAP
-// reader parse from the serial log.
+// reader parse from the serial log. The plan comes last, counting the
+// results that were reported (TAP allows the plan at either end):
 //     TAP version 13
-//     1..3
-//     ok 1 - selftest: the kernel reached its scenarios
+//     ok 1 - selftest: the kernel reached its tests
 //     not ok 2 - broken: fails on purpose
 //     ok 3 - vcpuop: runstate_phys_area # SKIP not in Xen 4.17
 //     # metric events.upcall_ns=1234ns vcpu=0
+//     ok 4 - hotplug: not run # SKIP needs 2 vCPUs, the domain has 1
+//     1..4
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,8 @@ class Tap {
 public:
     /// The header line; call first.
     void version() noexcept;
-    /// The plan: `1..count`. Call once, before the first result.
+    /// The plan: `1..count`. Call once, after the last result, with
+    /// reported(): a stream cut short then has no plan at all.
     void plan(unsigned count) noexcept;
 
     /// `ok N - area: text...` or `not ok N - area: text...`.
@@ -37,6 +40,15 @@ public:
         begin("ok ", area);
         console::print(text...);
         console::print(" # SKIP ", reason);
+        end(Outcome::skipped);
+    }
+
+    /// `ok N - area: not run # SKIP why...`: a whole test that does not fit here.
+    template <class... Why>
+    void not_run(const char* area, const Why&... why) noexcept
+    {
+        begin("ok ", area);
+        console::print("not run # SKIP ", why...);
         end(Outcome::skipped);
     }
 

@@ -1,7 +1,7 @@
 // traps: an int3 reaches our handler and execution resumes after it. On PV
 // this goes through the virtual IDT (set_trap_table), Xen's bounce frame and
 // the iret hypercall; on PVH through the real IDT and iretq.
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "traps.hpp"
 
 namespace mk {
@@ -35,5 +35,19 @@ void run_traps(Tap& tap, const Context&) noexcept
     tap.result(breakpoint_hits == 1 && breakpoint_rip == after, "traps",
                "int3 reaches the handler and returns to the next instruction");
 }
+
+namespace guest_tests {
+
+// Anywhere: the boot vCPU alone.
+extern const Test traps_test{
+    .name = "traps",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_traps,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -23,8 +23,9 @@
 #include <xen/runstate.hpp>
 #include <xen/time/clock.hpp>
 
+#include "domain.hpp"
 #include "memory.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp.hpp"
 
 namespace mk {
@@ -40,12 +41,11 @@ constexpr uint64_t sum_bound_ns = 200'000;
 constexpr uint64_t agree_slop_ns = 50'000;
 constexpr uint32_t idle_steal_ppm = 10'000; // 1 %
 
-// Per-CPU state, static storage (Xen writes the runstate areas).
-xen::RunstateCpu runstate_cpus[max_steal_cpus];
-xen::ClockCpu clock_cpus[max_steal_cpus];
-xen::ClockFloor clock_floor;
-xen::SystemClock system_clock(clock_floor);
+// Each vCPU's runstate area and clock state are in its slot of the domain
+// (Xen writes the runstate areas there); the clock is the domain's.
 xen::Runstate runstate;
+
+xen::VcpuSlot& slot(VcpuId v) noexcept { return *domain().find(v); }
 
 /// What one CPU measured.
 struct Job {
@@ -71,7 +71,7 @@ uint64_t newest_tsc;     // the newest raw TSC any vCPU published (atomic access
 
 uint64_t now_on(uint32_t cpu) noexcept
 {
-    auto r = system_clock.now(clock_cpus[cpu]);
+    auto r = domain().clock().now(slot(VcpuId{cpu}).clock);
     return r.has_value() ? *r : 0;
 }
 
@@ -79,10 +79,10 @@ void busy(void* arg) noexcept
 {
     Job& j = *static_cast<Job*>(arg);
     const uint32_t cpu = j.cpu;
-    const VcpuId self = smp::vcpu_of(cpu);
+    const VcpuId self = VcpuId{cpu};
     while (now_on(cpu) < j.start_ns) {
     }
-    auto s0 = runstate.snapshot(self, runstate_cpus[cpu], self);
+    auto s0 = runstate.snapshot(self, slot(VcpuId{cpu}).runstate, self);
     j.t0 = now_on(cpu);
     uint64_t prev = j.t0;
     uint64_t now = j.t0;
@@ -97,7 +97,7 @@ void busy(void* arg) noexcept
             __atomic_store_n(&newest_tsc, tsc, __ATOMIC_RELEASE);
         }
         const uint64_t seen = __atomic_load_n(&newest_reading, __ATOMIC_ACQUIRE);
-        auto r = system_clock.read(clock_cpus[cpu]);
+        auto r = domain().clock().read(slot(VcpuId{cpu}).clock);
         if (!r.has_value()) {
             ++j.errors;
             continue;
@@ -109,7 +109,7 @@ void busy(void* arg) noexcept
         prev = now;
         __atomic_store_n(&newest_reading, now, __ATOMIC_RELEASE);
     }
-    auto s1 = runstate.snapshot(self, runstate_cpus[cpu], self);
+    auto s1 = runstate.snapshot(self, slot(VcpuId{cpu}).runstate, self);
     j.t1 = now_on(cpu);
     j.ok = s0.has_value() && s1.has_value();
     if (j.ok) {
@@ -121,32 +121,17 @@ void busy(void* arg) noexcept
 
 uint64_t diff(uint64_t a, uint64_t b) noexcept { return a > b ? a - b : b - a; }
 
-} // namespace
+constexpr const char* area = "steal";
 
-void run_steal(Tap& tap, const Context& context) noexcept
+// 1. The update flag and one runstate area per vCPU.
+void register_areas(Tap& tap, const Context& context, uint32_t cpus) noexcept
 {
-    const char* area = "steal";
-    const bool pvh = context.boot.type == GuestType::pvh;
-    const auto online = smp::ensure_online();
-    if (!online)
-        tap.comment("steal: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
-    const uint32_t cpus = smp::cpu_count() < max_steal_cpus ? smp::cpu_count() : max_steal_cpus;
-    uint32_t active = 0;
-    for (uint32_t c = 0; c < cpus; ++c)
-        active += smp::is_online(c) ? 1 : 0;
-    if (!online && online.error() == xen::Errc::unsupported)
-        tap.skip(area, "this kernel brings up no APs yet: vCPU 0 only");
-    else
-        tap.result(online.has_value() && active == cpus, area, active, " of ", cpus, " vCPUs online");
-
-    // 1. The update flag and one runstate area per vCPU.
     const auto flag = runstate.enable_update_flag();
     tap.result(flag.has_value() && *flag, area, "VMASST_TYPE_runstate_update_flag enabled (Xen 4.8+)");
     const bool want_phys = context.version.at_least(4, 18);
     uint32_t registered = 0, as_expected = 0;
     for (uint32_t c = 0; c < cpus; ++c) {
-        clock_cpus[c].record = &smp::vcpu_info_of(c).time;
-        auto kind = runstate.register_area(smp::vcpu_of(c), runstate_cpus[c], xen_address_of(runstate_cpus[c].area.get()),
+        auto kind = runstate.register_area(VcpuId{c}, slot(VcpuId{c}).runstate, xen_address_of(slot(VcpuId{c}).runstate.area.get()),
                                            context.features);
         if (!kind) {
             tap.comment("steal: vCPU ", c, ": runstate area not registered: ", xen::errc_name(kind.error()));
@@ -156,14 +141,16 @@ void run_steal(Tap& tap, const Context& context) noexcept
         as_expected += (*kind == xen::AreaKind::physical_address) == want_phys ? 1 : 0;
     }
     tap.result(registered == cpus && as_expected == cpus, area, "runstate areas: ",
-               xen::area_kind_name(runstate_cpus[0].kind), " (op ",
-               runstate_cpus[0].kind == xen::AreaKind::physical_address ? 14 : 5, ") on ", registered, " of ", cpus,
+               xen::area_kind_name(slot(VcpuId{0}).runstate.kind), " (op ",
+               slot(VcpuId{0}).runstate.kind == xen::AreaKind::physical_address ? 14 : 5, ") on ", registered, " of ", cpus,
                " vCPUs; Xen ", context.version.major, ".", context.version.minor, " should use ",
                want_phys ? "physical" : "virtual");
-    tap.metric(area, "area_phys", runstate_cpus[0].kind == xen::AreaKind::physical_address ? 1 : 0);
+    tap.metric(area, "area_phys", slot(VcpuId{0}).runstate.kind == xen::AreaKind::physical_address ? 1 : 0);
+}
 
-    // 2. Every online CPU busy over the same interval.
-    const uint64_t interval = context.cmdline.get_uint("steal_ms", 1000) * ms;
+// 2. Every online CPU busy over the same interval.
+void busy_everywhere(Tap& tap, uint32_t cpus, uint64_t interval) noexcept
+{
     const uint64_t start = now_on(0) + 200 * ms; // time for every AP to get its call
     for (uint32_t c = 0; c < cpus; ++c) {
         jobs[c] = Job{};
@@ -172,29 +159,35 @@ void run_steal(Tap& tap, const Context& context) noexcept
         jobs[c].end_ns = start + interval;
     }
     for (uint32_t c = 1; c < cpus; ++c) {
-        if (!smp::is_online(c))
+        if (!smp::is_online(VcpuId{c}))
             continue;
         // Wait 1 ms only: the job runs on, and run_on says timed_out.
-        const auto r = smp::run_on(c, &busy, &jobs[c], ms);
+        const auto r = smp::run_on(VcpuId{c}, &busy, &jobs[c], ms);
         if (!r && r.error() != xen::Errc::timed_out)
             tap.comment("steal: vCPU ", c, ": run_on: ", xen::errc_name(r.error()));
     }
     busy(&jobs[0]);
     const uint64_t give_up = now_on(0) + 10'000 * ms;
     for (uint32_t c = 1; c < cpus; ++c)
-        while (smp::is_online(c) && __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0 && now_on(0) < give_up) {
+        while (smp::is_online(VcpuId{c}) && __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0 && now_on(0) < give_up) {
         }
+}
 
-    // 3. Report and check.
-    const uint64_t min_reads = pvh ? 100 : 10'000;
+/// What the vCPUs measured, summed up.
+struct Totals {
     uint32_t ran = 0, enough_reads = 0, sums_ok = 0;
     uint64_t backwards = 0, reads_total = 0, tsc_warps = 0, tsc_checks = 0;
     uint64_t steal_ppm_of[max_steal_cpus] = {};
+};
+
+// 3. Report each vCPU that ran the interval, and sum up.
+void report_vcpus(Tap& tap, uint32_t cpus, uint64_t min_reads, Totals& t) noexcept
+{
     for (uint32_t c = 0; c < cpus; ++c) {
         const Job& j = jobs[c];
         if (__atomic_load_n(&j.done, __ATOMIC_ACQUIRE) == 0 || !j.ok)
             continue;
-        ++ran;
+        ++t.ran;
         const uint64_t elapsed = j.t1 - j.t0;
         const auto l0 = xen::runstate_live(j.s0, j.t0);
         const auto l1 = xen::runstate_live(j.s1, j.t1);
@@ -206,81 +199,87 @@ void run_steal(Tap& tap, const Context& context) noexcept
         steal.update(j.s1);
         const xen::StealSample a{0, 0};
         const xen::StealSample b{steal.steal_ns(), elapsed};
-        steal_ppm_of[c] = xen::steal_ppm(a, b);
+        t.steal_ppm_of[c] = xen::steal_ppm(a, b);
         const uint64_t sum = d[0] + d[1] + d[2] + d[3];
-        sums_ok += diff(sum, elapsed) <= sum_bound_ns ? 1 : 0;
-        enough_reads += j.reads >= min_reads ? 1 : 0;
-        backwards += j.backwards_own + j.backwards_across;
-        tsc_warps += j.tsc_warps;
-        tsc_checks += j.tsc_checks;
-        reads_total += j.reads;
-        const int64_t v = smp::vcpu_of(c).value;
+        t.sums_ok += diff(sum, elapsed) <= sum_bound_ns ? 1 : 0;
+        t.enough_reads += j.reads >= min_reads ? 1 : 0;
+        t.backwards += j.backwards_own + j.backwards_across;
+        t.tsc_warps += j.tsc_warps;
+        t.tsc_checks += j.tsc_checks;
+        t.reads_total += j.reads;
+        const int64_t v = VcpuId{c}.value;
         tap.comment("steal: vCPU ", v, ": running ", d[0] / 1000, " us, runnable ", d[1] / 1000, " us, blocked ",
                     d[2] / 1000, " us, offline ", d[3] / 1000, " us of ", elapsed / 1000, " us; steal ",
-                    steal.steal_ns() / 1000, " us (", steal_ppm_of[c] / 10'000, ".", (steal_ppm_of[c] / 1000) % 10,
-                    (steal_ppm_of[c] / 100) % 10, " %); ", j.reads, " clock reads, ", j.errors, " busy");
+                    steal.steal_ns() / 1000, " us (", t.steal_ppm_of[c] / 10'000, ".", (t.steal_ppm_of[c] / 1000) % 10,
+                    (t.steal_ppm_of[c] / 100) % 10, " %); ", j.reads, " clock reads, ", j.errors, " busy");
         tap.metric(area, "ns", steal.steal_ns(), "", v);
-        tap.metric(area, "pct", steal_ppm_of[c] / 10'000, "", v);
+        tap.metric(area, "pct", t.steal_ppm_of[c] / 10'000, "", v);
         tap.metric(area, "running_ns", d[0], "", v);
         tap.metric(area, "runnable_ns", d[1], "", v);
         tap.metric(area, "blocked_ns", d[2], "", v);
         tap.metric(area, "offline_ns", d[3], "", v);
         tap.metric("clock", "reads", j.reads, "", v);
     }
-    tap.result(ran == active && enough_reads == ran, area, ran, " of ", active, " vCPUs ran the ", interval / ms,
-               " ms interval with >= ", min_reads, " clock reads each");
+}
 
-    // Which vCPUs share a pCPU. Xen answers VCPUOP_get_physid (pinned
-    // hardware domain only) with the APIC id of the pCPU that has the
-    // vCPU's *number* (x86_cpu_to_apicid[vcpu_id]), and BAD_APICID (~0) past
-    // the last pCPU: the valid answers count the pCPUs. dom0_vcpus_pin puts
-    // dom0's vCPU i on pCPU i mod that count (dom0_setup_vcpu cycles them).
+// Which vCPUs share a pCPU. Xen answers VCPUOP_get_physid (pinned
+// hardware domain only) with the APIC id of the pCPU that has the
+// vCPU's *number* (x86_cpu_to_apicid[vcpu_id]), and BAD_APICID (~0) past
+// the last pCPU: the valid answers count the pCPUs. dom0_vcpus_pin puts
+// dom0's vCPU i on pCPU i mod that count (dom0_setup_vcpu cycles them).
+void check_pcpu_sharing(Tap& tap, uint32_t cpus, const Totals& t) noexcept
+{
     uint32_t pcpus = 0;
     bool pinned = true;
     for (uint32_t c = 0; c < cpus && pinned; ++c) {
-        const auto p = xen::hc::get_physid(smp::vcpu_of(c));
+        const auto p = xen::hc::get_physid(VcpuId{c});
         pinned = p.has_value();
         pcpus += pinned && p->apic_id != ~uint32_t{0} ? 1 : 0;
     }
     if (!pinned || pcpus == 0) {
         tap.skip(area, "VCPUOP_get_physid refused: not a pinned hardware domain, pCPU sharing unknown");
-    } else {
-        tap.comment("steal: ", pcpus, " pCPU(s) by VCPUOP_get_physid; vCPU i is pinned to pCPU i mod ", pcpus);
-        uint32_t shared = 0, shared_with_steal = 0, alone = 0, alone_quiet = 0;
-        for (uint32_t c = 0; c < cpus; ++c) {
-            if (!smp::is_online(c) || __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0)
-                continue;
-            const uint32_t home = smp::vcpu_of(c).value % pcpus;
-            bool shares = false;
-            for (uint32_t o = 0; o < cpus; ++o)
-                shares = shares || (o != c && smp::is_online(o) && smp::vcpu_of(o).value % pcpus == home);
-            if (shares) {
-                ++shared;
-                shared_with_steal += steal_ppm_of[c] > 0 ? 1 : 0;
-            } else {
-                ++alone;
-                alone_quiet += steal_ppm_of[c] <= idle_steal_ppm ? 1 : 0;
-            }
-        }
-        tap.result(shared_with_steal == shared && alone_quiet == alone, area, shared_with_steal, " of ", shared,
-                   " vCPUs sharing a pCPU have steal > 0; ", alone_quiet, " of ", alone,
-                   " vCPUs alone on theirs have steal <= 1 %");
+        return;
     }
-    tap.result(sums_ok == ran, area, "running + runnable + blocked + offline = elapsed within ", sum_bound_ns / 1000,
-               " us on ", sums_ok, " of ", ran, " vCPUs");
+    tap.comment("steal: ", pcpus, " pCPU(s) by VCPUOP_get_physid; vCPU i is pinned to pCPU i mod ", pcpus);
+    uint32_t shared = 0, shared_with_steal = 0, alone = 0, alone_quiet = 0;
+    for (uint32_t c = 0; c < cpus; ++c) {
+        if (!smp::is_online(VcpuId{c}) || __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0)
+            continue;
+        const uint32_t home = VcpuId{c}.value % pcpus;
+        bool shares = false;
+        for (uint32_t o = 0; o < cpus; ++o)
+            shares = shares || (o != c && smp::is_online(VcpuId{o}) && VcpuId{o}.value % pcpus == home);
+        if (shares) {
+            ++shared;
+            shared_with_steal += t.steal_ppm_of[c] > 0 ? 1 : 0;
+        } else {
+            ++alone;
+            alone_quiet += t.steal_ppm_of[c] <= idle_steal_ppm ? 1 : 0;
+        }
+    }
+    tap.result(shared_with_steal == shared && alone_quiet == alone, area, shared_with_steal, " of ", shared,
+               " vCPUs sharing a pCPU have steal > 0; ", alone_quiet, " of ", alone,
+               " vCPUs alone on theirs have steal <= 1 %");
+}
 
-    // The library's snapshot (area + live view) against Xen's own copy.
-    // Xen's copy adds NOW() of the pCPU that runs the hypercall, i.e. the
-    // pCPU vCPU 0 is on, so the live view is taken at vCPU 0's own pvclock
-    // record, not at the cross-vCPU clock: that clock follows the leading
-    // record, which under TCG load can run milliseconds ahead of this pCPU.
-    const auto own_time = [] { return pvclock_now_ns(smp::vcpu_info_of(0)); };
+// The library's snapshot (area + live view) against Xen's own copy.
+// Xen's copy adds NOW() of the pCPU that runs the hypercall, i.e. the
+// pCPU vCPU 0 is on, so the live view is taken at vCPU 0's own pvclock
+// record, not at the cross-vCPU clock: that clock follows the leading
+// record, which under TCG load can run milliseconds ahead of this pCPU.
+void check_snapshot_agrees(Tap& tap, uint32_t cpus) noexcept
+{
+    // Runs on vCPU 0: this is its own record.
+    const auto own_time = [] {
+        const auto t = xen::pvclock_read(smp::this_vcpu_info().time);
+        return t ? t->system_time_ns : 0;
+    };
     uint32_t agree = 0;
     uint64_t worst = 0;
     for (uint32_t c = 0; c < cpus; ++c) {
-        const VcpuId v = smp::vcpu_of(c);
+        const VcpuId v = VcpuId{c};
         const uint64_t ta = own_time();
-        const auto mine = runstate.snapshot(v, runstate_cpus[c], smp::vcpu_of(0));
+        const auto mine = runstate.snapshot(v, slot(VcpuId{c}).runstate, VcpuId{0});
         const auto xen_view = xen::hc::vcpu_get_runstate_info(v);
         const uint64_t tb = own_time();
         if (!mine || !xen_view)
@@ -297,18 +296,65 @@ void run_steal(Tap& tap, const Context& context) noexcept
     tap.result(agree == cpus, area, "snapshot agrees with VCPUOP_get_runstate_info on ", agree, " of ", cpus,
                " vCPUs (worst ", worst / 1000, " us; bound: the pair's own duration + ", agree_slop_ns / 1000, " us)");
     tap.metric(area, "agree_worst_ns", worst);
+}
 
-    tap.metric("clock", "backwards", backwards);
-    tap.metric("tsc", "warps", tsc_warps);
-    tap.comment("steal: raw TSC: ", tsc_warps, " of ", tsc_checks, " reads were below a TSC another vCPU read before",
-                tsc_warps == 0 ? " (one clock across vCPUs, as SystemClock assumes)"
-                               : " (the platform breaks SystemClock's one assumption)");
-    tap.metric("clock", "floor_publications", clock_floor.generation());
-    tap.result(backwards == 0, area, "clock: ", backwards, " of ", reads_total,
+} // namespace
+
+void run_steal(Tap& tap, const Context& context) noexcept
+{
+    const bool pvh = context.boot.type == GuestType::pvh;
+    const auto online = smp::ensure_online();
+    if (!online)
+        tap.comment("steal: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
+    const uint32_t cpus = smp::vcpu_count() < max_steal_cpus ? smp::vcpu_count() : max_steal_cpus;
+    uint32_t active = 0;
+    for (uint32_t c = 0; c < cpus; ++c)
+        active += smp::is_online(VcpuId{c}) ? 1 : 0;
+    if (!online && online.error() == xen::Errc::unsupported)
+        tap.skip(area, "this kernel brings up no APs yet: vCPU 0 only");
+    else
+        tap.result(online.has_value() && active == cpus, area, active, " of ", cpus, " vCPUs online");
+
+    register_areas(tap, context, cpus);
+    const uint64_t interval = context.cmdline.get_uint("steal_ms", 1000) * ms;
+    busy_everywhere(tap, cpus, interval);
+
+    const uint64_t min_reads = pvh ? 100 : 10'000;
+    Totals t;
+    report_vcpus(tap, cpus, min_reads, t);
+    tap.result(t.ran == active && t.enough_reads == t.ran, area, t.ran, " of ", active, " vCPUs ran the ",
+               interval / ms, " ms interval with >= ", min_reads, " clock reads each");
+    check_pcpu_sharing(tap, cpus, t);
+    tap.result(t.sums_ok == t.ran, area, "running + runnable + blocked + offline = elapsed within ",
+               sum_bound_ns / 1000, " us on ", t.sums_ok, " of ", t.ran, " vCPUs");
+    check_snapshot_agrees(tap, cpus);
+
+    tap.metric("clock", "backwards", t.backwards);
+    tap.metric("tsc", "warps", t.tsc_warps);
+    tap.comment("steal: raw TSC: ", t.tsc_warps, " of ", t.tsc_checks,
+                " reads were below a TSC another vCPU read before",
+                t.tsc_warps == 0 ? " (one clock across vCPUs, as SystemClock assumes)"
+                                 : " (the platform breaks SystemClock's one assumption)");
+    tap.metric("clock", "floor_publications", domain().clock_floor().generation());
+    tap.result(t.backwards == 0, area, "clock: ", t.backwards, " of ", t.reads_total,
                " readings went backwards on a vCPU or across vCPUs");
 
     for (uint32_t c = 0; c < cpus; ++c)
-        (void)runstate.unregister_area(smp::vcpu_of(c), runstate_cpus[c]);
+        (void)runstate.unregister_area(VcpuId{c}, slot(VcpuId{c}).runstate);
 }
+
+namespace guest_tests {
+
+// Anywhere; the pCPU-sharing check skips itself unless dom0 is pinned.
+extern const Test steal_test{
+    .name = "steal",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_steal,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

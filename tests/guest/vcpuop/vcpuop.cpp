@@ -11,11 +11,12 @@
 #include <xen/hypercall/sched_op.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/time/pvclock.hpp>
-#include <xen/vcpu_ops.hpp>
+#include <xen/domain.hpp>
 
+#include "domain.hpp"
 #include "events.hpp"
 #include "memory.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 #include "smp_internal.hpp"
 #include "traps.hpp"
 
@@ -31,7 +32,6 @@ namespace hc = xen::hc;
 constexpr VcpuId vcpu0{0};
 
 // This scenario runs on vCPU 0 only.
-VcpuId current_vcpu() noexcept { return vcpu0; }
 
 // Areas Xen writes into: static storage (xen::Area), never the stack.
 xen::Area<abi::vcpu_runstate_info> runstate_va;
@@ -54,25 +54,24 @@ bool on_nmi(TrapFrame&) noexcept
 volatile uint64_t timer_events = 0;
 void on_timer(hc::Port, VcpuId, void*) noexcept { timer_events = timer_events + 1; }
 
-uint64_t now_ns(const Context& c) noexcept { return pvclock_now_ns(c.boot.shared->vcpu_info[0]); }
 
 /// Spin until `timer_events` exceeds `before` or `timeout_ns` of system time
 /// pass. Returns the number of new events. Spinning (not SCHEDOP_block) so a
 /// lost event costs a bounded wait, never a hang.
-uint64_t wait_events(const Context& c, uint64_t before, uint64_t timeout_ns) noexcept
+uint64_t wait_events(uint64_t before, uint64_t timeout_ns) noexcept
 {
-    const uint64_t end = now_ns(c) + timeout_ns;
-    while (timer_events == before && now_ns(c) < end)
+    const uint64_t end = now_ns() + timeout_ns;
+    while (timer_events == before && now_ns() < end)
         xen::arch::cpu_relax();
     return timer_events - before;
 }
 
 /// Spin for `ns` of system time; returns the timer events seen meanwhile.
-uint64_t events_during(const Context& c, uint64_t ns) noexcept
+uint64_t events_during(uint64_t ns) noexcept
 {
     const uint64_t before = timer_events;
-    const uint64_t end = now_ns(c) + ns;
-    while (now_ns(c) < end)
+    const uint64_t end = now_ns() + ns;
+    while (now_ns() < end)
         xen::arch::cpu_relax();
     return timer_events - before;
 }
@@ -106,19 +105,24 @@ uint32_t patch_level() noexcept
     return n;
 }
 
-} // namespace
+constexpr const char* area = "vcpuop";
 
-void run_vcpuop(Tap& tap, const Context& c) noexcept
+/// What every check of one run shares.
+struct Run {
+    Tap& tap;
+    const Context& c;
+    xen::Domain& ops;
+    uint32_t n;    ///< the domain's vCPUs
+    VcpuId last;   ///< the last of them
+    VcpuId absent; ///< the first id beyond them
+};
+
+// 3 is_up -----------------------------------------------------------
+void check_is_up(const Run& r) noexcept
 {
-    constexpr const char* area = "vcpuop";
-    xen::VcpuOps ops{current_vcpu};
-    const auto count = ops.discover();
-    const uint32_t n = count.value_or(0);
-    tap.metric("vcpuop", "vcpus", n);
-    const VcpuId last{n > 0 ? n - 1 : 0};
-    const VcpuId absent{n};
-
-    // 3 is_up -----------------------------------------------------------
+    Tap& tap = r.tap;
+    const uint32_t n = r.n;
+    const VcpuId absent = r.absent;
     const auto up0 = hc::vcpu_is_up(vcpu0);
     tap.result(up0.has_value() && *up0, area, "is_up(0) = 1: the boot vCPU runs");
     if (n > 1) {
@@ -130,8 +134,13 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     const auto upn = hc::vcpu_is_up(absent);
     tap.result(error_of(upn) == Errc::enoent, area, "is_up(", n, ") = ENOENT: beyond the last vCPU (got ",
                name(error_of(upn)), ")");
+}
 
-    // 4 get_runstate_info ---------------------------------------------------
+// 4 get_runstate_info, 5 register_runstate_memory_area, 14 register_runstate_phys_area
+void check_runstate(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
     const auto rs = hc::vcpu_get_runstate_info(vcpu0);
     const bool rs_ok = rs.has_value() && rs->state == static_cast<int32_t>(abi::runstate::running) &&
                        rs->time[0] > 0;
@@ -159,22 +168,21 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
                    name(error_of(r14)), ")");
     }
     (void)hc::unregister_runstate_memory_area(vcpu0);
+}
 
-    // Timer ops need VIRQ_TIMER on vCPU 0.
-    const auto timer_port = events::channels().bind_virq(abi::virq::timer, vcpu0, on_timer, nullptr);
-    const bool bound = timer_port.has_value();
-    if (!bound)
-        tap.comment("vcpuop: could not bind VIRQ_TIMER; timer checks will fail");
-
+// 7 stop_periodic_timer, 6 set_periodic_timer (VIRQ_TIMER bound)
+void check_periodic_timer(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
     // 7 stop_periodic_timer: PV vCPUs start with a 100 Hz tick, PVH with none.
     const auto r7 = hc::stop_periodic_timer(vcpu0);
-    const uint64_t quiet7 = events_during(c, 30'000'000);
+    const uint64_t quiet7 = events_during(30'000'000);
     tap.result(r7.has_value() && quiet7 == 0, area, "stop_periodic_timer(0): no VIRQ_TIMER for 30 ms (",
                quiet7, " seen)");
 
     // 6 set_periodic_timer ---------------------------------------------------
     const auto r6 = hc::set_periodic_timer(vcpu0, 10'000'000);
-    const uint64_t ticks = events_during(c, 55'000'000);
+    const uint64_t ticks = events_during(55'000'000);
     (void)hc::stop_periodic_timer(vcpu0);
     tap.result(r6.has_value() && ticks >= 1, area, "set_periodic_timer(0, 10 ms): ", ticks, " ticks in 55 ms");
     tap.metric("vcpuop", "periodic_ticks_55ms", ticks);
@@ -186,19 +194,26 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     tap.result(error_of(lib6) == Errc::period_too_short && xen6 == Errc::einval, area,
                "set_periodic_timer(0, 500 us): library refuses (", name(error_of(lib6)), "), Xen agrees (",
                name(xen6), ")");
+}
 
-    // 8 set_singleshot_timer -------------------------------------------------
+// 8 set_singleshot_timer, 9 stop_singleshot_timer (VIRQ_TIMER bound)
+void check_singleshot_timer(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
+    const uint32_t n = r.n;
+    xen::Domain& ops = r.ops;
     uint64_t before = timer_events;
-    const auto r8 = ops.set_singleshot_timer(vcpu0, now_ns(c) + 2'000'000);
-    const uint64_t fired = wait_events(c, before, 1'000'000'000);
+    const auto r8 = ops.set_singleshot_timer(vcpu0, now_ns() + 2'000'000);
+    const uint64_t fired = wait_events(before, 1'000'000'000);
     tap.result(r8.has_value() && fired == 1, area, "set_singleshot_timer(0, now + 2 ms): one VIRQ_TIMER (", fired,
                ")");
 
     // A past deadline with VCPU_SSHOTTMR_future: -ETIME before 4.17.3, an
     // event at once from 4.17.3 / 4.18 on (the flag is ignored).
     before = timer_events;
-    const auto r8p = hc::set_singleshot_timer(vcpu0, now_ns(c) - 1'000'000, abi::sshottmr_future);
-    const uint64_t fired_past = wait_events(c, before, 100'000'000);
+    const auto r8p = hc::set_singleshot_timer(vcpu0, now_ns() - 1'000'000, abi::sshottmr_future);
+    const uint64_t fired_past = wait_events(before, 100'000'000);
     const bool ignores_flag = at_least(c, 4, 18) || (c.version.major == 4 && c.version.minor == 17 && patch_level() >= 3);
     if (ignores_flag)
         tap.result(r8p.has_value() && fired_past == 1, area,
@@ -210,7 +225,7 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
                    name(error_of(r8p)), ")");
 
     if (n > 1) {
-        const abi::vcpu_set_singleshot_timer other{now_ns(c) + 1'000'000, 0, 0};
+        const abi::vcpu_set_singleshot_timer other{now_ns() + 1'000'000, 0, 0};
         const auto lib8 = ops.set_singleshot_timer(VcpuId{1}, other.timeout_abs_ns);
         const Errc xen8 = raw(abi::vcpuop::set_singleshot_timer, VcpuId{1}, &other);
         tap.result(error_of(lib8) == Errc::not_current_vcpu && xen8 == Errc::einval, area,
@@ -221,37 +236,46 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     }
 
     // 9 stop_singleshot_timer ------------------------------------------------
-    (void)ops.set_singleshot_timer(vcpu0, now_ns(c) + 20'000'000);
+    (void)ops.set_singleshot_timer(vcpu0, now_ns() + 20'000'000);
     const auto r9 = ops.stop_singleshot_timer(vcpu0);
-    const uint64_t quiet9 = events_during(c, 50'000'000);
+    const uint64_t quiet9 = events_during(50'000'000);
     const Errc xen9 = n > 1 ? raw(abi::vcpuop::stop_singleshot_timer, VcpuId{1}, nullptr) : Errc::einval;
     tap.result(r9.has_value() && quiet9 == 0 && xen9 == Errc::einval, area,
                "stop_singleshot_timer(0): the +20 ms timer never fires (", quiet9, " events); for vCPU 1 Xen says ",
                name(xen9));
+}
 
-    if (timer_port.has_value()) {
-        (void)events::channels().close(*timer_port, vcpu0);
-    }
-
-    // 10 register_vcpu_info, on the last vCPU (down, so any Xen accepts it),
-    // into the SMP layer's storage for it: the op works once per vCPU, and
-    // the smp scenario later starts that vCPU on this very vcpu_info.
-    xen::Area<abi::vcpu_info>& last_vcpu_info = smp::vcpu_info_storage(last.value);
+// 10 register_vcpu_info, on the last vCPU (down, so any Xen accepts it),
+// into the SMP layer's storage for it: the op works once per vCPU, and
+// the smp test later starts that vCPU on this very vcpu_info.
+void check_vcpu_info(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
+    const VcpuId last = r.last;
+    xen::Area<abi::vcpu_info>& last_vcpu_info = domain().find(last)->vcpu_info;
     const auto r10 = hc::register_vcpu_info(last, last_vcpu_info, xen_frame_of(last_vcpu_info.get()));
     if (r10.has_value())
-        smp::adopt_vcpu_info(last.value);
+        (void)domain().adopt_vcpu_info(last);
     tap.result(r10.has_value(), area, "register_vcpu_info(", last.value, "): placed in kernel memory (",
                name(error_of(r10)), ")");
     const auto r10b = hc::register_vcpu_info(last, last_vcpu_info, xen_frame_of(last_vcpu_info.get()));
     const Errc want10 = at_least(c, 4, 18) ? Errc::ebusy : Errc::einval;
     tap.result(error_of(r10b) == want10, area, "register_vcpu_info(", last.value, ") again = ", name(want10),
                " on this Xen (got ", name(error_of(r10b)), ")");
+}
 
-    // 11 send_nmi. PV: to the last vCPU, which is down; the NMI waits for
-    // it. PVH: to ourselves, taken by a hook. An NMI left pending for a down
-    // PVH vCPU is injected at its first instruction after VCPUOP_initialise,
-    // before it can load an IDT (Xen starts it with IDTR 0:0): it would
-    // triple-fault the vCPU the smp scenario starts later (docs/smp.md).
+// 11 send_nmi. PV: to the last vCPU, which is down; the NMI waits for
+// it. PVH: to ourselves, taken by a hook. An NMI left pending for a down
+// PVH vCPU is injected at its first instruction after VCPUOP_initialise,
+// before it can load an IDT (Xen starts it with IDTR 0:0): it would
+// triple-fault the vCPU the smp test starts later (docs/smp.md).
+void check_send_nmi(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const uint32_t n = r.n;
+    const VcpuId last = r.last;
+    const VcpuId absent = r.absent;
     const VcpuId nmi_target = guest_type() == GuestType::pvh ? vcpu0 : last;
     if (guest_type() == GuestType::pvh)
         set_trap_hook(2, on_nmi);
@@ -264,8 +288,13 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value,
                ") = 0", guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", n, ") = ",
                name(error_of(r11n)));
+}
 
-    // 12 get_physid: hardware domain with dom0_vcpus_pin.
+// 12 get_physid: hardware domain with dom0_vcpus_pin.
+void check_get_physid(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
     const auto r12 = hc::get_physid(vcpu0);
     if (!hc::has_feature(c.features, abi::xenfeat::dom0) && error_of(r12) == Errc::einval)
         // Xen answers only a pinned hardware domain's vCPUs; a domU gets EINVAL.
@@ -273,8 +302,13 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     else
         tap.result(r12.has_value(), area, "get_physid(0): APIC id ", r12 ? r12->apic_id : 0, ", ACPI id ",
                    r12 ? r12->acpi_id : 0, " (", name(error_of(r12)), "; needs dom0_vcpus_pin)");
+}
 
-    // 13 register_vcpu_time_memory_area --------------------------------------
+// 13 register_vcpu_time_memory_area, 15 register_vcpu_time_phys_area
+void check_time_areas(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const Context& c = r.c;
     const auto r13 = hc::register_vcpu_time_memory_area(vcpu0, time_va);
     (void)hc::sched_yield();
     const bool ok13 = r13.has_value() && time_va.value.system_time > 0 && (time_va.value.version & 1) == 0;
@@ -294,8 +328,15 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
         tap.result(error_of(r15) == Errc::enosys, area,
                    "register_vcpu_time_phys_area(0) = ENOSYS before Xen 4.18 (got ", name(error_of(r15)), ")");
     }
+}
 
-    // 0 initialise, 1 up, 2 down -------------------------------------------------
+// 0 initialise, 1 up, 2 down -------------------------------------------------
+void check_up_and_down(const Run& r) noexcept
+{
+    Tap& tap = r.tap;
+    const uint32_t n = r.n;
+    const VcpuId absent = r.absent;
+    xen::Domain& ops = r.ops;
     const auto r0 = guest_type() == GuestType::pv ? hc::vcpu_initialise(vcpu0, pv_context)
                                                     : hc::vcpu_initialise(vcpu0, hvm_context);
     tap.result(error_of(r0) == Errc::eexist, area, "initialise(0) = EEXIST: already initialised (got ",
@@ -312,11 +353,59 @@ void run_vcpuop(Tap& tap, const Context& c) noexcept
     const auto lib2 = ops.down(absent);
     tap.result(error_of(r1n) == Errc::enoent && error_of(r2n) == Errc::enoent &&
                    error_of(lib2) == Errc::vcpu_out_of_range,
-               area, "up(", n, ") and down(", n, ") = ENOENT from Xen; VcpuOps refuses first (",
+               area, "up(", n, ") and down(", n, ") = ENOENT from Xen; the Domain refuses first (",
                name(error_of(lib2)), ")");
     const auto lib2self = ops.down(vcpu0);
     tap.result(error_of(lib2self) == Errc::last_vcpu, area,
                "down(0) refused as last_vcpu: Xen would power the domain off (got ", name(error_of(lib2self)), ")");
 }
+
+} // namespace
+
+void run_vcpuop(Tap& tap, const Context& c) noexcept
+{
+    xen::Domain& ops = domain();
+    const auto count = ops.discover();
+    const uint32_t n = count.value_or(0);
+    tap.metric("vcpuop", "vcpus", n);
+    const Run r{tap, c, ops, n, VcpuId{n > 0 ? n - 1 : 0}, VcpuId{n}};
+
+    check_is_up(r);
+    check_runstate(r);
+
+    // Timer ops need VIRQ_TIMER on vCPU 0.
+    const auto timer_port = events::channels().bind_virq(abi::virq::timer, vcpu0, on_timer, nullptr);
+    const bool bound = timer_port.has_value();
+    if (!bound)
+        tap.comment("vcpuop: could not bind VIRQ_TIMER; timer checks will fail");
+    check_periodic_timer(r);
+    check_singleshot_timer(r);
+    if (timer_port.has_value()) {
+        (void)events::channels().close(*timer_port, vcpu0);
+    }
+
+    check_vcpu_info(r);
+    check_send_nmi(r);
+    check_get_physid(r);
+    check_time_areas(r);
+    check_up_and_down(r);
+}
+
+namespace guest_tests {
+
+// Needs a second vCPU, down: register_vcpu_info moves the last vCPU's
+// vcpu_info, which must not be the running boot vCPU's (with one vCPU the
+// kernel then lost its events and hung). The get_physid check skips itself
+// outside dom0.
+extern const Test vcpuop_test{
+    .name = "vcpuop",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 2,
+    .run = run_vcpuop,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

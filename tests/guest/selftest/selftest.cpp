@@ -3,7 +3,7 @@
 // fault (all but selftest run only when named in tests=).
 #include <xen/arch/x86.hpp>
 
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 
 namespace mk {
 
@@ -36,5 +36,47 @@ void run_crash(Tap& tap, const Context&) noexcept
     (void)*null_pointer;
     tap.result(false, "crash", "reading through a null pointer did not fault");
 }
+
+namespace guest_tests {
+
+// Passes anywhere.
+extern const Test selftest_test{
+    .name = "selftest",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_selftest,
+};
+
+// The harness's probes run anywhere, only when named.
+extern const Test broken_test{
+    .name = "broken",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_broken,
+};
+
+extern const Test hang_test{
+    .name = "hang",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_hang,
+};
+
+extern const Test crash_test{
+    .name = "crash",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_crash,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -5,7 +5,7 @@
 #include <xen/time/pvclock.hpp>
 
 #include "events.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 
 namespace mk {
 
@@ -14,8 +14,6 @@ namespace {
 volatile uint64_t ipi_hits = 0;
 volatile uint64_t ipi_seen_ns = 0;
 
-// Xen system time by vCPU 0's pvclock record (0 if the read fails).
-uint64_t now_ns() noexcept { return pvclock_now_ns(events::shared_info()->vcpu_info[0]); }
 
 void on_ipi(xen::Port, xen::VcpuId, void*) noexcept
 {
@@ -63,5 +61,19 @@ void run_events(Tap& tap, const Context&) noexcept
         tap.result(ipi_hits == rounds, "events", "IPI to self delivered by an upcall, ", ipi_hits, " of ", rounds,
                    " sends");
 }
+
+namespace guest_tests {
+
+// Anywhere: the boot vCPU alone.
+extern const Test events_test{
+    .name = "events",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_events,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

@@ -1,8 +1,8 @@
 // timers: the library's tickless timer driver (xen/time/timer_driver.hpp)
 // on every online vCPU at once, on real Xen.
 //
-// On each CPU, in thread context there (posted to the APs, run in place on
-// CPU 0, all at the same time):
+// On each vCPU, in thread context there (posted to the APs, run in place on
+// vCPU 0, all at the same time):
 //   1. the driver takes the vCPU's timer: VIRQ_TIMER bound through the
 //      kernel's EventChannels, Xen's periodic timer stopped;
 //   2. T timers at random deadlines over a window, armed in random order,
@@ -14,7 +14,9 @@
 //      "lost";
 //   3. an idle second with no timer but the one that ends it: the VIRQ_TIMER
 //      events that arrive meanwhile are idle wake-ups (the driver: 0).
-// Then on CPU 0 the comparison with Xen's 10 ms periodic timer (PV's
+// Every clock read is the domain's clock (mk::now_ns), the one the driver
+// runs its timers by.
+// Then on vCPU 0 the comparison with Xen's 10 ms periodic timer (PV's
 // default; PVH has none by default, so it is set explicitly), once while
 // the vCPU idles and once while it runs.
 //
@@ -27,8 +29,10 @@
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/smp.hpp>
 
+#include "domain.hpp"
 #include "events.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
+#include "kernel.hpp"
 #include "smp.hpp"
 #include "smp_internal.hpp"
 #include "timers.hpp"
@@ -38,7 +42,7 @@ namespace mk {
 namespace {
 
 constexpr const char* area = "timers";
-constexpr uint32_t pool_size = 8192;   // timers across all CPUs
+constexpr uint32_t pool_size = 8192;   // timers across all vCPUs
 constexpr uint64_t ms = 1'000'000;
 constexpr uint64_t periodic_ns = 10 * ms; // the software periodic timer
 
@@ -54,9 +58,9 @@ struct Slot {
     static void fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) noexcept;
 };
 
-/// What one CPU measured.
+/// What one vCPU measured.
 struct CpuRun {
-    uint32_t cpu = 0;
+    xen::VcpuId vcpu{0};
     bool ran = false;
     xen::Errc error{};
     uint32_t armed = 0;
@@ -70,7 +74,7 @@ struct CpuRun {
     uint64_t idle_wakeups = 0; // VIRQ_TIMER events in the idle second, beyond the one ending it
     uint64_t idle_ns = 0;
     uint64_t arming_ns = 0;    // arming the T timers took this long
-    uint64_t t0 = 0;           // the phase's start by this vCPU's clock
+    uint64_t t0 = 0;           // the phase's start by the domain's clock
     uint64_t worst_late = 0;   // the latest run: how late, and when it was due
     uint64_t worst_due = 0;
     uint64_t runnable_ns = 0;  // steal over the timer phase: runnable, waiting for a pCPU
@@ -91,9 +95,9 @@ struct Params {
 };
 
 alignas(Slot) unsigned char pool_space[sizeof(Slot) * pool_size];
-CpuRun runs[timers::max_cpus];
+CpuRun runs[max_vcpus];
 
-// Per-CPU helper timers: the periodic one, the watchdog, the idle end.
+// Per-vCPU helper timers: the periodic one, the watchdog, the idle end.
 struct Helpers {
     xen::Timer periodic{&Helpers::tick, this};
     xen::Timer watchdog{&Helpers::bark, this};
@@ -118,11 +122,11 @@ struct Helpers {
         static_cast<Helpers*>(ctx)->end_fired = true;
     }
 };
-alignas(Helpers) unsigned char helpers_space[sizeof(Helpers) * timers::max_cpus];
+alignas(Helpers) unsigned char helpers_space[sizeof(Helpers) * max_vcpus];
 
-Helpers& helpers(uint32_t cpu) noexcept { return reinterpret_cast<Helpers*>(helpers_space)[cpu]; }
+Helpers& helpers(xen::VcpuId v) noexcept { return reinterpret_cast<Helpers*>(helpers_space)[v.value]; }
 
-void Slot::fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) noexcept
+void Slot::fire(xen::Timer&, xen::VcpuId, uint64_t handler_now, void* ctx) noexcept
 {
     auto* s = static_cast<Slot*>(ctx);
     CpuRun& run = *s->run;
@@ -131,8 +135,9 @@ void Slot::fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) 
         return;
     }
     ++run.fired;
-    // Early by the handler's clock, or by a fresh reading of our own.
-    const uint64_t again = timers::now(self);
+    // Early by the handler's clock, or by a fresh reading of the same clock
+    // (the domain's, which the deadlines were set by).
+    const uint64_t again = now_ns();
     if (handler_now < s->deadline || again < s->deadline)
         ++run.early;
     else if (handler_now - s->deadline > run.worst_late) {
@@ -141,7 +146,7 @@ void Slot::fire(xen::Timer&, xen::VcpuId self, uint64_t handler_now, void* ctx) 
     }
 }
 
-/// xorshift64*: deterministic per CPU, good enough for deadlines.
+/// xorshift64*: deterministic per vCPU, good enough for deadlines.
 uint64_t next_random(uint64_t& state) noexcept
 {
     state ^= state >> 12;
@@ -150,21 +155,14 @@ uint64_t next_random(uint64_t& state) noexcept
     return state * 0x2545f4914f6cdd1dull;
 }
 
-/// Steps 2 and 3 on the calling CPU.
-void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
+/// Step 2 on the calling vCPU: the random timers, the periodic one and the
+/// watchdog, idling until they ran; then what was lost, and the clean-up.
+void timer_phase(CpuRun& run, Slot* slots, const Params& p, xen::TimerDriver& d, xen::VcpuId v, Helpers& h) noexcept
 {
-    xen::TimerDriver& d = timers::driver(p.guest);
-    const xen::VcpuId v = smp::vcpu_of(run.cpu);
-    Helpers& h = *new (&helpers(run.cpu)) Helpers;
-    h.run = &run;
-    h.driver = &d;
-    run.ticks_wanted = p.window_ns / periodic_ns;
-
-    // --- 2. the timer phase --------------------------------------------------
-    uint64_t seed = 0x9e3779b97f4a7c15ull * (run.cpu + 1) ^ xen::arch::rdtsc();
+    uint64_t seed = 0x9e3779b97f4a7c15ull * (run.vcpu.value + 1) ^ xen::arch::rdtsc();
     events::disable();
-    timers::cpu_state(run.cpu).stats().clear();
-    const uint64_t t0 = timers::now(v);
+    timers::cpu_state(v).stats().clear();
+    const uint64_t t0 = now_ns();
     const uint64_t runnable0 = runnable_ns(v);
     run.t0 = t0;
     // The window starts a little later: arming takes time (each arm that
@@ -189,14 +187,14 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
         }
         ++run.armed;
     }
-    run.arming_ns = timers::now(v) - t0;
+    run.arming_ns = now_ns() - t0;
 
     while (!(run.fired == run.armed && run.ticks >= run.ticks_wanted) && !h.watchdog_fired)
         timers::idle_once(v);
 
     run.runnable_ns = runnable_ns(v) - runnable0;
     events::disable();
-    run.stats = timers::cpu_state(run.cpu).stats(); // before the clean-up below adds to it
+    run.stats = timers::cpu_state(v).stats(); // before the clean-up below adds to it
     for (uint32_t i = 0; i < run.armed; ++i) {
         if (slots[i].fires == 0)
             ++run.lost;
@@ -205,35 +203,51 @@ void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
     (void)d.cancel(v, h.periodic);
     (void)d.cancel(v, h.watchdog);
     events::enable();
+}
 
-    // --- 3. one idle second, nothing armed but its end ------------------------
+/// Step 3 on the calling vCPU: one idle second, nothing armed but its end.
+void idle_second(CpuRun& run, xen::TimerDriver& d, xen::VcpuId v, Helpers& h) noexcept
+{
     events::disable();
-    const uint64_t w0 = timers::cpu_state(run.cpu).stats().wakeups;
-    const uint64_t i0 = timers::now(v);
+    const uint64_t w0 = timers::cpu_state(v).stats().wakeups;
+    const uint64_t i0 = now_ns();
     (void)d.arm(v, h.end, i0 + 1000 * ms);
     events::enable();
     while (!h.end_fired)
         timers::idle_once(v);
-    run.idle_ns = timers::now(v) - i0;
-    const uint64_t events_seen = timers::cpu_state(run.cpu).stats().wakeups - w0;
+    run.idle_ns = now_ns() - i0;
+    const uint64_t events_seen = timers::cpu_state(v).stats().wakeups - w0;
     run.idle_wakeups = events_seen > 0 ? events_seen - 1 : 0;
+}
+
+/// Steps 2 and 3 on the calling vCPU.
+void run_cpu(CpuRun& run, Slot* slots, const Params& p) noexcept
+{
+    xen::TimerDriver& d = timers::driver();
+    const xen::VcpuId v = run.vcpu;
+    Helpers& h = *new (&helpers(v)) Helpers;
+    h.run = &run;
+    h.driver = &d;
+    run.ticks_wanted = p.window_ns / periodic_ns;
+    timer_phase(run, slots, p, d, v, h);
+    idle_second(run, d, v, h);
     run.ran = true;
 }
 
-/// Xen's periodic timer at 10 ms for one second on the calling CPU 0, the
+/// Xen's periodic timer at 10 ms for one second on the calling vCPU 0, the
 /// vCPU idling (blocked) or running (spinning on its clock): VIRQ_TIMER
 /// events per second. The driver's handler takes them (they find nothing due).
-uint64_t periodic_events_per_s(GuestType guest, bool idle) noexcept
+uint64_t periodic_events_per_s(bool idle) noexcept
 {
-    xen::TimerDriver& d = timers::driver(guest);
-    const xen::VcpuId v = smp::vcpu_of(0);
-    Helpers& h = helpers(0);
+    xen::TimerDriver& d = timers::driver();
+    const xen::VcpuId v{0};
+    Helpers& h = helpers(v);
     h.end_fired = false;
     if (!xen::hc::set_periodic_timer(v, 10 * ms))
         return 0;
     events::disable();
-    const uint64_t w0 = timers::cpu_state(0).stats().wakeups;
-    const uint64_t t0 = timers::now(v);
+    const uint64_t w0 = timers::cpu_state(v).stats().wakeups;
+    const uint64_t t0 = now_ns();
     (void)d.arm(v, h.end, t0 + 1000 * ms);
     events::enable();
     while (!h.end_fired) {
@@ -242,9 +256,9 @@ uint64_t periodic_events_per_s(GuestType guest, bool idle) noexcept
         else
             xen::arch::cpu_relax();
     }
-    const uint64_t elapsed = timers::now(v) - t0;
+    const uint64_t elapsed = now_ns() - t0;
     (void)xen::hc::stop_periodic_timer(v);
-    const uint64_t seen = timers::cpu_state(0).stats().wakeups - w0;
+    const uint64_t seen = timers::cpu_state(v).stats().wakeups - w0;
     const uint64_t beyond_end = seen > 0 ? seen - 1 : 0;
     return elapsed == 0 ? 0 : beyond_end * 1'000'000'000 / elapsed;
 }
@@ -254,19 +268,19 @@ struct Job {
     Slot* slots;
     const Params* params;
 };
-Job jobs[timers::max_cpus];
+Job jobs[max_vcpus];
 
-void job_on_cpu(void* arg) noexcept
+void job_on_vcpu(void* arg) noexcept
 {
     auto& job = *static_cast<Job*>(arg);
-    if (auto r = timers::take_over(job.run->cpu, job.params->guest); !r) {
+    if (auto r = timers::take_over(job.run->vcpu); !r) {
         job.run->error = r.error();
         return;
     }
     run_cpu(*job.run, job.slots, *job.params);
 }
 
-void give_back_here(void*) noexcept { (void)timers::give_back(smp::this_cpu()); }
+void give_back_here(void*) noexcept { (void)timers::give_back(smp::this_vcpu()); }
 
 /// "0.937": a ratio in thousandths, as a decimal.
 void print_ratio_metric(const char* name, uint64_t num, uint64_t den) noexcept
@@ -276,21 +290,10 @@ void print_ratio_metric(const char* name, uint64_t num, uint64_t den) noexcept
                    milli % 10, "\n");
 }
 
-} // namespace
-
-void run_timers(Tap& tap, const Context& context) noexcept
+/// The knobs, fitted to the pool.
+Params params_for(Tap& tap, const Context& context, uint32_t active) noexcept
 {
     const bool pvh = context.boot.type == GuestType::pvh;
-    if (auto online = smp::ensure_online(); !online)
-        tap.comment("timers: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
-    xen::Smp* ctl = smp::controller();
-    uint32_t cpus = smp::cpu_count() < timers::max_cpus ? smp::cpu_count() : timers::max_cpus;
-    const uint64_t want_cpus = context.cmdline.get_uint("timer_vcpus", cpus);
-    cpus = want_cpus >= 1 && want_cpus < cpus ? static_cast<uint32_t>(want_cpus) : cpus;
-    uint32_t active = 0;
-    for (uint32_t c = 0; c < cpus; ++c)
-        active += smp::is_online(c) ? 1 : 0;
-
     Params p{};
     p.guest = context.boot.type;
     p.timers = static_cast<uint32_t>(context.cmdline.get_uint("timers", pvh ? 100 : 1000));
@@ -303,88 +306,102 @@ void run_timers(Tap& tap, const Context& context) noexcept
     p.slack_ns = context.cmdline.get_uint("timer_slack_us", 0) * 1000;
     tap.comment("timers: ", p.timers, " timers per vCPU on ", active, " vCPU(s) at once over ", p.window_ns / ms,
                 " ms, slack ", p.slack_ns / 1000, " us, + a 10 ms periodic software timer");
+    return p;
+}
 
-    // Every online CPU at once: post the job to each AP, run CPU 0's here,
-    // then wait for the APs. (The driver is built here first: the APs use it.)
-    (void)timers::driver(p.guest);
+// run_everywhere's calls to the APs (vCPU 0 only; static rather than on its
+// 16 KiB stack, now that there are max_vcpus of them).
+xen::CallTicket tickets[max_vcpus];
+bool posted[max_vcpus];
+
+/// Every online vCPU at once: post the job to each AP, run vCPU 0's here,
+/// then wait for the APs. (The driver exists since boot: domain_init.)
+void run_everywhere(uint32_t vcpus, xen::Smp* ctl, const Params& p) noexcept
+{
     Slot* pool = reinterpret_cast<Slot*>(pool_space);
-    xen::CallTicket tickets[timers::max_cpus] = {};
-    bool posted[timers::max_cpus] = {};
     uint32_t next_slot = 0;
-    for (uint32_t c = 0; c < cpus; ++c) {
-        runs[c] = CpuRun{};
-        runs[c].cpu = c;
-        jobs[c] = Job{&runs[c], pool + next_slot, &p};
-        if (!smp::is_online(c))
+    for (uint32_t id = 0; id < vcpus; ++id) {
+        const xen::VcpuId v{id};
+        tickets[id] = xen::CallTicket{};
+        posted[id] = false;
+        runs[id] = CpuRun{};
+        runs[id].vcpu = v;
+        jobs[id] = Job{&runs[id], pool + next_slot, &p};
+        if (!smp::is_online(v))
             continue;
         next_slot += p.timers;
-        if (c == 0 || ctl == nullptr)
+        if (id == 0 || ctl == nullptr)
             continue;
-        auto t = ctl->post(c, &job_on_cpu, &jobs[c]);
+        auto t = ctl->post(v, &job_on_vcpu, &jobs[id]);
         if (t) {
-            tickets[c] = *t;
-            posted[c] = true;
+            tickets[id] = *t;
+            posted[id] = true;
         } else {
-            runs[c].error = t.error();
+            runs[id].error = t.error();
         }
     }
-    job_on_cpu(&jobs[0]);
+    job_on_vcpu(&jobs[0]);
     const xen::WaitBound bound{p.window_ns * 3 + 20'000 * ms, ~uint64_t{0}};
-    for (uint32_t c = 1; c < cpus; ++c)
-        if (posted[c])
-            if (auto r = ctl->wait_call(tickets[c], bound); !r)
-                runs[c].error = r.error();
+    for (uint32_t id = 1; id < vcpus; ++id)
+        if (posted[id])
+            if (auto r = ctl->wait_call(tickets[id], bound); !r)
+                runs[id].error = r.error();
+}
 
-    // CPU 0: Xen's periodic timer for comparison, idle and busy.
-    const uint64_t periodic_idle = periodic_events_per_s(p.guest, true);
-    const uint64_t periodic_busy = periodic_events_per_s(p.guest, false);
-
-    // Leave VIRQ_TIMER to later scenarios.
-    for (uint32_t c = 0; c < cpus; ++c)
-        if (smp::is_online(c))
-            (void)smp::run_on(c, &give_back_here, nullptr);
-
-    // Sum up; per-vCPU figures as metrics.
+/// What every vCPU measured, summed up.
+struct Sum {
     uint64_t armed = 0, fired = 0, early = 0, doubled = 0, lost = 0, failed_cpus = 0, idle_wakeups = 0;
     uint64_t ticks = 0, ticks_wanted = 0, idle_ns = 0;
     xen::TimerStats all;
-    for (uint32_t c = 0; c < cpus; ++c) {
-        const CpuRun& r = runs[c];
-        if (!smp::is_online(c) && !r.ran)
+};
+
+/// Sum up; per-vCPU figures as metrics.
+void sum_up(Tap& tap, uint32_t vcpus, Sum& s) noexcept
+{
+    for (uint32_t id = 0; id < vcpus; ++id) {
+        const xen::VcpuId v{id};
+        const CpuRun& r = runs[id];
+        if (!smp::is_online(v) && !r.ran)
             continue;
         if (!r.ran) {
-            ++failed_cpus;
-            tap.comment("timers: vCPU ", c, " did not run: ", xen::errc_name(r.error));
+            ++s.failed_cpus;
+            tap.comment("timers: vCPU ", id, " did not run: ", xen::errc_name(r.error));
             continue;
         }
-        armed += r.armed;
-        fired += r.fired;
-        early += r.early;
-        doubled += r.doubled;
-        lost += r.lost;
-        ticks += r.ticks;
-        ticks_wanted += r.ticks_wanted;
-        idle_wakeups += r.idle_wakeups;
-        idle_ns += r.idle_ns;
-        all.merge(r.stats);
-        tap.metric(area, "fired", r.fired, "", c);
-        tap.metric(area, "wakeups", r.stats.wakeups, "", c);
-        tap.metric(area, "hypercalls", r.stats.hypercalls, "", c);
-        tap.metric(area, "lateness_p50_us", r.stats.lateness.quantile_permille(500) / 1000, "", c);
-        tap.metric(area, "lateness_p99_us", r.stats.lateness.quantile_permille(990) / 1000, "", c);
-        tap.metric(area, "idle_wakeups", r.idle_wakeups, "", c);
-        tap.metric(area, "arming_us", r.arming_ns / 1000, "", c);
-        tap.metric(area, "worst_late_us", r.worst_late / 1000, "", c);
-        tap.metric(area, "worst_due_ms", r.worst_due / ms, "", c);
-        tap.metric(area, "steal_ms", r.runnable_ns / ms, "", c);
+        s.armed += r.armed;
+        s.fired += r.fired;
+        s.early += r.early;
+        s.doubled += r.doubled;
+        s.lost += r.lost;
+        s.ticks += r.ticks;
+        s.ticks_wanted += r.ticks_wanted;
+        s.idle_wakeups += r.idle_wakeups;
+        s.idle_ns += r.idle_ns;
+        s.all.merge(r.stats);
+        tap.metric(area, "fired", r.fired, "", id);
+        tap.metric(area, "wakeups", r.stats.wakeups, "", id);
+        tap.metric(area, "hypercalls", r.stats.hypercalls, "", id);
+        tap.metric(area, "lateness_p50_us", r.stats.lateness.quantile_permille(500) / 1000, "", id);
+        tap.metric(area, "lateness_p99_us", r.stats.lateness.quantile_permille(990) / 1000, "", id);
+        tap.metric(area, "idle_wakeups", r.idle_wakeups, "", id);
+        tap.metric(area, "arming_us", r.arming_ns / 1000, "", id);
+        tap.metric(area, "worst_late_us", r.worst_late / 1000, "", id);
+        tap.metric(area, "worst_due_ms", r.worst_due / ms, "", id);
+        tap.metric(area, "steal_ms", r.runnable_ns / ms, "", id);
     }
-    tap.metric(area, "vcpus", active - failed_cpus);
-    tap.metric(area, "armed", armed);
-    tap.metric(area, "fired", fired);
-    tap.metric(area, "early", early);
-    tap.metric(area, "lost", lost);
-    tap.metric(area, "double", doubled);
-    tap.metric(area, "periodic_ticks", ticks);
+}
+
+/// The whole run's figures.
+void report_sum(Tap& tap, const Sum& s, uint32_t active, uint64_t periodic_idle, uint64_t periodic_busy) noexcept
+{
+    const xen::TimerStats& all = s.all;
+    tap.metric(area, "vcpus", active - s.failed_cpus);
+    tap.metric(area, "armed", s.armed);
+    tap.metric(area, "fired", s.fired);
+    tap.metric(area, "early", s.early);
+    tap.metric(area, "lost", s.lost);
+    tap.metric(area, "double", s.doubled);
+    tap.metric(area, "periodic_ticks", s.ticks);
     tap.metric(area, "expiries", all.expiries);
     tap.metric(area, "wakeups", all.wakeups);
     tap.metric(area, "early_events", all.early_events);
@@ -395,20 +412,54 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.metric(area, "lateness_p99_us", all.lateness.quantile_permille(990) / 1000);
     tap.metric(area, "lateness_max_us", all.lateness.max() / 1000);
     print_ratio_metric("hypercalls_per_expiry", all.hypercalls, all.expiries);
-    const uint64_t idle_per_s = idle_ns == 0 ? 0 : idle_wakeups * 1'000'000'000 / idle_ns;
+    const uint64_t idle_per_s = s.idle_ns == 0 ? 0 : s.idle_wakeups * 1'000'000'000 / s.idle_ns;
     tap.metric(area, "idle_wakeups", idle_per_s, "_per_s");
     tap.metric(area, "idle_wakeups_periodic", periodic_idle, "_per_s");
     tap.metric(area, "busy_events_periodic", periodic_busy, "_per_s");
+}
 
-    const bool ran = failed_cpus == 0 && armed > 0;
-    tap.result(ran && fired == armed && ticks == ticks_wanted, area, "every timer ran: ", fired, " of ", armed,
-               " on ", active - failed_cpus, " vCPU(s), periodic ", ticks, " of ", ticks_wanted);
-    tap.result(ran && early == 0, area, "no timer ran before its deadline (", early, " early)");
-    tap.result(ran && lost == 0, area, "no timer lost (", lost, " lost)");
-    tap.result(ran && doubled == 0, area, "no timer ran twice (", doubled, " double)");
-    tap.result(ran && all.expiries > 0 && all.hypercalls <= all.expiries, area, "hypercalls per expiry <= 1.0 (",
-               all.hypercalls, " for ", all.expiries, ")");
-    tap.result(ran && idle_wakeups == 0, area, "idle with the driver: ", idle_wakeups,
+} // namespace
+
+void run_timers(Tap& tap, const Context& context) noexcept
+{
+    if (auto online = smp::ensure_online(); !online)
+        tap.comment("timers: APs not online (", xen::errc_name(online.error()), "): vCPU 0 only");
+    xen::Smp* ctl = smp::controller();
+    uint32_t vcpus = smp::vcpu_count() < max_vcpus ? smp::vcpu_count() : max_vcpus;
+    const uint64_t want_vcpus = context.cmdline.get_uint("timer_vcpus", vcpus);
+    vcpus = want_vcpus >= 1 && want_vcpus < vcpus ? static_cast<uint32_t>(want_vcpus) : vcpus;
+    uint32_t active = 0;
+    for (uint32_t id = 0; id < vcpus; ++id)
+        active += smp::is_online(xen::VcpuId{id}) ? 1 : 0;
+
+    const Params p = params_for(tap, context, active);
+    run_everywhere(vcpus, ctl, p);
+
+    // vCPU 0: Xen's periodic timer for comparison, idle and busy.
+    const uint64_t periodic_idle = periodic_events_per_s(true);
+    const uint64_t periodic_busy = periodic_events_per_s(false);
+
+    // Leave VIRQ_TIMER to later tests.
+    for (uint32_t id = 0; id < vcpus; ++id) {
+        const xen::VcpuId v{id};
+        if (smp::is_online(v))
+            (void)smp::run_on(v, &give_back_here, nullptr);
+    }
+
+    Sum s;
+    sum_up(tap, vcpus, s);
+    report_sum(tap, s, active, periodic_idle, periodic_busy);
+
+    const uint64_t failed_cpus = s.failed_cpus;
+    const bool ran = failed_cpus == 0 && s.armed > 0;
+    tap.result(ran && s.fired == s.armed && s.ticks == s.ticks_wanted, area, "every timer ran: ", s.fired, " of ",
+               s.armed, " on ", active - failed_cpus, " vCPU(s), periodic ", s.ticks, " of ", s.ticks_wanted);
+    tap.result(ran && s.early == 0, area, "no timer ran before its deadline (", s.early, " early)");
+    tap.result(ran && s.lost == 0, area, "no timer lost (", s.lost, " lost)");
+    tap.result(ran && s.doubled == 0, area, "no timer ran twice (", s.doubled, " double)");
+    tap.result(ran && s.all.expiries > 0 && s.all.hypercalls <= s.all.expiries, area,
+               "hypercalls per expiry <= 1.0 (", s.all.hypercalls, " for ", s.all.expiries, ")");
+    tap.result(ran && s.idle_wakeups == 0, area, "idle with the driver: ", s.idle_wakeups,
                " wake-ups in the idle seconds of ", active - failed_cpus, " vCPU(s) (0 wanted)");
     // Xen stops a vCPU's periodic timer while it is descheduled
     // (sched/core.c), so the ticks reach a vCPU that runs: ~100 per second
@@ -416,5 +467,29 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.result(periodic_busy >= 25, area, "Xen's 10 ms periodic timer left on: ", periodic_busy,
                " events/s while the vCPU runs, ", periodic_idle, "/s while it idles");
 }
+
+namespace guest_tests {
+
+// Anywhere, on every online vCPU.
+extern const Test timers_test{
+    .name = "timers",
+    .by_default = true,
+    .guests = Guests::both,
+    .domains = Domains::both,
+    .min_vcpus = 1,
+    .run = run_timers,
+};
+
+// The same as a domU, when named (scripts/boot --domu).
+extern const Test domu_timers_test{
+    .name = "domu-timers",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 1,
+    .run = run_timers,
+};
+
+} // namespace guest_tests
 
 } // namespace mk

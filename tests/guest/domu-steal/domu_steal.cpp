@@ -20,15 +20,13 @@
 #include <xen/time/pvclock.hpp>
 
 #include "domu.hpp"
-#include "scenarios.hpp"
+#include "framework/test.hpp"
 
 namespace mk {
 
 namespace {
 
 constexpr const char* area = "domu-steal";
-
-uint64_t now_ns(const Context& c) noexcept { return pvclock_now_ns(c.boot.shared->vcpu_info[0]); }
 
 uint64_t offline_of(const xen::abi::vcpu_runstate_info& s) noexcept
 {
@@ -37,16 +35,16 @@ uint64_t offline_of(const xen::abi::vcpu_runstate_info& s) noexcept
 
 // Busy until `node` exists (reading it every ~20 ms of Xen time), at most
 // `limit_ns`; its value as a number, or -1.
-int64_t wait_for_node(const Context& c, xen::XenStore& xs, const char* node, uint64_t limit_ns) noexcept
+int64_t wait_for_node(const Context&, xen::XenStore& xs, const char* node, uint64_t limit_ns) noexcept
 {
-    const uint64_t end = now_ns(c) + limit_ns;
+    const uint64_t end = now_ns() + limit_ns;
     uint64_t next = 0;
-    while (now_ns(c) < end) {
-        if (now_ns(c) < next) {
+    while (now_ns() < end) {
+        if (now_ns() < next) {
             xen::arch::cpu_relax();
             continue;
         }
-        next = now_ns(c) + 20'000'000;
+        next = now_ns() + 20'000'000;
         char value[24];
         const auto r = xs.read(node, value, sizeof(value));
         if (!r)
@@ -100,15 +98,15 @@ void run_domu_steal(Tap& tap, const Context& context) noexcept
     uint32_t ppm = 0;
     if (cap_on >= 0) {
         // Let the cap take hold for one credit2 period (10 ms) and more.
-        const uint64_t settle = now_ns(context) + 200'000'000;
-        while (now_ns(context) < settle)
+        const uint64_t settle = now_ns() + 200'000'000;
+        while (now_ns() < settle)
             xen::arch::cpu_relax();
         const auto a = xen::hc::vcpu_get_runstate_info(self);
         if (a)
             clock.update(*a);
         const xen::StealSample from = xen::steal_sample(clock);
-        const uint64_t end = now_ns(context) + 3'000'000'000ull;
-        while (now_ns(context) < end)
+        const uint64_t end = now_ns() + 3'000'000'000ull;
+        while (now_ns() < end)
             xen::arch::cpu_relax(); // busy: the cap, not blocking, must idle us
         const auto b = xen::hc::vcpu_get_runstate_info(self);
         if (b)
@@ -121,5 +119,19 @@ void run_domu_steal(Tap& tap, const Context& context) noexcept
     tap.result(cap_on >= 0 && ppm >= 400'000 && ppm <= 600'000, area, "under a 50% credit2 cap, steal is ",
                ppm / 10'000, ".", hundredths < 10 ? "0" : "", hundredths, "% of vCPU 0's time (40-60%)");
 }
+
+namespace guest_tests {
+
+// Needs the toolstack's pause and cap (scripts/boot --domu and a plan).
+extern const Test domu_steal_test{
+    .name = "domu-steal",
+    .by_default = false,
+    .guests = Guests::both,
+    .domains = Domains::domu,
+    .min_vcpus = 1,
+    .run = run_domu_steal,
+};
+
+} // namespace guest_tests
 
 } // namespace mk
