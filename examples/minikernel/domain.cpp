@@ -36,6 +36,15 @@ void hook_relax(void*) noexcept
 
 xen::Result<void> hook_ap_prepare(void*, xen::VcpuId v) noexcept { return smp::prepare_percpu(v); }
 
+// The library's diagnostics, as TAP comments so that they never break the
+// stream.
+void hook_log(void*, const char* text, size_t len) noexcept
+{
+    console::write("# ", 2);
+    console::write(text, len);
+    console::write("\n", 1);
+}
+
 } // namespace
 
 void domain_init(xen::abi::shared_info* shared, GuestType type) noexcept
@@ -49,6 +58,7 @@ void domain_init(xen::abi::shared_info* shared, GuestType type) noexcept
     c.hooks.ap_stack = &hook_ap_stack;
     c.hooks.relax = &hook_relax;
     c.hooks.ap_prepare = &hook_ap_prepare;
+    c.hooks.log = &hook_log;
     // now_ns stays null: the domain's own SystemClock is the kernel's clock.
     if (auto r = the_domain.init(c, storage); !r) {
         console::print("Bail out! Domain::init failed: ", xen::errc_name(r.error()), "\n");

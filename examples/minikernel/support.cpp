@@ -1,5 +1,5 @@
 // What a freestanding C++ kernel must provide itself: the few memory
-// functions the compiler may call, the library's log and panic hooks
+// functions the compiler may call, the library's link-time panic hook
 // (xen/support/panic.hpp), and how the machine ends.
 #include <cstddef>
 #include <xen/hypercall/sched_op.hpp>

@@ -145,6 +145,10 @@ public:
     uint64_t now() noexcept;
     /// One step of a bounded wait: the relax hook, else SCHEDOP_yield.
     void relax() noexcept;
+    /// A line of diagnostics through the log hook: `what`, then (when
+    /// `vcpu` names one) " vCPU <n>", then ": " and `detail` when given. No
+    /// newline. Nothing happens without a log hook. Any context.
+    void log(const char* what, const VcpuId* vcpu = nullptr, const char* detail = nullptr) noexcept;
 
     // --- the VCPUOPs, with the domain's checks (op numbers in vcpu_op.hpp) ----
 

@@ -110,6 +110,38 @@ uint64_t Domain::now() noexcept
     return t.has_value() ? *t : s->clock.last_ns;
 }
 
+void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept
+{
+    if (hooks_.log == nullptr)
+        return;
+    // One line on the stack: the library has no heap and no printf.
+    char line[160];
+    size_t n = 0;
+    auto put = [&](const char* s) {
+        for (; s != nullptr && *s != '\0' && n < sizeof(line); ++s)
+            line[n++] = *s;
+    };
+    put("xenvcpu: ");
+    put(what);
+    if (vcpu != nullptr) {
+        char digits[10];
+        size_t d = 0;
+        uint32_t v = vcpu->value;
+        do {
+            digits[d++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        put(" vCPU ");
+        while (d > 0 && n < sizeof(line))
+            line[n++] = digits[--d];
+    }
+    if (detail != nullptr) {
+        put(": ");
+        put(detail);
+    }
+    hooks_.log(hooks_.ctx, line, n);
+}
+
 void Domain::relax() noexcept
 {
     if (hooks_.relax != nullptr)

@@ -183,6 +183,13 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
     }
 
     report.total_ns = now() - t0;
+    // Say which APs did not make it, and why: a kernel that logs sees it
+    // without walking the slots.
+    for (uint32_t id = 0; id < count(); ++id) {
+        const VcpuId v{id};
+        if (state(v) != CpuState::online)
+            domain_->log("bring-up:", &v, errc_name(part(v).last_error));
+    }
     report.online = online_count();
     report.failed = count() - report.online;
     return report;

@@ -100,6 +100,17 @@ TEST_CASE("Domain: place_vcpu_info registers the slot's area once and moves the 
     CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 1);
 }
 
+TEST_CASE("Domain: the log hook hears which AP did not come online, and why")
+{
+    Rig rig(sim::Config{.vcpus = 3});
+    REQUIRE(rig.discover());
+    rig.aps[2].silent = true; // never checks in
+    const BringUpReport report = rig.smp->bring_up(BringUpMode::parallel, Rig::within(50'000'000));
+    CHECK(report.failed == 1);
+    REQUIRE(rig.logged.size() == 1);
+    CHECK(rig.logged[0] == "xenvcpu: bring-up: vCPU 2: timed_out");
+}
+
 // --- a kernel that numbers its CPUs its own way ------------------------------
 
 namespace {

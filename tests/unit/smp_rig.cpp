@@ -25,6 +25,8 @@ xen::ApStack ap_stack(void*, VcpuId v) noexcept
 
 void relax(void* ctx) noexcept { static_cast<Rig*>(ctx)->relax(); }
 
+void log(void* ctx, const char* text, size_t len) noexcept { static_cast<Rig*>(ctx)->logged.emplace_back(text, len); }
+
 xen::Result<void> prepare_hook(void* ctx, VcpuId v) noexcept
 {
     auto* rig = static_cast<Rig*>(ctx);
@@ -56,6 +58,7 @@ Rig::Rig(sim::Config cfg, uint32_t nr_slots, xen::VcpuInfoPlacement placement_)
     dc.hooks.ap_stack = &ap_stack;
     dc.hooks.relax = &smp_test::relax;
     dc.hooks.ap_prepare = &prepare_hook;
+    dc.hooks.log = &smp_test::log;
     const auto r = domain->init(dc, slots.get(), nr_slots, port_slots.get(), ports);
     (void)r.value(); // a complete configuration: cannot fail
     events().mask_all();

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <sim/hypervisor.hpp>
@@ -61,6 +62,7 @@ struct Rig {
     std::vector<uint32_t> prepared_by_hook;
     xen::Errc prepare_hook_error{};
     xen::VcpuInfoPlacement placement;
+    std::vector<std::string> logged; ///< what the library said through the log hook
 
     /// A domain with slots for `nr_slots` vCPUs; Smp is set up by
     /// discover() (or take_over()), as a kernel would after Domain::discover.

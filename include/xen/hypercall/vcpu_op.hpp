@@ -1,8 +1,8 @@
 // One typed wrapper per VCPUOP (ops 0-15). Each is a thin inline function:
 // stateless checks the library can make on its own (alignment, page
 // crossing, Xen's documented ranges), then one hypercall. Checks that need
-// to know the domain (vCPU count, which vCPU is calling) live in
-// xen/vcpu_ops.hpp, which wraps these.
+// to know the domain (vCPU count, which vCPU is calling) live in the
+// Domain (xen/domain.hpp), which wraps these.
 //
 // Error paths per op and per Xen version: docs/vcpuop.md.
 #pragma once
@@ -71,7 +71,7 @@ inline Result<void> vcpu_up(VcpuId id) noexcept
 }
 
 /// Op 2: stop a vCPU. Asynchronous for another vCPU (poll vcpu_is_up);
-/// downing the last running vCPU powers the domain off (see VcpuOps::down).
+/// downing the last running vCPU powers the domain off (see Domain::down).
 inline Result<void> vcpu_down(VcpuId id) noexcept
 {
     return result_of(detail::vcpu_op(abi::vcpuop::down, id, 0));

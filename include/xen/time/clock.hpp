@@ -86,8 +86,10 @@ struct alignas(64) ClockCpu {
     /// The vCPU's vcpu_time_info: its vcpu_info's `time`, or the secondary area.
     const volatile abi::vcpu_time_info* record = nullptr;
     uint64_t last_ns = 0;
-    /// Version of the record whose XEN_PVCLOCK_GUEST_STOPPED was reported.
-    uint64_t stopped_version = ~uint64_t{0};
+    /// 1 + the version of the record whose XEN_PVCLOCK_GUEST_STOPPED was
+    /// reported; 0 before any. (Zero-initialised state: a static array of
+    /// ClockCpu, or of VcpuSlot, then sits in .bss, not in the image.)
+    uint64_t stopped_version = 0;
 };
 
 /// One reading of SystemClock.
@@ -339,9 +341,9 @@ private:
             detail::raise_bound(fl, r);
         cpu.last_ns = r;
         bool stopped = false;
-        if ((own_rec.flags & abi::pvclock_guest_stopped) != 0 && cpu.stopped_version != version) {
+        if ((own_rec.flags & abi::pvclock_guest_stopped) != 0 && cpu.stopped_version != uint64_t{version} + 1) {
             // Reported once per record: Xen's record is Xen's, we do not clear the flag in it.
-            cpu.stopped_version = version;
+            cpu.stopped_version = uint64_t{version} + 1;
             stopped = true;
         }
         return ClockReading{r, (own_rec.flags & abi::pvclock_tsc_stable) != 0, stopped};
