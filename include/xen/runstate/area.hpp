@@ -64,7 +64,7 @@ public:
     /// state). Errors: busy_retry if the area stayed mid-update for
     /// `max_attempts` reads (a flag stuck set); the op's errors (-ENOENT).
     Result<abi::vcpu_runstate_info> snapshot(VcpuId id, const RunstateCpu& cpu, VcpuId self,
-                                             uint32_t max_attempts = runstate_max_attempts) const noexcept;
+                                             uint32_t max_attempts = seqlock_max_attempts) const noexcept;
 
 private:
     bool update_flag_ = false;
