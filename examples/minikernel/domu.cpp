@@ -185,7 +185,7 @@ void console_write(const char* text, size_t len) noexcept
 void console_drain() noexcept
 {
     // At most ~4 s: xenconsoled notifies us as it consumes.
-    for (uint32_t i = 0; console != nullptr && console->output_pending() != 0 && i < 2000; ++i)
+    for (uint32_t i = 0; console != nullptr && console->output_pending().value_or(0) != 0 && i < 2000; ++i)
         idle_wait(2'000'000);
 }
 

@@ -7,6 +7,12 @@
 // Waiting is the caller's: the client calls WaitFn while the request ring
 // has no room or no reply has come, and gives up with Errc::timed_out after
 // `max_waits` calls in a row without progress. One vCPU at a time.
+//
+// A xenstored that moved an index of either ring more than the ring's size
+// away from the other has broken the protocol: requests then fail with
+// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
+// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
+// Errc::eio: the stream is out of step and nothing after it is reliable.
 #pragma once
 
 #include <cstddef>
@@ -69,7 +75,8 @@ public:
     /// home, /local/domain/<id>/), NUL-terminated in `buf`; returns its
     /// length. Errc::enoent if there is no such node, another Errc for the
     /// error xenstored names, Errc::emsgsize if `cap` is too small (the
-    /// reply is consumed), Errc::timed_out if xenstored does not answer.
+    /// reply is consumed), Errc::timed_out if xenstored does not answer,
+    /// Errc::ring_corrupt or Errc::eio if it broke the ring protocol.
     Result<size_t> read(const char* path, char* buf, size_t cap) noexcept;
 
     /// XS_WRITE: set `path` to `value` (created if missing). Errors as read.
@@ -84,6 +91,7 @@ public:
 
     /// Take the oldest watch event received so far, reading whatever the
     /// ring holds without waiting. Returns false when there is none.
+    /// Errors: as read.
     Result<bool> next_watch_event(XenStoreWatchEvent& out) noexcept;
 
     /// Watch events thrown away because the queue was full.

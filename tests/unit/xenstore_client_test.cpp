@@ -192,3 +192,28 @@ TEST_CASE("xenstore unwatch: a removed watch fires no more; an unknown one is EN
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == Errc::enoent);
 }
+
+TEST_CASE("xenstore: a xenstored that moves req_cons past req_prod is ring_corrupt; nothing sent",
+          "[xenstore][sim]")
+{
+    Rig r;
+    r.page->req_cons = 2000; // req_prod is 0: 2^32 - 2000 bytes "in" a 1024-byte ring
+    char buf[8];
+    auto n = r.xs.read("name", buf, sizeof(buf));
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == Errc::ring_corrupt);
+    CHECK(r.page->req_prod == 0);
+    CHECK(r.waits == 0); // failed at once, did not wait for room
+}
+
+TEST_CASE("xenstore: a xenstored that moves rsp_prod too far ahead is ring_corrupt; nothing taken",
+          "[xenstore][sim]")
+{
+    Rig r;
+    r.page->rsp_prod = 4096; // rsp_cons is 0
+    XenStoreWatchEvent e{};
+    auto ev = r.xs.next_watch_event(e);
+    REQUIRE_FALSE(ev);
+    CHECK(ev.error() == Errc::ring_corrupt);
+    CHECK(r.page->rsp_cons == 0);
+}
