@@ -97,15 +97,19 @@ public:
     /// Watch events thrown away because the queue was full.
     uint32_t dropped_events() const noexcept { return dropped_; }
 
+    /// Payload parts one request may have (request's `count`).
+    static constexpr unsigned max_parts = 4;
+
     /// Any other request (XS_DIRECTORY, XS_MKDIR, XS_RM, XS_GET_PERMS,
     /// XS_SET_PERMS, ...): one message of `type` whose payload is the
     /// `count` parts `parts[i]` of `lens[i]` bytes each, sent back to back
     /// (a part that xs_wire.h wants NUL-terminated must count its NUL).
     /// The reply payload goes to `body` (at most `cap` bytes); returns its
     /// length. Watch events that arrive first are queued. Errors:
-    /// e2big (payload beyond XENSTORE_PAYLOAD_MAX), emsgsize (the reply is
-    /// longer than `cap`; it is consumed), the error xenstored names, and
-    /// those of read.
+    /// invalid_argument (more than max_parts parts, or null arrays) and
+    /// e2big (payload beyond XENSTORE_PAYLOAD_MAX), both before anything is
+    /// written; emsgsize (the reply is longer than `cap`; it is consumed),
+    /// the error xenstored names, and those of read.
     Result<size_t> request(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens, unsigned count,
                            char* body, size_t cap) noexcept;
 

@@ -105,20 +105,25 @@ Result<void> XenStore::skip(size_t len) noexcept { return take_exact(nullptr, le
 Result<void> XenStore::send(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
                             unsigned count) noexcept
 {
+    // Refused before the first byte: a header announcing bytes that never
+    // follow would leave xenstored waiting for them and every later message
+    // out of step.
+    if (count > max_parts || (count != 0 && (parts == nullptr || lens == nullptr)))
+        return err(Errc::invalid_argument);
     size_t total = 0;
     for (unsigned i = 0; i < count; ++i)
         total += lens[i];
     if (total > abi::xenstore_payload_max)
         return err(Errc::e2big);
     const abi::xsd_sockmsg header{static_cast<uint32_t>(type), next_req_id_, 0, static_cast<uint32_t>(total)};
-    const char* pieces[5] = {reinterpret_cast<const char*>(&header)};
-    size_t sizes[5] = {sizeof(header)};
-    for (unsigned i = 0; i < count && i < 4; ++i) {
+    const char* pieces[max_parts + 1] = {reinterpret_cast<const char*>(&header)};
+    size_t sizes[max_parts + 1] = {sizeof(header)};
+    for (unsigned i = 0; i < count; ++i) {
         pieces[i + 1] = parts[i];
         sizes[i + 1] = lens[i];
     }
     uint32_t waits = 0;
-    for (unsigned i = 0; i <= count && i < 5; ++i) {
+    for (unsigned i = 0; i <= count; ++i) {
         const char* p = pieces[i];
         size_t left = sizes[i];
         while (left > 0) {

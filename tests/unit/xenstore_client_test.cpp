@@ -217,3 +217,24 @@ TEST_CASE("xenstore: a xenstored that moves rsp_prod too far ahead is ring_corru
     CHECK(ev.error() == Errc::ring_corrupt);
     CHECK(r.page->rsp_cons == 0);
 }
+
+TEST_CASE("xenstore request: more than max_parts parts is invalid_argument before anything is written",
+          "[xenstore][sim]")
+{
+    Rig r;
+    // XS_WRITE of "data/multi" = "abcd", the value in four parts: five in all,
+    // one more than XenStore::max_parts.
+    const char* parts[] = {"data/multi", "a", "b", "c", "d"};
+    const size_t lens[] = {sizeof("data/multi"), 1, 1, 1, 1};
+    char reply[8];
+    const uint32_t prod = r.page->req_prod;
+    auto n = r.xs.request(abi::xsd_sockmsg_type::write, parts, lens, 5, reply, sizeof(reply));
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == Errc::invalid_argument);
+    CHECK(r.page->req_prod == prod); // no header, no part: the stream stays in step
+    CHECK(r.waits == 0);
+    // The next request goes through as if nothing had been tried.
+    const size_t four[] = {sizeof("data/multi"), 1, 1, 1};
+    REQUIRE(r.xs.request(abi::xsd_sockmsg_type::write, parts, four, 4, reply, sizeof(reply)));
+    CHECK(r.backend.get("data/multi") == "abc");
+}
