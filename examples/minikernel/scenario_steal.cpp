@@ -147,7 +147,7 @@ void run_steal(Tap& tap, const Context& context) noexcept
     for (uint32_t c = 0; c < cpus; ++c) {
         clock_cpus[c].record = &smp::vcpu_info_of(c).time;
         auto kind = runstate.register_area(smp::vcpu_of(c), runstate_cpus[c], xen_address_of(runstate_cpus[c].area.get()),
-                                           context.features);
+                                           xen::XenFeatures{context.features});
         if (!kind) {
             tap.comment("steal: vCPU ", c, ": runstate area not registered: ", xen::errc_name(kind.error()));
             continue;

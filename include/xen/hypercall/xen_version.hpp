@@ -78,4 +78,4 @@ struct XenFeatures {
     constexpr bool operator==(const XenFeatures&) const noexcept = default;
 };
 
-} // namespace xen::hc
+} // namespace xen
