@@ -1,6 +1,6 @@
 // TimerDriver: keeping Xen's single-shot timer on the first deadline, and
 // the VIRQ_TIMER handler. The contracts are in timer_driver.hpp.
-#include <xen/hypercall/sched_op.hpp>
+#include <xen/event/upcall.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/time/timer_driver.hpp>
 
@@ -289,21 +289,16 @@ Result<void> TimerDriver::idle(VcpuId vcpu) noexcept
             return r;
         }
     }
+    // safe_halt holds PV upcalls off again in the vcpu_info bind() was
+    // given. A vCPU never bound through bind() has none here: the stand-in
+    // takes that store, and upcalls stay on as SCHEDOP_block leaves them.
+    abi::vcpu_info stand_in{};
+    abi::vcpu_info& vi = c->vi_ != nullptr ? *c->vi_ : stand_in;
     switch (cfg_.idle) {
     case IdleMethod::sched_block:
-        // Xen clears evtchn_upcall_mask and, in the same step, returns at
-        // once if an event is pending (local_events_need_delivery).
-        return hc::sched_block();
+        return safe_halt(GuestKind::pv, vi);
     case IdleMethod::sti_hlt:
-#ifdef XENVCPU_HOST
-        return err(Errc::unsupported);
-#else
-        // sti's interrupt shadow covers hlt: an upcall that arrived after
-        // the caller's check is taken after hlt has begun, and wakes it
-        // (Xen's hvm_hlt also returns at once when one is pending).
-        asm volatile("sti; hlt" ::: "memory");
-        return ok();
-#endif
+        return safe_halt(GuestKind::pvh, vi);
     }
     return err(Errc::invalid_argument);
 }
