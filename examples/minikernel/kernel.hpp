@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
+#include <xen/support/types.hpp>
 #include <xen/time/pvclock.hpp>
 
 namespace mk {
@@ -39,6 +40,12 @@ inline uint64_t pvclock_now_ns(const xen::abi::vcpu_info& vi) noexcept
 /// The guest type of this boot (set once, before anything else runs).
 GuestType guest_type() noexcept;
 void set_guest_type(GuestType type) noexcept;
+
+/// A guest type as the library's GuestKind (upcall masking, safe_halt).
+inline xen::GuestKind guest_kind(GuestType type = guest_type()) noexcept
+{
+    return type == GuestType::pvh ? xen::GuestKind::pvh : xen::GuestKind::pv;
+}
 
 /// Run the scenarios and end the machine (main.cpp).
 [[noreturn]] void kernel_main(const BootInfo& boot) noexcept;

@@ -4,6 +4,7 @@
 
 #include <new>
 #include <xen/arch/x86.hpp>
+#include <xen/event/upcall.hpp>
 #include <xen/hypercall/sched_op.hpp>
 #include <xen/hypercall/transport.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
@@ -116,16 +117,10 @@ xen::Result<void> hook_prepare(void*, uint32_t cpu, xen::VcpuId vcpu) noexcept
 
 // --- the AP -------------------------------------------------------------------
 
-// Sleep until an event: PV SCHEDOP_block unmasks events and blocks in one
-// step (an event that came in meanwhile ends it at once); PVH sti;hlt, where
-// the interrupt shadow of sti keeps an upcall from slipping in between.
-void idle_block() noexcept
-{
-    if (guest_type() == GuestType::pvh)
-        asm volatile("sti; hlt; cli" ::: "memory");
-    else
-        (void)xen::hc::sched_block();
-}
+// Sleep until an event, upcalls off before and after: xen::safe_halt (PV
+// SCHEDOP_block, PVH sti;hlt) cannot sleep through one that came after
+// the last look.
+void idle_block() noexcept { (void)xen::safe_halt(guest_kind(), this_vcpu_info()); }
 
 [[noreturn]] void idle_loop(uint32_t cpu) noexcept
 {
