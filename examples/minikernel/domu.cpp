@@ -11,6 +11,8 @@
 
 #include <xen/abi/start_info.hpp>
 #include <xen/console.hpp>
+#include <xen/event/bitmap.hpp>
+#include <xen/event/upcall.hpp>
 #include <xen/hypercall/platform_op.hpp>
 #include <xen/hypercall/sched_op.hpp>
 #include <xen/hypercall/xen_version.hpp>
@@ -73,10 +75,7 @@ GuestType guest = GuestType::pv;
 xen::hc::Port ports[2]{};
 uint32_t nr_ports = 0;
 
-void clear_pending(xen::hc::Port p) noexcept
-{
-    __atomic_fetch_and(&shared->evtchn_pending[p.value / 64], ~(uint64_t{1} << (p.value % 64)), __ATOMIC_SEQ_CST);
-}
+void clear_pending(xen::hc::Port p) noexcept { (void)xen::event::test_and_clear(shared->evtchn_pending, p.value); }
 
 void yield(void*) noexcept { idle_wait(2'000'000); }
 
@@ -140,28 +139,12 @@ void idle_wait(uint64_t timeout_ns) noexcept
     // at the rings after we return, so nothing it announced is missed.
     for (uint32_t i = 0; i < nr_ports; ++i)
         clear_pending(ports[i]);
-    // SCHEDOP_poll returns at once while an upcall could be delivered: PV
-    // masks upcalls in its vcpu_info, PVH with IF (Xen asks the vCPU's
-    // interrupt window). Afterwards pending upcalls must run: on PV, Xen
-    // delivers them on the way out of any hypercall once unmasked.
-    auto& vi = smp::this_vcpu_info();
-    if (guest == GuestType::pv) {
-        const uint8_t was = vi.evtchn_upcall_mask;
-        vi.evtchn_upcall_mask = 1;
-        asm volatile("" ::: "memory");
-        (void)xen::hc::sched_poll(ports, nr_ports, now + timeout_ns);
-        asm volatile("" ::: "memory");
-        vi.evtchn_upcall_mask = was;
-        asm volatile("" ::: "memory");
-        if (was == 0 && vi.evtchn_upcall_pending != 0)
-            (void)xen::hc::xen_version();
-    } else {
-        uint64_t flags;
-        asm volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-        (void)xen::hc::sched_poll(ports, nr_ports, now + timeout_ns);
-        if (flags & (1u << 9))
-            asm volatile("sti" ::: "memory");
-    }
+    // SCHEDOP_poll returns at once while an upcall could be delivered, so
+    // upcalls are held off around it (PV: the vcpu_info mask; PVH: IF,
+    // which Xen asks for the vCPU's interrupt window). The guard's end lets
+    // in what came meanwhile.
+    xen::UpcallGuard off(guest, smp::this_vcpu_info());
+    (void)xen::hc::sched_poll(ports, nr_ports, now + timeout_ns);
 }
 
 // The ring has one producer index: CPUs printing at once take turns, a
@@ -181,7 +164,7 @@ void console_write(const char* text, size_t len) noexcept
 void console_drain() noexcept
 {
     // At most ~4 s: xenconsoled notifies us as it consumes.
-    for (uint32_t i = 0; console != nullptr && console->output_pending() != 0 && i < 2000; ++i)
+    for (uint32_t i = 0; console != nullptr && console->output_pending().value_or(0) != 0 && i < 2000; ++i)
         idle_wait(2'000'000);
 }
 

@@ -1,6 +1,6 @@
 #include "events.hpp"
 
-#include <xen/hypercall/xen_version.hpp>
+#include <xen/event/upcall.hpp>
 
 #include "domain.hpp"
 #include "percpu.hpp"
@@ -20,28 +20,9 @@ xen::EventChannels& channels() noexcept { return domain().events(); }
 
 xen::abi::shared_info* shared_info() noexcept { return domain_ready() ? &domain().shared() : nullptr; }
 
-void enable() noexcept
-{
-    if (guest_type() == GuestType::pvh) {
-        asm volatile("sti" ::: "memory");
-        return;
-    }
-    __atomic_store_n(&mine().evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
-    // Xen only checks for pending events on its way back into the guest. If
-    // one arrived while we were masked, enter and leave Xen once (any cheap
-    // hypercall) so that it is delivered now rather than at some later exit.
-    if (__atomic_load_n(&mine().evtchn_upcall_pending, __ATOMIC_SEQ_CST) != 0)
-        (void)xen::hc::xen_version();
-}
+void enable() noexcept { (void)xen::upcalls_on(guest_type(), mine()); }
 
-void disable() noexcept
-{
-    if (guest_type() == GuestType::pvh) {
-        asm volatile("cli" ::: "memory");
-        return;
-    }
-    __atomic_store_n(&mine().evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
-}
+void disable() noexcept { (void)xen::upcalls_off(guest_type(), mine()); }
 
 void upcall() noexcept
 {

@@ -3,8 +3,9 @@
 #include "smp.hpp"
 
 #include <xen/arch/x86.hpp>
+#include <xen/event/upcall.hpp>
+#include <xen/hypercall/platform_op.hpp>
 #include <xen/hypercall/sched_op.hpp>
-#include <xen/hypercall/transport.hpp>
 #include <xen/smp.hpp>
 
 #include "console.hpp"
@@ -44,37 +45,26 @@ xen::PvBoot pv_boot{};
 xen::abi::vcpu_info no_vcpu_info{};
 BringUp first_bring_up{};
 
-constexpr uint32_t msr_gs_base = 0xc0000101;
-constexpr uint32_t msr_efer = 0xc0000080;
-constexpr int segbase_gs_kernel = 2; // SEGBASE_GS_KERNEL (arch-x86/xen-x86_64.h)
-
 void set_gs_base(PerCpu& pc) noexcept
 {
     if (guest_type() == GuestType::pvh) {
-        xen::arch::wrmsr(msr_gs_base, reinterpret_cast<uint64_t>(&pc));
+        xen::arch::wrmsr(xen::arch::Msr::gs_base, reinterpret_cast<uint64_t>(&pc));
         return;
     }
     // A PV kernel cannot write the MSR: HYPERVISOR_set_segment_base does.
-    const long rc = xen::transport::hypercall2<xen::abi::hypercall::set_segment_base>(
-        segbase_gs_kernel, reinterpret_cast<uint64_t>(&pc));
-    if (rc != 0) {
-        console::print("Bail out! set_segment_base(GS_KERNEL) failed: ", rc, "\n");
+    const auto r = xen::hc::set_segment_base(xen::abi::segbase::gs_kernel, reinterpret_cast<uint64_t>(&pc));
+    if (!r) {
+        console::print("Bail out! set_segment_base(GS_KERNEL) failed: ", xen::errc_name(r.error()), "\n");
         machine_crash();
     }
 }
 
 // --- the AP -------------------------------------------------------------------
 
-// Sleep until an event: PV SCHEDOP_block unmasks events and blocks in one
-// step (an event that came in meanwhile ends it at once); PVH sti;hlt, where
-// the interrupt shadow of sti keeps an upcall from slipping in between.
-void idle_block() noexcept
-{
-    if (guest_type() == GuestType::pvh)
-        asm volatile("sti; hlt; cli" ::: "memory");
-    else
-        (void)xen::hc::sched_block();
-}
+// Sleep until an event, upcalls off before and after: xen::safe_halt (PV
+// SCHEDOP_block, PVH sti;hlt) cannot sleep through one that came after
+// the last look.
+void idle_block() noexcept { (void)xen::safe_halt(guest_type(), this_vcpu_info()); }
 
 [[noreturn]] void idle_loop(xen::VcpuId v) noexcept
 {
@@ -98,7 +88,7 @@ void idle_block() noexcept
     if (guest_type() == GuestType::pvh) {
         // Nothing may fault before this: Xen gave us no IDT.
         load_cpu_tables(pc, ist_stacks[v.value] + ist_size);
-        xen::arch::wrmsr(msr_gs_base, reinterpret_cast<uint64_t>(&pc));
+        xen::arch::wrmsr(xen::arch::Msr::gs_base, reinterpret_cast<uint64_t>(&pc));
     }
     // PV: Xen loaded the GS base, the trap table and the callbacks from the
     // context; events stay masked in our vcpu_info until the idle loop.
@@ -112,7 +102,7 @@ xen::HvmBoot read_hvm_boot() noexcept
     asm volatile("mov %%cr0, %0" : "=r"(b.cr0));
     asm volatile("mov %%cr3, %0" : "=r"(b.cr3));
     asm volatile("mov %%cr4, %0" : "=r"(b.cr4));
-    b.efer = xen::arch::rdmsr(msr_efer);
+    b.efer = xen::arch::rdmsr(xen::arch::Msr::efer);
     return b;
 }
 

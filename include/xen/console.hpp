@@ -6,6 +6,12 @@
 //
 // One ConsoleRing serves one vCPU at a time: the caller serialises writers
 // (the ring has a single producer index).
+//
+// A backend that moved its index more than the ring's size away from ours
+// has broken the protocol: every call then fails with Errc::ring_corrupt,
+// copying nothing, moving no index and sending no event, until the backend
+// puts its index back (ring/byte_ring.hpp). Nothing any index holds makes
+// the ring read or write outside its page.
 #pragma once
 
 #include <cstddef>
@@ -29,24 +35,27 @@ public:
 
     /// Copy as much of `text` as the output ring has room for and notify
     /// the backend if anything was copied. Returns the bytes copied (0 when
-    /// the ring is full); fails only if EVTCHNOP_send fails (the bytes are
-    /// in the ring then, and the backend sees them at its next look).
+    /// the ring is full). Errors: ring_corrupt (nothing copied); the error
+    /// of EVTCHNOP_send (the bytes are in the ring then, and the backend
+    /// sees them at its next look).
     Result<size_t> write_some(const char* text, size_t len) noexcept;
 
     /// Write all of `text`, calling `wait` (at most `max_waits` times in a
-    /// row without progress) while the ring is full. Errc::timed_out if the
-    /// backend stopped draining; the bytes written so far stay written.
+    /// row without progress) while the ring is full. Errors: timed_out if
+    /// the backend stopped draining (the bytes written so far stay
+    /// written); those of write_some.
     Result<void> write(const char* text, size_t len, WaitFn wait, void* ctx, uint32_t max_waits) noexcept;
 
     /// Copy up to `cap` bytes of input into `buf` and tell the backend there
     /// is room again. Returns the bytes copied (0 when none are waiting).
+    /// Errors: ring_corrupt (nothing taken); the error of EVTCHNOP_send.
     Result<size_t> read(char* buf, size_t cap) noexcept;
 
-    /// Bytes of input waiting to be read.
-    size_t input_pending() const noexcept;
+    /// Bytes of input waiting to be read. Errors: ring_corrupt.
+    Result<size_t> input_pending() const noexcept;
 
-    /// Bytes of output the backend has not consumed yet.
-    size_t output_pending() const noexcept;
+    /// Bytes of output the backend has not consumed yet. Errors: ring_corrupt.
+    Result<size_t> output_pending() const noexcept;
 
     /// The event channel to the backend.
     hc::Port port() const noexcept { return port_; }

@@ -7,6 +7,12 @@
 // Waiting is the caller's: the client calls WaitFn while the request ring
 // has no room or no reply has come, and gives up with Errc::timed_out after
 // `max_waits` calls in a row without progress. One vCPU at a time.
+//
+// A xenstored that moved an index of either ring more than the ring's size
+// away from the other has broken the protocol: requests then fail with
+// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
+// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
+// Errc::eio: the stream is out of step and nothing after it is reliable.
 #pragma once
 
 #include <cstddef>
@@ -69,7 +75,8 @@ public:
     /// home, /local/domain/<id>/), NUL-terminated in `buf`; returns its
     /// length. Errc::enoent if there is no such node, another Errc for the
     /// error xenstored names, Errc::emsgsize if `cap` is too small (the
-    /// reply is consumed), Errc::timed_out if xenstored does not answer.
+    /// reply is consumed), Errc::timed_out if xenstored does not answer,
+    /// Errc::ring_corrupt or Errc::eio if it broke the ring protocol.
     Result<size_t> read(const char* path, char* buf, size_t cap) noexcept;
 
     /// XS_WRITE: set `path` to `value` (created if missing). Errors as read.
@@ -84,10 +91,27 @@ public:
 
     /// Take the oldest watch event received so far, reading whatever the
     /// ring holds without waiting. Returns false when there is none.
+    /// Errors: as read.
     Result<bool> next_watch_event(XenStoreWatchEvent& out) noexcept;
 
     /// Watch events thrown away because the queue was full.
     uint32_t dropped_events() const noexcept { return dropped_; }
+
+    /// Payload parts one request may have (request's `count`).
+    static constexpr unsigned max_parts = 4;
+
+    /// Any other request (XS_DIRECTORY, XS_MKDIR, XS_RM, XS_GET_PERMS,
+    /// XS_SET_PERMS, ...): one message of `type` whose payload is the
+    /// `count` parts `parts[i]` of `lens[i]` bytes each, sent back to back
+    /// (a part that xs_wire.h wants NUL-terminated must count its NUL).
+    /// The reply payload goes to `body` (at most `cap` bytes); returns its
+    /// length. Watch events that arrive first are queued. Errors:
+    /// invalid_argument (more than max_parts parts, or null arrays) and
+    /// e2big (payload beyond XENSTORE_PAYLOAD_MAX), both before anything is
+    /// written; emsgsize (the reply is longer than `cap`; it is consumed),
+    /// the error xenstored names, and those of read.
+    Result<size_t> request(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens, unsigned count,
+                           char* body, size_t cap) noexcept;
 
 private:
     static constexpr unsigned queue_size = 8;
@@ -100,8 +124,6 @@ private:
     Result<void> skip(size_t len) noexcept;
     // Read one whole message: a reply lands in `body`, an event in the queue.
     Result<bool> receive(bool may_wait, abi::xsd_sockmsg& header, char* body, size_t cap, size_t& got) noexcept;
-    Result<size_t> request(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens, unsigned count,
-                           char* body, size_t cap) noexcept;
     void queue_event(const char* body, size_t len) noexcept;
     void wait() noexcept;
 

@@ -3,7 +3,6 @@
 #include <xen/runstate/area.hpp>
 
 #include <xen/abi/platform.hpp>
-#include <xen/abi/version.hpp>
 #include <xen/hypercall/platform_op.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
 
@@ -22,22 +21,12 @@ Result<bool> Runstate::enable_update_flag() noexcept
     return err(r.error());
 }
 
-Result<AreaKind> Runstate::register_area(VcpuId id, RunstateCpu& cpu, PhysAddr pa, uint32_t features) noexcept
+Result<AreaKind> Runstate::register_area(VcpuId id, RunstateCpu& cpu, PhysAddr pa, XenFeatures features) noexcept
 {
-    const bool phys_feature = (features >> static_cast<uint32_t>(abi::xenfeat::runstate_phys_area)) & 1u;
-    if (phys_feature && pa.value != phys_unknown.value) {
-        const auto r = hc::register_runstate_phys_area(id, cpu.area, pa);
-        if (r.has_value()) {
-            cpu.kind = AreaKind::physical_address;
-            return cpu.kind;
-        }
-        // -ENOSYS is reserved for a per-domain disable of op 14
-        // (docs/xen-contracts.md, "Physical-address areas").
-        if (r.error() != Errc::enosys)
-            return err(r.error());
-    }
-    XEN_TRY(hc::register_runstate_memory_area(id, cpu.area));
-    cpu.kind = AreaKind::virtual_address;
+    XEN_TRY_ASSIGN(cpu.kind, register_phys_or_virt(
+                                 features, abi::xenfeat::runstate_phys_area, pa,
+                                 [&] { return hc::register_runstate_phys_area(id, cpu.area, pa); },
+                                 [&] { return hc::register_runstate_memory_area(id, cpu.area); }));
     return cpu.kind;
 }
 

@@ -3,7 +3,7 @@
 #include <xen/time/timer_driver.hpp>
 
 #include <xen/domain.hpp>
-#include <xen/hypercall/sched_op.hpp>
+#include <xen/event/upcall.hpp>
 
 namespace xen {
 
@@ -308,23 +308,13 @@ Result<void> TimerDriver::idle(VcpuId vcpu) noexcept
             return r;
         }
     }
-    switch (domain_->kind()) {
-    case GuestKind::pv:
-        // Xen clears evtchn_upcall_mask and, in the same step, returns at
-        // once if an event is pending (local_events_need_delivery).
-        return hc::sched_block();
-    case GuestKind::pvh:
-#ifdef XENVCPU_HOST
-        return err(Errc::unsupported);
-#else
-        // sti's interrupt shadow covers hlt: an upcall that arrived after
-        // the caller's check is taken after hlt has begun, and wakes it
-        // (Xen's hvm_hlt also returns at once when one is pending).
-        asm volatile("sti; hlt" ::: "memory");
-        return ok();
-#endif
-    }
-    return err(Errc::invalid_argument);
+    // safe_halt sleeps as the guest kind needs (PV SCHEDOP_block, PVH
+    // sti;hlt) and holds upcalls off again in the vCPU's vcpu_info. A vCPU
+    // >= 32 without a registered vcpu_info has none Xen uses: a stand-in
+    // takes that store.
+    abi::vcpu_info stand_in{};
+    abi::vcpu_info* vi = domain_->vcpu_info(vcpu);
+    return safe_halt(domain_->kind(), vi != nullptr ? *vi : stand_in);
 }
 
 } // namespace xen

@@ -3,28 +3,22 @@
 // an update is in progress", the same rule as vcpu_time_info's version).
 #include <xen/time/wallclock.hpp>
 
-#include <xen/arch/x86.hpp>
-
 namespace xen {
 
 Result<WallTime> wallclock_base(const volatile abi::shared_info& shared, uint32_t max_attempts) noexcept
 {
-    for (uint32_t attempt = 0; attempt < max_attempts; ++attempt) {
+    return seqlock_read<WallTime>(max_attempts, [&](WallTime& w) {
         const uint32_t v1 = __atomic_load_n(&shared.wc_version, __ATOMIC_ACQUIRE);
-        if ((v1 & 1) != 0) {
-            arch::cpu_relax();
-            continue;
-        }
+        if ((v1 & 1) != 0)
+            return false; // Xen is mid-update
         const uint32_t lo = __atomic_load_n(&shared.wc_sec, __ATOMIC_ACQUIRE);
         const uint32_t hi = __atomic_load_n(&shared.wc_sec_hi, __ATOMIC_ACQUIRE);
         const uint32_t nsec = __atomic_load_n(&shared.wc_nsec, __ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&shared.wc_version, __ATOMIC_ACQUIRE) != v1)
-            continue;
         // wc_sec_hi carries the seconds past 2^32 (year 2106) on x86-64.
         const uint64_t sec = (uint64_t{hi} << 32) | lo;
-        return WallTime{sec + nsec / 1'000'000'000, nsec % 1'000'000'000};
-    }
-    return err(Errc::busy_retry);
+        w = WallTime{sec + nsec / 1'000'000'000, nsec % 1'000'000'000};
+        return __atomic_load_n(&shared.wc_version, __ATOMIC_ACQUIRE) == v1;
+    });
 }
 
 } // namespace xen

@@ -1,19 +1,21 @@
 // The xenstore wire protocol (public io/xs_wire.h, docs/misc/xenstore.txt):
 // every message is a 16-byte xsd_sockmsg header and `len` payload bytes, in
-// two byte rings of 1024 with free-running 32-bit indices like the
-// console's. A message may be longer than the ring, so both directions move
-// in pieces: write what fits, notify, wait for room. Replies come in request
-// order; XS_WATCH_EVENT messages (req_id 0) may come before any reply.
+// two byte rings of 1024 (ByteRing, as the console's). A message may be
+// longer than the ring, so both directions move in pieces: write what fits,
+// notify, wait for room. Replies come in request order; XS_WATCH_EVENT
+// messages (req_id 0) may come before any reply.
 #include <xen/xenstore.hpp>
+
+#include <xen/ring/byte_ring.hpp>
 
 namespace xen {
 
 namespace {
 
-constexpr uint32_t ring_size = abi::xenstore_ring_size;
+using Ring = ByteRing<abi::xenstore_ring_size>;
 
-uint32_t load_acquire(const uint32_t& index) noexcept { return __atomic_load_n(&index, __ATOMIC_ACQUIRE); }
-void store_release(uint32_t& index, uint32_t value) noexcept { __atomic_store_n(&index, value, __ATOMIC_RELEASE); }
+Ring requests(abi::xenstore_domain_interface& r) noexcept { return Ring(r.req, r.req_prod, r.req_cons); }
+Ring replies(abi::xenstore_domain_interface& r) noexcept { return Ring(r.rsp, r.rsp_prod, r.rsp_cons); }
 
 size_t length(const char* s) noexcept
 {
@@ -65,35 +67,17 @@ void XenStore::wait() noexcept
 
 Result<size_t> XenStore::put_some(const char* data, size_t len) noexcept
 {
-    const uint32_t cons = load_acquire(ring_->req_cons);
-    uint32_t prod = ring_->req_prod;
-    if (prod - cons > ring_size)
-        return err(Errc::eio); // xenstored moved req_cons past req_prod
-    size_t n = 0;
-    for (; n < len && prod - cons < ring_size; ++n, ++prod)
-        ring_->req[prod & (ring_size - 1)] = data[n];
-    if (n > 0) {
-        store_release(ring_->req_prod, prod);
+    XEN_TRY_ASSIGN(const size_t n, requests(*ring_).produce(data, len));
+    if (n > 0)
         XEN_TRY(hc::evtchn_send(port_));
-    }
     return n;
 }
 
 Result<size_t> XenStore::take_some(char* data, size_t len) noexcept
 {
-    const uint32_t prod = load_acquire(ring_->rsp_prod);
-    uint32_t cons = ring_->rsp_cons;
-    if (prod - cons > ring_size)
-        return err(Errc::eio);
-    size_t n = 0;
-    for (; n < len && cons != prod; ++n, ++cons)
-        if (data != nullptr)
-            data[n] = ring_->rsp[cons & (ring_size - 1)];
-    if (n > 0) {
-        store_release(ring_->rsp_cons, cons);
-        // Xenstored may be waiting for room to write the rest of a reply.
-        XEN_TRY(hc::evtchn_send(port_));
-    }
+    XEN_TRY_ASSIGN(const size_t n, replies(*ring_).consume(data, len));
+    if (n > 0)
+        XEN_TRY(hc::evtchn_send(port_)); // xenstored may be waiting for room to write the rest of a reply
     return n;
 }
 
@@ -121,20 +105,25 @@ Result<void> XenStore::skip(size_t len) noexcept { return take_exact(nullptr, le
 Result<void> XenStore::send(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
                             unsigned count) noexcept
 {
+    // Refused before the first byte: a header announcing bytes that never
+    // follow would leave xenstored waiting for them and every later message
+    // out of step.
+    if (count > max_parts || (count != 0 && (parts == nullptr || lens == nullptr)))
+        return err(Errc::invalid_argument);
     size_t total = 0;
     for (unsigned i = 0; i < count; ++i)
         total += lens[i];
     if (total > abi::xenstore_payload_max)
         return err(Errc::e2big);
     const abi::xsd_sockmsg header{static_cast<uint32_t>(type), next_req_id_, 0, static_cast<uint32_t>(total)};
-    const char* pieces[5] = {reinterpret_cast<const char*>(&header)};
-    size_t sizes[5] = {sizeof(header)};
-    for (unsigned i = 0; i < count && i < 4; ++i) {
+    const char* pieces[max_parts + 1] = {reinterpret_cast<const char*>(&header)};
+    size_t sizes[max_parts + 1] = {sizeof(header)};
+    for (unsigned i = 0; i < count; ++i) {
         pieces[i + 1] = parts[i];
         sizes[i + 1] = lens[i];
     }
     uint32_t waits = 0;
-    for (unsigned i = 0; i <= count && i < 5; ++i) {
+    for (unsigned i = 0; i <= count; ++i) {
         const char* p = pieces[i];
         size_t left = sizes[i];
         while (left > 0) {
@@ -182,8 +171,11 @@ void XenStore::queue_event(const char* body, size_t len) noexcept
 
 Result<bool> XenStore::receive(bool may_wait, abi::xsd_sockmsg& header, char* body, size_t cap, size_t& got) noexcept
 {
-    if (!may_wait && load_acquire(ring_->rsp_prod) == ring_->rsp_cons)
-        return false;
+    if (!may_wait) {
+        XEN_TRY_ASSIGN(const uint32_t waiting, replies(*ring_).fill());
+        if (waiting == 0)
+            return false;
+    }
     // Once a message has begun, the rest of it is on its way: wait for it.
     XEN_TRY(take_exact(reinterpret_cast<char*>(&header), sizeof(header), true));
     if (header.len > abi::xenstore_payload_max)

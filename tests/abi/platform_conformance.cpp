@@ -1,4 +1,5 @@
 // Conformance: vm_assist, console_io, PV memory management (xen.h),
+// set_segment_base's SEGBASE_* (arch-x86/xen-x86_64.h),
 // memory_op add_to_physmap (memory.h), callback_op (callback.h), hvm_op and its params (hvm/hvm_op.h,
 // hvm/params.h), ELF notes (elfnote.h) and Xen's CPUID leaves
 // (arch-x86/cpuid.h).
@@ -74,6 +75,11 @@ ABI_SAME_FIELD(xa::xen_add_to_physmap, xen_add_to_physmap, size);
 ABI_SAME_FIELD(xa::xen_add_to_physmap, xen_add_to_physmap, space);
 ABI_SAME_FIELD(xa::xen_add_to_physmap, xen_add_to_physmap, idx);
 ABI_SAME_FIELD(xa::xen_add_to_physmap, xen_add_to_physmap, gpfn);
+
+ABI_CONST(xa::segbase::fs, SEGBASE_FS);
+ABI_CONST(xa::segbase::gs_user, SEGBASE_GS_USER);
+ABI_CONST(xa::segbase::gs_kernel, SEGBASE_GS_KERNEL);
+ABI_CONST(xa::segbase::gs_user_sel, SEGBASE_GS_USER_SEL);
 
 ABI_CONST(xa::consoleio::write, CONSOLEIO_write);
 ABI_CONST(xa::consoleio::read, CONSOLEIO_read);

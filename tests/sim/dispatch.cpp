@@ -46,6 +46,9 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
     case abi::hypercall::callback_op:
         // Not in the HVM/PVH hypercall table.
         return pv ? callback_op(static_cast<int32_t>(a1), a2) : fail(Errc::enosys);
+    case abi::hypercall::set_segment_base:
+        // x86-64 PV only: HVM/PVH write the MSRs themselves.
+        return pv ? set_segment_base(caller, static_cast<uint32_t>(a1), a2) : fail(Errc::enosys);
     case abi::hypercall::set_trap_table:
     case abi::hypercall::update_va_mapping:
     case abi::hypercall::mmu_update:

@@ -148,6 +148,9 @@ public:
     /// Address registered with CALLBACKOP_register for `type`, 0 if none.
     uint64_t callback_address(abi::callback_type type) const;
     std::optional<uint64_t> hvm_param(abi::hvm_param index) const;
+    /// What set_segment_base last set for `id`: the base for fs, gs_user and
+    /// gs_kernel, the selector for gs_user_sel (0 if never set).
+    uint64_t segment_base(VcpuId id, abi::segbase which) const;
 
     // --- fault injection and counters (dispatch.cpp) ----------------------
     void inject(const Fault& f);
@@ -228,6 +231,7 @@ private:
     long console_io(int32_t cmd, uint64_t count, uint64_t buffer);
     long hvm_op(uint64_t op, uint64_t arg);
     long callback_op(int32_t cmd, uint64_t arg);
+    long set_segment_base(VcpuId caller, uint32_t which, uint64_t base);
 
     Config cfg_;
     mutable std::recursive_mutex mu_;

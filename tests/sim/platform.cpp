@@ -1,6 +1,7 @@
 // The smaller hypercalls around vCPUs: xen_version (17), vm_assist (21),
-// console_io (18), hvm_op params (34, HVM/PVH only) and callback_op (30, PV
-// only), plus the inspection helpers for what they recorded.
+// console_io (18), hvm_op params (34, HVM/PVH only), callback_op (30, PV
+// only) and set_segment_base (25, 64-bit PV only), plus the inspection
+// helpers for what they recorded.
 #include <algorithm>
 
 #include <xen/abi/version.hpp>
@@ -164,6 +165,40 @@ long Hypervisor::callback_op(int32_t cmd, uint64_t arg)
     else
         callbacks_.emplace_back(r.type, r.address);
     return 0;
+}
+
+long Hypervisor::set_segment_base(VcpuId caller, uint32_t which, uint64_t base)
+{
+    // do_set_segment_base (pv/misc-hypercalls.c): the three bases must be
+    // canonical (48-bit: bits 63..47 all equal); the selector form takes
+    // base[15:0] and never fails; any other `which` is -EINVAL.
+    auto* v = find(caller.value);
+    if (v == nullptr)
+        return fail(Errc::enoent);
+    const bool canonical = (static_cast<int64_t>(base) >> 47) == (static_cast<int64_t>(base) >> 63);
+    switch (static_cast<abi::segbase>(which)) {
+    case abi::segbase::fs:
+    case abi::segbase::gs_user:
+    case abi::segbase::gs_kernel:
+        if (!canonical)
+            return fail(Errc::einval);
+        v->segment_bases[which] = base;
+        return 0;
+    case abi::segbase::gs_user_sel:
+        v->gs_user_selector = static_cast<uint16_t>(base);
+        return 0;
+    }
+    return fail(Errc::einval);
+}
+
+uint64_t Hypervisor::segment_base(VcpuId id, abi::segbase which) const
+{
+    Lock l(mu_);
+    const VcpuState& v = at(id);
+    if (which == abi::segbase::gs_user_sel)
+        return v.gs_user_selector;
+    const auto i = static_cast<uint32_t>(which);
+    return i < v.segment_bases.size() ? v.segment_bases[i] : 0;
 }
 
 std::string Hypervisor::console_output() const

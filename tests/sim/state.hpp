@@ -43,6 +43,11 @@ struct Hypervisor::VcpuState {
     std::array<uint32_t, nr_virqs> virq_to_port{};
     uint8_t upcall_vector = 0;
 
+    /// set_segment_base: the FS, user GS and kernel GS bases, and the last
+    /// user %gs selector loaded with SEGBASE_GS_USER_SEL.
+    std::array<uint64_t, 3> segment_bases{};
+    uint16_t gs_user_selector = 0;
+
     uint32_t nmis = 0;
     uint64_t timer_fires = 0;
     uint64_t kicks = 0;

@@ -15,7 +15,7 @@ TEST_CASE("register_time_area: op 15 on Xen 4.20, op 13 on 4.17 or without an ad
     for (auto version : {sim::xen_4_17_7, sim::xen_4_20}) {
         sim::Hypervisor hv({.version = version, .vcpus = 2});
         sim::Scope s(hv);
-        const uint32_t features = hc::xen_features().value();
+        const XenFeatures features = XenFeatures::query().value();
         Area<abi::vcpu_time_info> area;
         const auto kind = register_time_area(VcpuId{0}, area, PhysAddr{area.address()}, features);
         REQUIRE(kind.has_value());
@@ -35,7 +35,7 @@ TEST_CASE("register_time_area: op 15 answering ENOSYS falls back to op 13; other
 {
     sim::Hypervisor hv({.version = sim::xen_4_20, .vcpus = 2});
     sim::Scope s(hv);
-    const uint32_t features = hc::xen_features().value();
+    const XenFeatures features = XenFeatures::query().value();
     Area<abi::vcpu_time_info> a, b;
     hv.inject(sim::Fault::vcpuop(abi::vcpuop::register_vcpu_time_phys_area, Errc::enosys));
     CHECK(register_time_area(VcpuId{0}, a, PhysAddr{a.address()}, features).value() == AreaKind::virtual_address);
@@ -50,7 +50,7 @@ TEST_CASE("SystemClock: reads Xen's time from the secondary area as from vcpu_in
     sim::Hypervisor hv({.version = sim::xen_4_20, .vcpus = 1});
     sim::Scope s(hv);
     Area<abi::vcpu_time_info> area;
-    REQUIRE(register_time_area(VcpuId{0}, area, PhysAddr{area.address()}, hc::xen_features().value()));
+    REQUIRE(register_time_area(VcpuId{0}, area, PhysAddr{area.address()}, XenFeatures::query().value()));
     hv.update_time(VcpuId{0});
     ClockFloor floor{};
     SystemClock clock(floor);

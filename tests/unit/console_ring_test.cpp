@@ -42,10 +42,10 @@ TEST_CASE("console write_some: the text lands in out and the backend is notified
     REQUIRE(n);
     CHECK(*n == 13);
     CHECK(r.sends() == before + 1);
-    CHECK(r.ring.output_pending() == 13);
+    CHECK(r.ring.output_pending().value() == 13);
     r.backend.drain();
     CHECK(r.backend.output() == "ok 1 - hello\n");
-    CHECK(r.ring.output_pending() == 0);
+    CHECK(r.ring.output_pending().value() == 0);
 }
 
 TEST_CASE("console write_some: a full ring takes nothing and sends no event", "[console][sim]")
@@ -82,7 +82,7 @@ TEST_CASE("console write: a backend that never drains gives timed_out after max_
     auto res = r.ring.write(big.data(), big.size(), stuck, nullptr, 3);
     REQUIRE_FALSE(res);
     CHECK(res.error() == Errc::timed_out);
-    CHECK(r.ring.output_pending() == 2048);
+    CHECK(r.ring.output_pending().value() == 2048);
 }
 
 TEST_CASE("console read: input arrives in pieces and is consumed in order", "[console][sim]")
@@ -94,7 +94,7 @@ TEST_CASE("console read: input arrives in pieces and is consumed in order", "[co
     CHECK(*none == 0);
     r.backend.type("hello, guest\n");
     r.backend.step_input(5);
-    CHECK(r.ring.input_pending() == 5);
+    CHECK(r.ring.input_pending().value() == 5);
     auto a = r.ring.read(buf, sizeof(buf));
     REQUIRE(a);
     CHECK(std::string(buf, *a) == "hello");
@@ -107,11 +107,32 @@ TEST_CASE("console read: input arrives in pieces and is consumed in order", "[co
     CHECK(std::string(buf, *c) == "est\n");
 }
 
-TEST_CASE("console: a backend that moves out_cons past out_prod gets nothing written", "[console][sim]")
+TEST_CASE("console: a backend that moves out_cons past out_prod is ring_corrupt; nothing written, no event",
+          "[console][sim]")
 {
     Rig r;
     r.page->out_cons = 5000; // out_prod is 0: used = 2^32 - 5000 > 2048
+    const uint64_t before = r.sends();
     auto n = r.ring.write_some("x", 1);
-    REQUIRE(n);
-    CHECK(*n == 0);
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == Errc::ring_corrupt);
+    CHECK(r.page->out_prod == 0);
+    CHECK(r.sends() == before);
+    // write() gives up at once instead of waiting for room that never comes.
+    auto w = r.ring.write("x", 1, stuck, nullptr, 1000);
+    REQUIRE_FALSE(w);
+    CHECK(w.error() == Errc::ring_corrupt);
+    CHECK(r.ring.output_pending().error() == Errc::ring_corrupt);
+}
+
+TEST_CASE("console: a backend that moves in_prod too far ahead is ring_corrupt; nothing read", "[console][sim]")
+{
+    Rig r;
+    r.page->in_prod = 1025; // in_cons is 0: more than the 1024-byte ring holds
+    char buf[8] = {};
+    auto n = r.ring.read(buf, sizeof(buf));
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == Errc::ring_corrupt);
+    CHECK(r.page->in_cons == 0);
+    CHECK(r.ring.input_pending().error() == Errc::ring_corrupt);
 }

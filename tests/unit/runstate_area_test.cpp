@@ -12,9 +12,9 @@ using namespace xen;
 using xen::abi::runstate;
 
 namespace {
-uint32_t features()
+XenFeatures features()
 {
-    return hc::xen_features().value();
+    return XenFeatures::query().value();
 }
 } // namespace
 

@@ -80,7 +80,7 @@ TEST_CASE("StealClock: with the simulated Xen, preemption is steal, a hot-unplug
     sim::Scope s(hv, VcpuId{0});
     Runstate rs;
     RunstateCpu cpu1;
-    REQUIRE(rs.register_area(VcpuId{1}, cpu1, PhysAddr{cpu1.area.address()}, hc::xen_features().value()));
+    REQUIRE(rs.register_area(VcpuId{1}, cpu1, PhysAddr{cpu1.area.address()}, XenFeatures::query().value()));
     hv.advance(10'000'000); // vCPU 1 offline since creation
 
     // vCPU 1 comes online: baseline.

@@ -192,3 +192,49 @@ TEST_CASE("xenstore unwatch: a removed watch fires no more; an unknown one is EN
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == Errc::enoent);
 }
+
+TEST_CASE("xenstore: a xenstored that moves req_cons past req_prod is ring_corrupt; nothing sent",
+          "[xenstore][sim]")
+{
+    Rig r;
+    r.page->req_cons = 2000; // req_prod is 0: 2^32 - 2000 bytes "in" a 1024-byte ring
+    char buf[8];
+    auto n = r.xs.read("name", buf, sizeof(buf));
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == Errc::ring_corrupt);
+    CHECK(r.page->req_prod == 0);
+    CHECK(r.waits == 0); // failed at once, did not wait for room
+}
+
+TEST_CASE("xenstore: a xenstored that moves rsp_prod too far ahead is ring_corrupt; nothing taken",
+          "[xenstore][sim]")
+{
+    Rig r;
+    r.page->rsp_prod = 4096; // rsp_cons is 0
+    XenStoreWatchEvent e{};
+    auto ev = r.xs.next_watch_event(e);
+    REQUIRE_FALSE(ev);
+    CHECK(ev.error() == Errc::ring_corrupt);
+    CHECK(r.page->rsp_cons == 0);
+}
+
+TEST_CASE("xenstore request: more than max_parts parts is invalid_argument before anything is written",
+          "[xenstore][sim]")
+{
+    Rig r;
+    // XS_WRITE of "data/multi" = "abcd", the value in four parts: five in all,
+    // one more than XenStore::max_parts.
+    const char* parts[] = {"data/multi", "a", "b", "c", "d"};
+    const size_t lens[] = {sizeof("data/multi"), 1, 1, 1, 1};
+    char reply[8];
+    const uint32_t prod = r.page->req_prod;
+    auto n = r.xs.request(abi::xsd_sockmsg_type::write, parts, lens, 5, reply, sizeof(reply));
+    REQUIRE_FALSE(n);
+    CHECK(n.error() == Errc::invalid_argument);
+    CHECK(r.page->req_prod == prod); // no header, no part: the stream stays in step
+    CHECK(r.waits == 0);
+    // The next request goes through as if nothing had been tried.
+    const size_t four[] = {sizeof("data/multi"), 1, 1, 1};
+    REQUIRE(r.xs.request(abi::xsd_sockmsg_type::write, parts, four, 4, reply, sizeof(reply)));
+    CHECK(r.backend.get("data/multi") == "abc");
+}

@@ -1,7 +1,8 @@
 // The smaller interfaces bring-up and the example kernel need: vm_assist,
 // callback_op, hvm_op params, memory_op add_to_physmap, console_io,
-// mmu_update / update_va_mapping / mmuext_op (public xen.h, callback.h,
-// memory.h, hvm/hvm_op.h, hvm/params.h).
+// mmu_update / update_va_mapping / mmuext_op, set_segment_base (public
+// xen.h, callback.h, memory.h, hvm/hvm_op.h, hvm/params.h,
+// arch-x86/xen-x86_64.h).
 #pragma once
 
 #include <cstddef>
@@ -140,6 +141,17 @@ static_assert(offsetof(xen_add_to_physmap, gpfn) == 16);
 enum class consoleio : int32_t {
     write = 0,
     read = 1,
+};
+
+// --- set_segment_base(unsigned int which, unsigned long base) (x86-64 PV) ---
+
+/// `SEGBASE_*` (arch-x86/xen-x86_64.h): which segment base a 64-bit PV
+/// kernel, which may not write the MSRs itself, asks Xen to set.
+enum class segbase : uint32_t {
+    fs = 0,          ///< the FS base (MSR_FS_BASE)
+    gs_user = 1,     ///< the user GS base, live in MSR_SHADOW_GS_BASE while the kernel runs
+    gs_kernel = 2,   ///< the kernel GS base (MSR_GS_BASE while the kernel runs)
+    gs_user_sel = 3, ///< load the user %gs from selector base[15:0] (GDT/LDT)
 };
 
 // --- memory management (PV) -------------------------------------------------

@@ -19,18 +19,40 @@ inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) noexcept
     return r;
 }
 
+/// Architectural MSRs a 64-bit kernel on Xen writes itself (HVM/PVH; a PV
+/// kernel may not: it asks Xen, e.g. hc::set_segment_base). Numbers from
+/// the Intel SDM vol. 4 (the IA32_ names), the same on AMD.
+enum class Msr : uint32_t {
+    efer = 0xc0000080,           ///< IA32_EFER: LME/LMA, NXE, SCE
+    star = 0xc0000081,           ///< IA32_STAR: syscall/sysret segment selectors
+    lstar = 0xc0000082,          ///< IA32_LSTAR: 64-bit syscall entry
+    cstar = 0xc0000083,          ///< compatibility-mode syscall entry (AMD)
+    fmask = 0xc0000084,          ///< IA32_FMASK: RFLAGS bits syscall clears
+    fs_base = 0xc0000100,        ///< IA32_FS_BASE
+    gs_base = 0xc0000101,        ///< IA32_GS_BASE: the live GS base
+    kernel_gs_base = 0xc0000102, ///< IA32_KERNEL_GS_BASE: what swapgs swaps in
+};
+
+/// Write a model-specific register (ring 0 only: a PV kernel faults).
 inline void wrmsr(uint32_t msr, uint64_t value) noexcept
 {
     asm volatile("wrmsr" ::"c"(msr), "a"(static_cast<uint32_t>(value)), "d"(static_cast<uint32_t>(value >> 32))
                  : "memory");
 }
 
+/// Read a model-specific register (ring 0 only: a PV kernel faults).
 inline uint64_t rdmsr(uint32_t msr) noexcept
 {
     uint32_t lo, hi;
     asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
     return (uint64_t{hi} << 32) | lo;
 }
+
+/// wrmsr of a named MSR.
+inline void wrmsr(Msr msr, uint64_t value) noexcept { wrmsr(static_cast<uint32_t>(msr), value); }
+
+/// rdmsr of a named MSR.
+inline uint64_t rdmsr(Msr msr) noexcept { return rdmsr(static_cast<uint32_t>(msr)); }
 
 /// Plain rdtsc: may execute before earlier loads complete.
 inline uint64_t rdtsc() noexcept

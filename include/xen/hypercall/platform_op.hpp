@@ -1,7 +1,7 @@
 // Typed wrappers for the other hypercalls a guest kernel needs around its
 // vCPUs: vm_assist, callback_op, hvm_op params, console_io, memory_op
-// add_to_physmap (PVH shared_info), and the PV memory and trap-table calls
-// used during bring-up.
+// add_to_physmap (PVH shared_info), and the PV memory, trap-table and
+// segment-base calls used during bring-up.
 #pragma once
 
 #include <cstdint>
@@ -91,6 +91,25 @@ inline Result<void> mmu_update(const abi::mmu_update* reqs, uint32_t count, uint
 {
     return result_of(transport::hypercall4<abi::hypercall::mmu_update>(transport::arg(reqs), count,
                                                                        transport::arg(done), abi::domid_self));
+}
+
+/// set_segment_base(which, base) (hypercall 25, x86-64 PV only): set a
+/// segment base a PV kernel cannot write as an MSR itself, e.g. the
+/// kernel GS base that points at per-CPU data. Acts on the calling vCPU.
+/// fs, gs_user, gs_kernel take a 64-bit address; gs_user_sel loads the
+/// user %gs from selector base[15:0] (a faulting selector is not reported:
+/// Xen loads the NUL selector and answers 0). Errors: invalid_argument for
+/// a `which` Xen does not define (not attempted); -EINVAL for a
+/// non-canonical address (Xen releases that still let the MSR write
+/// fault answered -EFAULT); -ENOSYS for an HVM/PVH guest (not in its
+/// hypercall table: write MSR_FS_BASE / MSR_GS_BASE / MSR_KERNEL_GS_BASE
+/// instead, arch::wrmsr) and for 32-bit PV.
+inline Result<void> set_segment_base(abi::segbase which, uint64_t base) noexcept
+{
+    if (static_cast<uint32_t>(which) > static_cast<uint32_t>(abi::segbase::gs_user_sel))
+        return err(Errc::invalid_argument);
+    return result_of(
+        transport::hypercall2<abi::hypercall::set_segment_base>(static_cast<uint32_t>(which), base));
 }
 
 /// mmuext_op: pin tables, switch base pointers, flush TLBs (PV).

@@ -15,7 +15,7 @@
 #include <xen/runstate/snapshot.hpp>
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
-#include <xen/time/time_area.hpp>
+#include <xen/hypercall/area_registration.hpp>
 
 namespace xen {
 
@@ -40,13 +40,13 @@ public:
     /// Whether enable_update_flag succeeded.
     constexpr bool update_flag() const noexcept { return update_flag_; }
 
-    /// Register `cpu.area` for vCPU `id`: op 14 when `features` (XENFEAT
-    /// submap 0) has runstate_phys_area and `pa` (PV: machine address,
-    /// HVM/PVH: guest-physical) is known, else op 5; op 14 answering -ENOSYS
-    /// falls back to op 5. Records and returns the kind. Errors: those of
-    /// the op (area_misaligned, area_crosses_page, -ENXIO, -EINVAL, -EFAULT,
-    /// -ENOENT for no such vCPU).
-    Result<AreaKind> register_area(VcpuId id, RunstateCpu& cpu, PhysAddr pa, uint32_t features) noexcept;
+    /// Register `cpu.area` for vCPU `id`: op 14 when `features` has
+    /// runstate_phys_area and `pa` (PV: machine address, HVM/PVH:
+    /// guest-physical) is known, else op 5; op 14 answering -ENOSYS falls
+    /// back to op 5 (register_phys_or_virt). Records and returns the kind.
+    /// Errors: those of the op (area_misaligned, area_crosses_page, -ENXIO,
+    /// -EINVAL, -EFAULT, -ENOENT for no such vCPU).
+    Result<AreaKind> register_area(VcpuId id, RunstateCpu& cpu, PhysAddr pa, XenFeatures features) noexcept;
     /// Stop Xen writing `cpu.area` (op 14 with ~0 or op 5 with 0).
     /// Errors: those of the op.
     Result<void> unregister_area(VcpuId id, RunstateCpu& cpu) noexcept;
@@ -65,7 +65,7 @@ public:
     /// state). Errors: busy_retry if the area stayed mid-update for
     /// `max_attempts` reads (a flag stuck set); the op's errors (-ENOENT).
     Result<abi::vcpu_runstate_info> snapshot(VcpuId id, const RunstateCpu& cpu, VcpuId self,
-                                             uint32_t max_attempts = runstate_max_attempts) const noexcept;
+                                             uint32_t max_attempts = seqlock_max_attempts) const noexcept;
 
 private:
     bool update_flag_ = false;

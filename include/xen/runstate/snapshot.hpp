@@ -14,42 +14,33 @@
 
 #include <cstdint>
 #include <xen/abi/vcpu.hpp>
-#include <xen/arch/x86.hpp>
 #include <xen/support/result.hpp>
+#include <xen/support/seqlock.hpp>
 
 namespace xen {
 
-/// Attempts runstate_read makes. Xen holds the update bit for a few stores;
-/// a bit that stays set longer than this many reads is a broken (or
-/// stopped) writer, reported as busy_retry instead of hanging the reader.
-inline constexpr uint32_t runstate_max_attempts = 1024;
-
-/// Copy `area` consistently: read state_entry_time, copy, re-read; retry
-/// while XEN_RUNSTATE_UPDATE is set or the entry time changed. The copy has
-/// the flag clear. Errors: busy_retry after `max_attempts` (the flag stuck
-/// set, or a writer that never stops).
+/// Copy `area` consistently: read state_entry_time, copy, re-read; an
+/// attempt fails while XEN_RUNSTATE_UPDATE is set or when the entry time
+/// changed. The copy has the flag clear. Errors: busy_retry after
+/// `max_attempts` failed attempts (the flag stuck set, or a writer that
+/// never stops).
 inline Result<abi::vcpu_runstate_info> runstate_read(const volatile abi::vcpu_runstate_info& area,
-                                                     uint32_t max_attempts = runstate_max_attempts) noexcept
+                                                     uint32_t max_attempts = seqlock_max_attempts) noexcept
 {
-    for (uint32_t attempt = 0; attempt < max_attempts; ++attempt) {
+    return seqlock_read<abi::vcpu_runstate_info>(max_attempts, [&](abi::vcpu_runstate_info& copy) {
         const uint64_t e1 = __atomic_load_n(&area.state_entry_time, __ATOMIC_ACQUIRE);
-        if ((e1 & abi::runstate_update_flag) != 0) {
-            arch::cpu_relax(); // Xen is mid-update
-            continue;
-        }
-        abi::vcpu_runstate_info copy{};
+        if ((e1 & abi::runstate_update_flag) != 0)
+            return false; // Xen is mid-update
         copy.state = __atomic_load_n(&area.state, __ATOMIC_ACQUIRE);
+        copy.pad0 = 0;
         for (int i = 0; i < 4; ++i)
             copy.time[i] = __atomic_load_n(&area.time[i], __ATOMIC_ACQUIRE);
+        copy.state_entry_time = e1;
         // Acquire loads: none moves above the one before, so this re-read
         // comes after the body. An update that started and finished in
         // between changed state_entry_time (every update writes a new one).
-        if (__atomic_load_n(&area.state_entry_time, __ATOMIC_ACQUIRE) == e1) {
-            copy.state_entry_time = e1;
-            return copy;
-        }
-    }
-    return err(Errc::busy_retry);
+        return __atomic_load_n(&area.state_entry_time, __ATOMIC_ACQUIRE) == e1;
+    });
 }
 
 /// The live view of a snapshot at system time `now_ns`: the time since

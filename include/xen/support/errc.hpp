@@ -78,6 +78,7 @@ enum class Errc : int32_t {
     no_space = 1011,          ///< a caller-provided table or ring is full
     port_out_of_range = 1012, ///< an event-channel port beyond the kernel's handler table
     port_not_bound = 1013,    ///< an event-channel port with no binding in the table
+    ring_corrupt = 1014,      ///< a shared ring's indices are more than its size apart: the other end broke the protocol
 };
 
 /// The name of an error, for logs ("ENOENT", "vcpu_out_of_range", ...).
@@ -148,6 +149,7 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::no_space: return "no_space";
     case Errc::port_out_of_range: return "port_out_of_range";
     case Errc::port_not_bound: return "port_not_bound";
+    case Errc::ring_corrupt: return "ring_corrupt";
     }
     return "E?";
 }

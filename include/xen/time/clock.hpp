@@ -202,7 +202,7 @@ public:
     /// written, so the path costs what a stable-only path would; skipping
     /// the floor would let a reading taken under the bit undercut one taken
     /// before the bit was set (docs/time.md, "Why no separate stable path").
-    /// Errors: busy_retry after pvclock_max_attempts inconsistent reads (a
+    /// Errors: busy_retry after seqlock_max_attempts inconsistent reads (a
     /// writer left the record's version odd, or floor publications kept
     /// finishing during the read); invalid_argument if cpu.record is null.
     template <class TscFn>
@@ -214,7 +214,10 @@ public:
         // In a local: every acquire load below would make the compiler
         // fetch the member again, one more load in front of each field.
         ClockFloor& fl = *floor_;
-        for (uint32_t attempt = 0; attempt < pvclock_max_attempts; ++attempt) {
+        // seqlock_read's loop and bound, written out: an attempt here also
+        // reads the floor and may end in settle(), and the hot path keeps
+        // every value in a register rather than in a struct (see below).
+        for (uint32_t attempt = 0; attempt < seqlock_max_attempts; ++attempt) {
             // Own record (Xen's version seqlock) and the floor's current
             // slot, all loaded before the TSC: lfence waits for them, and
             // the arithmetic after the TSC is the only serial part.

@@ -11,6 +11,7 @@
 #include <xen/abi/shared_info.hpp>
 #include <xen/arch/x86.hpp>
 #include <xen/support/result.hpp>
+#include <xen/support/seqlock.hpp>
 
 namespace xen {
 
@@ -109,15 +110,6 @@ struct PvclockTime {
     uint8_t flags;
 };
 
-/// Attempts pvclock_read makes before giving up. Xen rewrites a vCPU's own
-/// record only while that vCPU is out of guest context (context switch,
-/// time calibration), so a reader of its own record sees an odd version
-/// never and a changed one only when Xen ran in the middle of the read; one
-/// retry is the norm. A reader of another vCPU's record races a writer
-/// that holds the odd version for a few stores. The bound turns a broken
-/// writer (a record left odd) into an error instead of a hung vCPU.
-inline constexpr uint32_t pvclock_max_attempts = 1024;
-
 /// A consistent record together with the TSC sampled inside the read and the
 /// (even) version it was read at: what a clock needs beyond the time itself
 /// (SystemClock keeps the record to publish it, and the version to report
@@ -128,46 +120,43 @@ struct PvclockSample {
     uint32_t version;
 };
 
-/// Read `ti` consistently (Xen's version seqlock: retry while the version is
-/// odd or changed across the read) and return the record with a TSC value
-/// `tsc()` sampled inside the read, and the version; time =
-/// pvclock_time_at(s.record, s.tsc). `tsc` must be ordered after the
-/// version load (arch::rdtsc_ordered on the target; tests inject their own).
-/// Errors: busy_retry after `max_attempts` inconsistent reads.
+/// Read `ti` consistently (Xen's version seqlock: an attempt fails while
+/// the version is odd or when it changed across the field loads) and return
+/// the record with a TSC value `tsc()` sampled inside the read, and the
+/// version; time = pvclock_time_at(s.record, s.tsc). `tsc` must be ordered
+/// after the version load (arch::rdtsc_ordered on the target; tests inject
+/// their own). Errors: busy_retry after `max_attempts` inconsistent reads.
 template <class TscFn>
-Result<PvclockSample> pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
-                                     uint32_t max_attempts = pvclock_max_attempts) noexcept
+[[gnu::always_inline]] inline Result<PvclockSample> pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+                                     uint32_t max_attempts = seqlock_max_attempts) noexcept
 {
     // Every load is an acquire (a plain mov on x86, where Xen's stores are
     // seen in order): no load can move above the one before it, so the
     // second version load comes after every field load. No fence needed.
-    for (uint32_t attempt = 0; attempt < max_attempts; ++attempt) {
+    return seqlock_read<PvclockSample>(max_attempts, [&](PvclockSample& s) {
         const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
-        if ((v1 & 1) != 0) {
-            arch::cpu_relax(); // Xen is mid-update
-            continue;
-        }
-        const PvclockRecord r{
+        if ((v1 & 1) != 0)
+            return false; // Xen is mid-update
+        s.record = PvclockRecord{
             __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
             __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
             __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
             __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
             __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE),
         };
-        const uint64_t now = tsc();
+        s.tsc = tsc();
+        s.version = v1;
         // Unchanged and even: no update overlapped the field loads.
-        if (__atomic_load_n(&ti.version, __ATOMIC_ACQUIRE) == v1)
-            return PvclockSample{r, now, v1};
-    }
-    return err(Errc::busy_retry);
+        return __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE) == v1;
+    });
 }
 
 /// System time now from `ti`: pvclock_sample, then pvclock_time_at. Same
 /// rule for `tsc`; the one-argument overload uses arch::rdtsc_ordered.
 /// Errors: busy_retry after `max_attempts` inconsistent reads.
 template <class TscFn>
-Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
-                                 uint32_t max_attempts = pvclock_max_attempts) noexcept
+[[gnu::always_inline]] inline Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+                                 uint32_t max_attempts = seqlock_max_attempts) noexcept
 {
     return pvclock_sample(ti, tsc, max_attempts).transform([](const PvclockSample& s) {
         return PvclockTime{pvclock_time_at(s.record, s.tsc), s.record.flags};

@@ -11,35 +11,22 @@
 
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
+#include <xen/hypercall/area_registration.hpp>
+#include <xen/hypercall/xen_version.hpp>
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
 
 namespace xen {
 
-/// Which op registered an area (also used for runstate areas).
-enum class AreaKind : uint8_t {
-    none,             ///< not registered
-    virtual_address,  ///< op 5 (runstate) / op 13 (time)
-    physical_address, ///< op 14 (runstate) / op 15 (time), Xen 4.18+
-};
-
-/// "op 13" / "op 15" style name for logs: "none", "virtual", "physical".
-constexpr const char* area_kind_name(AreaKind k) noexcept
-{
-    return k == AreaKind::physical_address ? "physical" : k == AreaKind::virtual_address ? "virtual" : "none";
-}
-
-/// Means "no physical address known": register by virtual address.
-inline constexpr PhysAddr phys_unknown{~uint64_t{0}};
-
 /// Register `area` as vCPU `id`'s secondary time record. `pa` is where Xen
 /// finds it (PV: machine address; HVM/PVH: guest-physical) or phys_unknown.
-/// Uses op 15 when `features` (XENFEAT submap 0) has vcpu_time_phys_area and
-/// `pa` is known, falling back to op 13 if op 15 answers -ENOSYS. Returns
-/// the op used. Errors: those of the op (area_misaligned, area_crosses_page,
-/// -EINVAL, -EFAULT, -ENXIO, ...); -ENOSYS from op 13 on Xen 4.0-4.2.
+/// Uses op 15 when `features` has vcpu_time_phys_area and `pa` is known,
+/// falling back to op 13 if op 15 answers -ENOSYS (register_phys_or_virt).
+/// Returns the op used. Errors: those of the op (area_misaligned,
+/// area_crosses_page, -EINVAL, -EFAULT, -ENXIO, ...); -ENOSYS from op 13 on
+/// Xen 4.0-4.2.
 Result<AreaKind> register_time_area(VcpuId id, Area<abi::vcpu_time_info>& area, PhysAddr pa,
-                                    uint32_t features) noexcept;
+                                    XenFeatures features) noexcept;
 
 /// Stop Xen updating the area registered with `kind` (op 15 with ~0, op 13
 /// with 0). none: nothing to do. Errors: those of the op.

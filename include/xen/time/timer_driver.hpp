@@ -155,9 +155,11 @@ public:
     /// invalid_argument (`from` is `vcpu` or was not stopped), or Xen's.
     Result<size_t> adopt(VcpuId vcpu, VcpuId from) noexcept;
 
-    /// Sleep until an event arrives for `vcpu` (the caller). Call with
-    /// upcalls held off; returns with them possibly on (Xen unmasked them,
-    /// or sti) and the kernel re-enables them as usual. Returns at once,
+    /// Sleep until an event arrives for `vcpu` (the caller), with
+    /// safe_halt (event/upcall.hpp). Call with upcalls held off; returns
+    /// with them off again (on, for a PV vCPU never bound through bind():
+    /// its vcpu_info is unknown here), and the kernel re-enables them as
+    /// usual, which delivers what is pending. Returns at once,
     /// without sleeping, if a timer is already overdue (its event is
     /// pending, or was lost: then it is self-injected). Errors:
     /// not_current_vcpu, vcpu_out_of_range, unsupported (a PVH domain on the

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
 #include <xen/support/result.hpp>
+#include <xen/support/seqlock.hpp>
 
 namespace xen {
 
@@ -18,16 +19,14 @@ struct WallTime {
     constexpr bool operator==(const WallTime&) const noexcept = default;
 };
 
-/// Attempts wallclock_base makes before giving up: Xen rewrites the wall
-/// clock only when dom0 sets the time (XENPF_settime) and at resume.
-inline constexpr uint32_t wallclock_max_attempts = 1024;
-
-/// The wall-clock time at Xen system time 0, read consistently (retry while
-/// wc_version is odd or changed). A wc_nsec of a second or more (never
-/// written by Xen) is carried into the seconds. Errors: busy_retry after
-/// `max_attempts` inconsistent reads.
+/// The wall-clock time at Xen system time 0, read consistently (an attempt
+/// fails while wc_version is odd or when it changed across the copy). Xen
+/// rewrites the wall clock only when dom0 sets the time (XENPF_settime)
+/// and at resume. A wc_nsec of a second or more (never written by Xen) is
+/// carried into the seconds. Errors: busy_retry after `max_attempts`
+/// inconsistent reads.
 Result<WallTime> wallclock_base(const volatile abi::shared_info& shared,
-                                uint32_t max_attempts = wallclock_max_attempts) noexcept;
+                                uint32_t max_attempts = seqlock_max_attempts) noexcept;
 
 /// `base` advanced by `system_ns` nanoseconds of Xen system time. Pure.
 constexpr WallTime wallclock_at(WallTime base, uint64_t system_ns) noexcept

@@ -131,8 +131,9 @@ void register_areas(Tap& tap, const Context& context, uint32_t cpus) noexcept
     const bool want_phys = context.version.at_least(4, 18);
     uint32_t registered = 0, as_expected = 0;
     for (uint32_t c = 0; c < cpus; ++c) {
-        auto kind = runstate.register_area(VcpuId{c}, slot(VcpuId{c}).runstate, xen_address_of(slot(VcpuId{c}).runstate.area.get()),
-                                           context.features);
+        const VcpuId v{c};
+        auto kind = runstate.register_area(v, slot(v).runstate, xen_address_of(slot(v).runstate.area.get()),
+                                           domain().features());
         if (!kind) {
             tap.comment("steal: vCPU ", c, ": runstate area not registered: ", xen::errc_name(kind.error()));
             continue;
