@@ -157,9 +157,9 @@ public:
 
     /// Sleep until an event arrives for `vcpu` (the caller), with
     /// safe_halt (event/upcall.hpp). Call with upcalls held off; returns
-    /// with them off again (on, for a PV vCPU never bound through bind():
-    /// its vcpu_info is unknown here), and the kernel re-enables them as
-    /// usual, which delivers what is pending. Returns at once,
+    /// with them off again (in the vcpu_info the Domain knows for it), and
+    /// the kernel re-enables them as usual, which delivers what is pending.
+    /// Returns at once,
     /// without sleeping, if a timer is already overdue (its event is
     /// pending, or was lost: then it is self-injected). Errors:
     /// not_current_vcpu, vcpu_out_of_range, unsupported (a PVH domain on the
