@@ -26,7 +26,8 @@ struct BootInfo {
 
 /// Xen system time (ns) on the calling vCPU: the domain's one SystemClock
 /// (domain.hpp), monotonic on and across vCPUs. Every clock read of the
-/// kernel goes through it.
+/// kernel goes through it, but for timer deadlines (timers::now, which says
+/// why).
 uint64_t now_ns() noexcept;
 
 /// The guest type of this boot (set once, before anything else runs).

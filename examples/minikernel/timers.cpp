@@ -26,6 +26,8 @@ void init(xen::Domain& domain) noexcept { (void)driver_.init(domain); }
 
 xen::TimerDriver& driver() noexcept { return driver_; }
 
+uint64_t now() noexcept { return driver_.now(); }
+
 xen::TimerCpu& cpu_state(xen::VcpuId v) noexcept { return *driver_.cpu(v); }
 
 xen::Result<void> take_over(xen::VcpuId v) noexcept
@@ -87,7 +89,7 @@ bool idle_until(xen::VcpuId v, const volatile bool& flag, uint64_t limit_ns) noe
 void sleep(xen::VcpuId v, uint64_t ns) noexcept
 {
     const bool never = false;
-    (void)idle_until(v, never, now_ns() + ns);
+    (void)idle_until(v, never, now() + ns);
 }
 
 } // namespace mk::timers

@@ -1,7 +1,7 @@
 // The kernel's timer driver: one xen::TimerDriver over the domain (each
 // vCPU's timers live in its slot), taking over / giving back a vCPU's
 // VIRQ_TIMER, and idling on it. Used by the timers tests; docs/timers.md has
-// the driver's contracts. Times are the domain's clock (mk::now_ns).
+// the driver's contracts. Times are the driver's clock (timers::now).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,14 @@ void init(xen::Domain& domain) noexcept;
 
 /// The driver.
 xen::TimerDriver& driver() noexcept;
+
+/// The timers' clock on the calling vCPU: Xen system time by its own
+/// pvclock record (TimerDriver::now). The one exception to mk::now_ns():
+/// Xen runs a vCPU's single-shot timer by the NOW() of the pCPU it is on,
+/// which that record tracks, while now_ns() follows the leading vCPU's
+/// record and may run ahead of it; deadlines taken from it would fire late
+/// by that lead. Timer deadlines and lateness use this clock.
+uint64_t now() noexcept;
 
 /// On vCPU `v` (the caller), thread context: bind its VIRQ_TIMER to the
 /// driver (once) and start the driver there (Xen's periodic timer stopped).

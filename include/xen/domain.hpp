@@ -143,6 +143,14 @@ public:
     /// (a vCPU without a vcpu_info, a record stuck mid-update) it returns
     /// the caller's last reading.
     uint64_t now() noexcept;
+    /// Xen system time (ns) by the calling vCPU's own pvclock record: the
+    /// time Xen runs this vCPU's single-shot timer by (NOW() of the pCPU it
+    /// is on, which that record tracks). The timer driver's clock: now()
+    /// follows the leading record of all vCPUs, which under load runs ahead
+    /// of this one, and a deadline taken from it would fire late by that
+    /// lead. Monotonic on this vCPU only. The now_ns hook, if the kernel gave
+    /// one, replaces this clock too.
+    uint64_t own_now() noexcept;
     /// One step of a bounded wait: the relax hook, else SCHEDOP_yield.
     void relax() noexcept;
     /// A line of diagnostics through the log hook: `what`, then (when

@@ -110,6 +110,17 @@ uint64_t Domain::now() noexcept
     return t.has_value() ? *t : s->clock.last_ns;
 }
 
+uint64_t Domain::own_now() noexcept
+{
+    if (hooks_.now_ns != nullptr)
+        return hooks_.now_ns(hooks_.ctx);
+    VcpuSlot* s = find(self());
+    if (s == nullptr || s->clock.record == nullptr)
+        return now();
+    const auto t = pvclock_read(*s->clock.record);
+    return t.has_value() ? t->system_time_ns : now();
+}
+
 void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept
 {
     if (hooks_.log == nullptr)

@@ -29,7 +29,10 @@ Result<void> TimerDriver::init(Domain& domain, const TimerConfig& cfg) noexcept
     return ok();
 }
 
-uint64_t TimerDriver::now() const noexcept { return domain_->now(); }
+// The vCPU's own record, not the domain's cross-vCPU clock: Xen fires the
+// single-shot timer by this pCPU's NOW(), which the own record tracks; the
+// cross-vCPU clock may lead it, and deadlines taken from it would come late.
+uint64_t TimerDriver::now() const noexcept { return domain_->own_now(); }
 
 TimerCpu* TimerDriver::cpu(VcpuId vcpu) const noexcept
 {

@@ -166,7 +166,9 @@ public:
     /// host build, which cannot halt), or Xen's.
     Result<void> idle(VcpuId vcpu) noexcept;
 
-    /// The Domain's time on the calling vCPU (Domain::now).
+    /// The driver's clock on the calling vCPU: Xen system time by its own
+    /// pvclock record (Domain::own_now), the time its single-shot timer
+    /// runs by. Deadlines are in this clock.
     uint64_t now() const noexcept;
 
     /// vCPU `vcpu`'s state (stats, armed count); nullptr beyond the

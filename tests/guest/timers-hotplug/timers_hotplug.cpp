@@ -12,8 +12,8 @@
 //      then, on time. None may run while the vCPU is down.)
 //   B. Again, but while vCPU k is down vCPU 0 adopt()s its timers: they run
 //      on vCPU 0, at their deadlines; back up, vCPU k has none left.
-// Every time here is the domain's clock (mk::now_ns), monotonic across
-// vCPUs, so times read on vCPU k and on vCPU 0 compare directly.
+// Every time here is the timers' clock (timers::now: each vCPU's own
+// pvclock record, what its single-shot timer runs by), as the deadlines are.
 #include <new>
 #include <xen/arch/x86.hpp>
 #include <xen/smp.hpp>
@@ -77,7 +77,7 @@ void arm_then_stop(void* arg) noexcept
     xen::TimerDriver& d = timers::driver();
     uint64_t seed = 0x2545f4914f6cdd1dull ^ xen::arch::rdtsc();
     events::disable();
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = timers::now();
     // Start after the arming is done (PVH: every arm traps to Xen under TCG).
     const uint64_t lead = 20 * ms + a.count * (a.guest == GuestType::pvh ? 500'000 : 20'000);
     for (uint32_t i = 0; i < a.count; ++i) {
@@ -94,7 +94,7 @@ void arm_then_stop(void* arg) noexcept
     // An event that came in while arming (a deadline that passed already)
     // is delivered here and runs what is due; after this, nothing can.
     events::enable();
-    a.stopped_at = now_ns();
+    a.stopped_at = timers::now();
 }
 
 struct Resume {
@@ -118,13 +118,13 @@ void start_and_wait(void* arg) noexcept
 {
     auto& r = *static_cast<Resume*>(arg);
     const xen::VcpuId v = smp::this_vcpu();
-    r.back_at = now_ns();
+    r.back_at = timers::now();
     if (auto s = timers::take_over(v); !s) {
         r.error = s.error();
         return;
     }
-    const uint64_t limit = now_ns() + 2000 * ms;
-    while (!all_fired(r.count) && now_ns() < limit)
+    const uint64_t limit = timers::now() + 2000 * ms;
+    while (!all_fired(r.count) && timers::now() < limit)
         timers::sleep(v, 1 * ms);
     r.all_ran = all_fired(r.count);
 }
@@ -193,7 +193,7 @@ AfterA phase_a(const Run& r) noexcept
     Arming a{count, guest, xen::Errc{}, 0};
     auto ra = smp::run_on(k, &arm_then_stop, &a);
     const auto off_a = ra ? ctl->offline(k) : xen::Result<void>(xen::err(ra.error()));
-    const uint64_t down_at = now_ns();
+    const uint64_t down_at = timers::now();
     // Every deadline passes while vCPU k is down.
     timers::sleep(v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
     const auto on_a = ctl->online(k);
@@ -246,8 +246,8 @@ void phase_b(const Run& r, const Tally& ta) noexcept
         if (!m)
             tap.comment("timers+hotplug: adopt failed: ", xen::errc_name(m.error()));
     }
-    const uint64_t limit = now_ns() + 2000 * ms;
-    while (!all_fired(count) && now_ns() < limit)
+    const uint64_t limit = timers::now() + 2000 * ms;
+    while (!all_fired(count) && timers::now() < limit)
         timers::sleep(v0, 5 * ms);
     // Those that came due before the stop ran on vCPU k; the rest moved.
     const Tally tb = tally(count, v0, b.stopped_at, ~uint64_t{0});

@@ -135,9 +135,8 @@ void Slot::fire(xen::Timer&, xen::VcpuId, uint64_t handler_now, void* ctx) noexc
         return;
     }
     ++run.fired;
-    // Early by the handler's clock, or by a fresh reading of the same clock
-    // (the domain's, which the deadlines were set by).
-    const uint64_t again = now_ns();
+    // Early by the handler's clock, or by a fresh reading of our own.
+    const uint64_t again = timers::now();
     if (handler_now < s->deadline || again < s->deadline)
         ++run.early;
     else if (handler_now - s->deadline > run.worst_late) {
@@ -162,7 +161,7 @@ void timer_phase(CpuRun& run, Slot* slots, const Params& p, xen::TimerDriver& d,
     uint64_t seed = 0x9e3779b97f4a7c15ull * (run.vcpu.value + 1) ^ xen::arch::rdtsc();
     events::disable();
     timers::cpu_state(v).stats().clear();
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = timers::now();
     const uint64_t runnable0 = runnable_ns(v);
     run.t0 = t0;
     // The window starts a little later: arming takes time (each arm that
@@ -187,7 +186,7 @@ void timer_phase(CpuRun& run, Slot* slots, const Params& p, xen::TimerDriver& d,
         }
         ++run.armed;
     }
-    run.arming_ns = now_ns() - t0;
+    run.arming_ns = timers::now() - t0;
 
     while (!(run.fired == run.armed && run.ticks >= run.ticks_wanted) && !h.watchdog_fired)
         timers::idle_once(v);
@@ -210,12 +209,12 @@ void idle_second(CpuRun& run, xen::TimerDriver& d, xen::VcpuId v, Helpers& h) no
 {
     events::disable();
     const uint64_t w0 = timers::cpu_state(v).stats().wakeups;
-    const uint64_t i0 = now_ns();
+    const uint64_t i0 = timers::now();
     (void)d.arm(v, h.end, i0 + 1000 * ms);
     events::enable();
     while (!h.end_fired)
         timers::idle_once(v);
-    run.idle_ns = now_ns() - i0;
+    run.idle_ns = timers::now() - i0;
     const uint64_t events_seen = timers::cpu_state(v).stats().wakeups - w0;
     run.idle_wakeups = events_seen > 0 ? events_seen - 1 : 0;
 }
@@ -247,7 +246,7 @@ uint64_t periodic_events_per_s(bool idle) noexcept
         return 0;
     events::disable();
     const uint64_t w0 = timers::cpu_state(v).stats().wakeups;
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = timers::now();
     (void)d.arm(v, h.end, t0 + 1000 * ms);
     events::enable();
     while (!h.end_fired) {
@@ -256,7 +255,7 @@ uint64_t periodic_events_per_s(bool idle) noexcept
         else
             xen::arch::cpu_relax();
     }
-    const uint64_t elapsed = now_ns() - t0;
+    const uint64_t elapsed = timers::now() - t0;
     (void)xen::hc::stop_periodic_timer(v);
     const uint64_t seen = timers::cpu_state(v).stats().wakeups - w0;
     const uint64_t beyond_end = seen > 0 ? seen - 1 : 0;
