@@ -119,14 +119,15 @@ void wait_until(Done&& done)
 
 /// What run_causality saw.
 struct CausalityRun {
-    uint64_t reads, errors, rewrites, stable_phases, publications, stalls, publisher_stalls, met, backwards_across,
-        backwards_own;
+    uint64_t reads, cross_reads, errors, rewrites, stable_phases, publications, stalls, publisher_stalls, met,
+        backwards_across, backwards_own;
 };
 
 /// The interleavings a run must contain. A run goes on past its minimum of
 /// reads until it has had all of them, so a busy host, which runs some
 /// threads less than others, makes a run longer, never thinner.
 struct Wanted {
+    uint64_t cross_reads = 2000;   ///< reads after loading another vCPU's reading
     uint64_t stable_phases = 4;    ///< times Xen set the stable bit (and cleared it in between)
     uint64_t publications = 0;     ///< floor publications
     uint64_t stalls = 0;           ///< sleeps inside a publication, by its publisher or a reader
@@ -145,6 +146,12 @@ constexpr uint64_t readers_lead = 64;
 /// wants comes at a rate the host does not set: runs measured with two
 /// busy loops beside them ended by about twice the minimum.
 constexpr uint64_t backstop_factor = 20;
+/// A vCPU that has read this many times with no other vCPU's reading in
+/// between waits for one (while another is still reading, and unless a
+/// publication is under way, which it should meet): a reading taken after
+/// another vCPU's is what the test is about, and a busy host may otherwise
+/// run the vCPU threads one after the other.
+constexpr uint64_t max_reads_alone = 64;
 /// A publisher stalled between its lock and its flip stays stalled until
 /// readers have met its publication this often (or no other vCPU is left
 /// reading): that readers meet it is then the test's doing, not the host's.
@@ -250,8 +257,10 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
         }
     });
 
+    std::atomic<uint64_t> cross_reads{0};
     const auto have_all = [&] {
-        return stable_phases.load(std::memory_order_relaxed) >= want.stable_phases &&
+        return cross_reads.load(std::memory_order_relaxed) >= want.cross_reads &&
+               stable_phases.load(std::memory_order_relaxed) >= want.stable_phases &&
                floor.generation() >= want.publications && stalls.load(std::memory_order_relaxed) >= want.stalls &&
                publisher_stalls.load(std::memory_order_relaxed) >= want.publisher_stalls &&
                met.load(std::memory_order_relaxed) >= want.met;
@@ -260,6 +269,7 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
     // Each vCPU loads the newest published reading (a message from another
     // vCPU), then reads the clock: causally later, so never smaller.
     std::atomic<uint64_t> last_seen{0};
+    std::atomic<int> last_reader{-1};
     std::atomic<uint64_t> backwards_across{0}, backwards_own{0}, errors{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < vcpus; ++i) {
@@ -273,13 +283,20 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
                 sampled = true;
                 return rdtsc(publishing) + offset(i);
             };
-            uint64_t prev = 0;
+            uint64_t prev = 0, alone = 0;
             for (uint64_t n = 0; n < reads_per_vcpu * backstop_factor && (n < reads_per_vcpu || !have_all()); ++n) {
                 // Not too far ahead of Xen, who may be descheduled.
                 wait_until([&] {
                     return reads_done.load(std::memory_order_relaxed) <
                            (rewrites.load(std::memory_order_relaxed) + readers_lead) * reads_per_rewrite;
                 });
+                if (alone >= max_reads_alone)
+                    wait_until([&] {
+                        return last_reader.load(std::memory_order_relaxed) != i ||
+                               vcpus_reading.load(std::memory_order_relaxed) == 1 ||
+                               (__atomic_load_n(&floor.word, __ATOMIC_RELAXED) & 1) != 0;
+                    });
+                const int seen_from = last_reader.load(std::memory_order_acquire);
                 const uint64_t seen = last_seen.load(std::memory_order_acquire);
                 sampled = false;
                 auto r = clock.read(v[i].cpu, my_tsc);
@@ -290,7 +307,14 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
                 backwards_across.fetch_add(r->ns < seen ? 1 : 0, std::memory_order_relaxed);
                 backwards_own.fetch_add(r->ns < prev ? 1 : 0, std::memory_order_relaxed);
                 prev = r->ns;
+                if (seen_from == i) {
+                    ++alone;
+                } else {
+                    alone = 0;
+                    cross_reads.fetch_add(1, std::memory_order_relaxed);
+                }
                 last_seen.store(r->ns, std::memory_order_release);
+                last_reader.store(i, std::memory_order_release);
                 reads_done.fetch_add(1, std::memory_order_relaxed);
             }
             vcpus_reading.fetch_sub(1, std::memory_order_relaxed);
@@ -302,6 +326,7 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
     xen_thread.join();
     return CausalityRun{
         .reads = reads_done.load(),
+        .cross_reads = cross_reads.load(),
         .errors = errors.load(),
         .rewrites = rewrites.load(),
         .stable_phases = stable_phases.load(),
@@ -316,8 +341,9 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
 
 void check(const CausalityRun& r, const Wanted& want = {})
 {
-    INFO("reads " << r.reads << ", busy_retry " << r.errors << ", record rewrites " << r.rewrites
-                  << ", stable phases " << r.stable_phases << ", floor publications " << r.publications
+    INFO("reads " << r.reads << " (" << r.cross_reads << " after another vCPU's), busy_retry " << r.errors
+                  << ", record rewrites " << r.rewrites << ", stable phases " << r.stable_phases
+                  << ", floor publications " << r.publications
                   << ", stalls " << r.stalls << " (" << r.publisher_stalls << " by the publisher)"
                   << ", TSC reads meeting a publication " << r.met);
     // busy_retry is the bounded answer when the "Xen" thread is preempted
@@ -327,6 +353,7 @@ void check(const CausalityRun& r, const Wanted& want = {})
     REQUIRE(r.backwards_across == 0);
     REQUIRE(r.backwards_own == 0);
     // The run had what it was to test (it only ends without at the backstop).
+    REQUIRE(r.cross_reads >= want.cross_reads);
     REQUIRE(r.stable_phases >= want.stable_phases);
     REQUIRE(r.publications >= want.publications);
     REQUIRE(r.stalls >= want.stalls);
