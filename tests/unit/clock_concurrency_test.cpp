@@ -155,8 +155,8 @@ constexpr uint64_t reads_per_rewrite = 16;
 constexpr uint64_t readers_lead = 64;
 /// A run that has not had what it wants after this many times its minimum
 /// of reads fails. With the pacing above and the forcing below, what it
-/// wants comes at a rate the host does not set: runs measured with two
-/// busy loops beside them ended by about twice the minimum.
+/// wants comes at a rate the host does not set: runs measured with up to
+/// two busy loops beside them ended within 1.5 times the minimum.
 constexpr uint64_t backstop_factor = 20;
 /// A vCPU that has read this many times with no other vCPU's reading in
 /// between waits for one (while another is still reading, and unless a
