@@ -60,6 +60,12 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
 {
     constexpr uint64_t target_reads = 10'000'000;
     constexpr int readers = 2;
+    // Each reader goes on past its share of reads until it has seen the
+    // record change this often, so that it really raced the writer however
+    // little time a busy host gives the writer; at ten times its share it
+    // stops, and the test fails.
+    constexpr uint64_t wanted_changes = 100;
+    constexpr uint64_t share = target_reads / readers;
     xen::Area<xen::abi::vcpu_time_info> area;
     xen_write(area.value, Gen::tsc(0), Gen::ns(0), Gen::mul(0), Gen::shift(0), Gen::flags(0));
     std::atomic<bool> stop{false};
@@ -73,12 +79,13 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
         }
     });
     std::atomic<uint64_t> torn{0}, accepted{0}, busy{0};
+    std::vector<uint64_t> changes(readers);
     std::vector<std::thread> vcpus;
     for (int r = 0; r < readers; ++r) {
-        vcpus.emplace_back([&] {
+        vcpus.emplace_back([&, r] {
             uint64_t tsc = 0;
-            uint64_t mine = 0;
-            while (mine < target_reads / readers) {
+            uint64_t mine = 0, seen_changes = 0, last_tsc = Gen::tsc(0);
+            while (mine < share || (seen_changes < wanted_changes && mine < share * 10)) {
                 auto s = xen::pvclock_sample(area.value, [&] { return ++tsc; });
                 if (!s.has_value()) {
                     busy.fetch_add(1, std::memory_order_relaxed);
@@ -87,47 +94,123 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
                 ++mine;
                 if (!Gen::consistent(s->record))
                     torn.fetch_add(1, std::memory_order_relaxed);
+                seen_changes += s->record.tsc_timestamp != last_tsc ? 1 : 0;
+                last_tsc = s->record.tsc_timestamp;
             }
             accepted.fetch_add(mine, std::memory_order_relaxed);
+            changes[static_cast<size_t>(r)] = seen_changes;
         });
     }
     for (auto& t : vcpus)
         t.join();
     stop = true;
     xen_thread.join();
-    INFO("writes " << writes.load() << ", busy_retry " << busy.load());
+    INFO("writes " << writes.load() << ", busy_retry " << busy.load() << ", changes seen " << changes[0] << " and "
+                   << changes[1]);
     REQUIRE(accepted.load() >= target_reads);
     REQUIRE(torn.load() == 0);
-    REQUIRE(writes.load() > 0);
+    for (const uint64_t c : changes)
+        REQUIRE(c >= wanted_changes);
 }
 
 namespace {
 
+/// Wait for another thread without assuming it is running: spin a little,
+/// then give the CPU away, since on a busy host the thread waited for may
+/// be queued behind the waiter.
+template <class Done>
+void wait_until(Done&& done)
+{
+    for (uint32_t spins = 0; !done(); ++spins) {
+        if (spins < 64)
+            xen::arch::cpu_relax();
+        else
+            std::this_thread::yield();
+    }
+}
+
 /// What run_causality saw.
 struct CausalityRun {
-    uint64_t reads, errors, rewrites, stable_phases, publications, stalls, backwards_across, backwards_own;
+    uint64_t reads, cross_reads, errors, errors_xen_mid_write, rewrites, stable_phases, publications, stalls,
+        publisher_stalls, met, backwards_across, backwards_own;
 };
+
+/// The interleavings a run must contain. A run goes on past its minimum of
+/// reads until it has had all of them, so a busy host, which runs some
+/// threads less than others, makes a run longer, never thinner.
+struct Wanted {
+    uint64_t cross_reads = 2000;   ///< reads after loading another vCPU's reading
+    uint64_t stable_phases = 4;    ///< times Xen set the stable bit (and cleared it in between)
+    uint64_t publications = 0;     ///< floor publications
+    uint64_t stalls = 0;           ///< sleeps inside a publication, by its publisher or a reader
+    uint64_t publisher_stalls = 0; ///< of which by the publisher, between its lock and its flip
+    uint64_t met = 0;              ///< TSC reads by readers while another vCPU's publication was under way
+};
+
+/// Xen rewrites one record per this many reads, and the readers wait for
+/// it when they are this many rewrites ahead: the ratio of rewrites to
+/// reads, and with it the number of publications, is then the same however
+/// the host schedules the threads.
+constexpr uint64_t reads_per_rewrite = 16;
+constexpr uint64_t readers_lead = 64;
+/// A run that has not had what it wants after this many times its minimum
+/// of reads fails. With the pacing above and the forcing below, what it
+/// wants comes at a rate the host does not set: runs measured with up to
+/// two busy loops beside them ended within 1.5 times the minimum.
+constexpr uint64_t backstop_factor = 20;
+/// A vCPU that has read this many times with no other vCPU's reading in
+/// between waits for one (while another is still reading, and unless a
+/// publication is under way, which it should meet): a reading taken after
+/// another vCPU's is what the test is about, and a busy host may otherwise
+/// run the vCPU threads one after the other.
+constexpr uint64_t max_reads_alone = 64;
+/// A publisher stalled between its lock and its flip stays stalled until
+/// readers have met its publication this often (or no other vCPU is left
+/// reading): that readers meet it is then the test's doing, not the host's.
+constexpr uint64_t meetings_per_stall = 4;
+/// Naps of a stalled publisher before it flips anyway: a backstop only.
+constexpr int max_naps = 10'000;
 
 /// `vcpus` threads read SystemClock while a "Xen" thread rewrites their
 /// records with skew, drift and the stable bit toggling; each read comes
 /// after loading the newest reading any thread published. With
 /// `stall_publishers`, a thread that calls the TSC while the floor is locked
 /// (a publisher between its lock and its flip, or a reader meeting one)
-/// sleeps now and then, as a vCPU Xen deschedules there.
+/// sleeps now and then, as a vCPU Xen deschedules there; a publisher sleeps
+/// until readers have met its publication. The run ends once every vCPU has
+/// done `reads_per_vcpu` reads and `want` is met, or at the backstop.
 CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publishers, uint64_t tsc_warp = 0,
-                           bool share_every_reading = false)
+                           bool share_every_reading = false, const Wanted& want = {})
 {
     // One TSC for the whole domain (Xen's default tsc_mode), 1 tick = 1 ns,
     // advancing on every read.
     std::atomic<uint64_t> tsc{1'000'000'000};
-    std::atomic<uint64_t> stalls{0};
+    std::atomic<uint64_t> stalls{0}, publisher_stalls{0}, met{0};
+    std::atomic<int> vcpus_reading{vcpus};
     xen::ClockFloor floor{};
-    auto rdtsc = [&] {
+    const auto nap = [] { std::this_thread::sleep_for(std::chrono::microseconds(20)); };
+    // `publishing`: the caller is in publish_floor, after its lock (see the
+    // vCPU threads below).
+    auto rdtsc = [&](bool publishing) {
         const uint64_t now = tsc.fetch_add(3, std::memory_order_seq_cst);
-        if (stall_publishers && (__atomic_load_n(&floor.word, __ATOMIC_ACQUIRE) & 1) != 0 && now % 4 == 0) {
-            stalls.fetch_add(1, std::memory_order_relaxed);
-            std::this_thread::sleep_for(std::chrono::microseconds(20));
+        if ((__atomic_load_n(&floor.word, __ATOMIC_ACQUIRE) & 1) == 0)
+            return now;
+        if (!publishing)
+            met.fetch_add(1, std::memory_order_relaxed);
+        if (!stall_publishers || now % 4 != 0)
+            return now;
+        stalls.fetch_add(1, std::memory_order_relaxed);
+        if (!publishing) {
+            nap();
+            return now;
         }
+        publisher_stalls.fetch_add(1, std::memory_order_relaxed);
+        const uint64_t met_before = met.load(std::memory_order_relaxed);
+        int naps = 0;
+        do
+            nap();
+        while (met.load(std::memory_order_relaxed) < met_before + meetings_per_stall &&
+               vcpus_reading.load(std::memory_order_relaxed) > 1 && ++naps < max_naps);
         return now;
     };
 
@@ -175,62 +258,125 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
                 stable ? one_ns_mul : one_ns_mul + static_cast<uint32_t>(rng() % 4'295'000) - 2'147'500;
             xen_write(rec, now + offset(i), static_cast<uint64_t>(static_cast<int64_t>(now) + skew), mul, one_ns_shift,
                       stable ? xen::abi::pvclock_tsc_stable : 0);
-            rewrites.fetch_add(1, std::memory_order_relaxed);
-            // A context switch now and then, not back to back: one rewrite
-            // per 16 reads, whatever a sanitizer does to either side's speed.
-            const uint64_t until = reads_done.load(std::memory_order_relaxed) + 16;
-            while (reads_done.load(std::memory_order_relaxed) < until && !stop.load(std::memory_order_relaxed))
-                xen::arch::cpu_relax();
+            rewrites.store(n, std::memory_order_relaxed);
+            // A context switch now and then, not back to back: rewrite n
+            // waits for read 16 n, whatever a sanitizer or the host's
+            // scheduler does to either side's speed.
+            wait_until([&] {
+                return reads_done.load(std::memory_order_relaxed) >= n * reads_per_rewrite ||
+                       stop.load(std::memory_order_relaxed);
+            });
         }
     });
+
+    std::atomic<uint64_t> cross_reads{0};
+    const auto have_all = [&] {
+        return cross_reads.load(std::memory_order_relaxed) >= want.cross_reads &&
+               stable_phases.load(std::memory_order_relaxed) >= want.stable_phases &&
+               floor.generation() >= want.publications && stalls.load(std::memory_order_relaxed) >= want.stalls &&
+               publisher_stalls.load(std::memory_order_relaxed) >= want.publisher_stalls &&
+               met.load(std::memory_order_relaxed) >= want.met;
+    };
 
     // Each vCPU loads the newest published reading (a message from another
     // vCPU), then reads the clock: causally later, so never smaller.
     std::atomic<uint64_t> last_seen{0};
-    std::atomic<uint64_t> backwards_across{0}, backwards_own{0}, errors{0};
+    std::atomic<int> last_reader{-1};
+    std::atomic<uint64_t> backwards_across{0}, backwards_own{0}, errors{0}, errors_xen_mid_write{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < vcpus; ++i) {
         threads.emplace_back([&, i] {
-            auto my_tsc = [&, i] { return rdtsc() + offset(i); };
-            uint64_t prev = 0;
-            // At least reads_per_vcpu reads, and on until Xen has set and
-            // cleared the stable bit a few times.
-            for (uint64_t n = 0; n < reads_per_vcpu || stable_phases.load(std::memory_order_relaxed) < 4; ++n) {
+            // The first TSC read of a read() is its sample; a later one is
+            // publish_floor's, after its lock (or, rarely, the sample of a
+            // retry, when Xen rewrote the record during the read).
+            bool sampled = false;
+            auto my_tsc = [&, i] {
+                const bool publishing = sampled;
+                sampled = true;
+                return rdtsc(publishing) + offset(i);
+            };
+            uint64_t prev = 0, alone = 0;
+            for (uint64_t n = 0; n < reads_per_vcpu * backstop_factor && (n < reads_per_vcpu || !have_all()); ++n) {
+                // Not too far ahead of Xen, who may be descheduled.
+                wait_until([&] {
+                    return reads_done.load(std::memory_order_relaxed) <
+                           (rewrites.load(std::memory_order_relaxed) + readers_lead) * reads_per_rewrite;
+                });
+                if (alone >= max_reads_alone)
+                    wait_until([&] {
+                        return last_reader.load(std::memory_order_relaxed) != i ||
+                               vcpus_reading.load(std::memory_order_relaxed) == 1 ||
+                               (__atomic_load_n(&floor.word, __ATOMIC_RELAXED) & 1) != 0;
+                    });
+                const int seen_from = last_reader.load(std::memory_order_acquire);
                 const uint64_t seen = last_seen.load(std::memory_order_acquire);
+                sampled = false;
                 auto r = clock.read(v[i].cpu, my_tsc);
                 if (!r.has_value()) {
-                    errors.fetch_add(1, std::memory_order_relaxed);
+                    // busy_retry is the bounded answer when the "Xen" thread
+                    // is preempted between its odd and even version stores
+                    // (a host thread can be; Xen never is while the vCPU
+                    // reads its own record). How often that happens is the
+                    // host's doing: count those apart.
+                    const bool mid_write = (__atomic_load_n(&v[i].record.value.version, __ATOMIC_ACQUIRE) & 1) != 0;
+                    (mid_write ? errors_xen_mid_write : errors).fetch_add(1, std::memory_order_relaxed);
                     continue;
                 }
                 backwards_across.fetch_add(r->ns < seen ? 1 : 0, std::memory_order_relaxed);
                 backwards_own.fetch_add(r->ns < prev ? 1 : 0, std::memory_order_relaxed);
                 prev = r->ns;
+                if (seen_from == i) {
+                    ++alone;
+                } else {
+                    alone = 0;
+                    cross_reads.fetch_add(1, std::memory_order_relaxed);
+                }
                 last_seen.store(r->ns, std::memory_order_release);
+                last_reader.store(i, std::memory_order_release);
                 reads_done.fetch_add(1, std::memory_order_relaxed);
             }
+            vcpus_reading.fetch_sub(1, std::memory_order_relaxed);
         });
     }
     for (auto& t : threads)
         t.join();
     stop = true;
     xen_thread.join();
-    return CausalityRun{reads_done.load(), errors.load(),           rewrites.load(),
-                        stable_phases.load(), floor.generation(),   stalls.load(),
-                        backwards_across.load(), backwards_own.load()};
+    return CausalityRun{
+        .reads = reads_done.load(),
+        .cross_reads = cross_reads.load(),
+        .errors = errors.load(),
+        .errors_xen_mid_write = errors_xen_mid_write.load(),
+        .rewrites = rewrites.load(),
+        .stable_phases = stable_phases.load(),
+        .publications = floor.generation(),
+        .stalls = stalls.load(),
+        .publisher_stalls = publisher_stalls.load(),
+        .met = met.load(),
+        .backwards_across = backwards_across.load(),
+        .backwards_own = backwards_own.load(),
+    };
 }
 
-void check(const CausalityRun& r)
+void check(const CausalityRun& r, const Wanted& want = {})
 {
-    INFO("reads " << r.reads << ", busy_retry " << r.errors << ", record rewrites " << r.rewrites
-                  << ", stable phases " << r.stable_phases << ", floor publications " << r.publications
-                  << ", stalls " << r.stalls);
-    // busy_retry is the bounded answer when the "Xen" thread is preempted
-    // between its odd and even version stores (a host thread can be; Xen
-    // never is while the vCPU reads its own record): allowed, but rare.
+    INFO("reads " << r.reads << " (" << r.cross_reads << " after another vCPU's), busy_retry " << r.errors
+                  << " (and " << r.errors_xen_mid_write << " with Xen stopped mid-write), record rewrites "
+                  << r.rewrites << ", stable phases " << r.stable_phases << ", floor publications " << r.publications
+                  << ", stalls " << r.stalls << " (" << r.publisher_stalls << " by the publisher)"
+                  << ", TSC reads meeting a publication " << r.met);
+    // Any other busy_retry (Xen finished its write just as the read gave up,
+    // or publications kept finishing during a read) is rare.
     REQUIRE(r.errors * 100 < r.reads);
     REQUIRE(r.backwards_across == 0);
     REQUIRE(r.backwards_own == 0);
-    REQUIRE(r.stable_phases >= 4);
+    // The run had what it was to test (it only ends without at the backstop).
+    REQUIRE(r.cross_reads >= want.cross_reads);
+    REQUIRE(r.stable_phases >= want.stable_phases);
+    REQUIRE(r.publications >= want.publications);
+    REQUIRE(r.stalls >= want.stalls);
+    REQUIRE(r.publisher_stalls >= want.publisher_stalls);
+    REQUIRE(r.met >= want.met);
 }
 
 } // namespace
@@ -254,10 +400,17 @@ TEST_CASE("SystemClock: with TSCs out of sync (20 us apart) and every reading sh
 TEST_CASE("SystemClock: the same, with publishers descheduled between their lock and their flip",
           "[clock][concurrency][tsan]")
 {
-    const CausalityRun r = run_causality(3, 100'000, true);
-    check(r);
-    REQUIRE(r.publications >= 50);
-    REQUIRE(r.stalls >= 10);
+    // Runs of a fixed number of reads used to have about 150 publications
+    // and 130 stalls on a quiet host, a quarter of the publications stalled
+    // by their publisher, and two to four TSC reads meeting a publication
+    // per stall. A run now goes on until it has at least that much of each,
+    // however long a busy host makes it.
+    Wanted want;
+    want.publications = 150;
+    want.stalls = 130;
+    want.publisher_stalls = 40;
+    want.met = 500;
+    check(run_causality(3, 100'000, true, 0, false, want), want);
 }
 
 TEST_CASE("pvclock_read: the same harness catches raw per-vCPU reads going back across vCPUs",
