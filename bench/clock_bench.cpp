@@ -1,5 +1,5 @@
 // Host micro-benchmark of the clocks, every figure against a baseline taken
-// in the same run (TESTING.md §4): the machine is shared and noisy, so it
+// in the same run (docs/time.md, the clock benchmarks): the machine is shared and noisy, so it
 // prints medians of several rounds and the ratios that matter:
 //
 //   clock read        / lfence;rdtsc             (goal <= 1.15; the pvclock

@@ -8,8 +8,8 @@
 // and XENFEAT_vcpu_time_phys_area: Xen maps the page once, writes it even
 // while a PV vCPU runs in user mode (where a kernel virtual address is not
 // mapped), and is cheaper for HVM/PVH. -ENOSYS from them is reserved for a
-// per-domain disable of the op (XEN-FACTS §1.3); the virtual-address op
-// still works then.
+// per-domain disable of the op (docs/xen-contracts.md, "Physical-address
+// areas"); the virtual-address op still works then.
 #pragma once
 
 #include <cstdint>
