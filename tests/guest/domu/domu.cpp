@@ -17,29 +17,15 @@
 #include <xen/support/errc.hpp>
 #include <xen/time/pvclock.hpp>
 
+#include "cmdline.hpp"
 #include "domu.hpp"
 #include "framework/test.hpp"
-#include "smp.hpp"
-
-namespace mk::smp {
-// The minikernel's SMP controller (smp.cpp), whose offline() and online()
-// are the hotplug API. Weak: a kernel built without it still links, and
-// domu-hotplug then reports its hotplug results as skipped.
-[[gnu::weak]] xen::Smp* controller() noexcept;
-} // namespace mk::smp
+#include "smp_internal.hpp"
 
 namespace mk {
 
 namespace {
 
-bool equal(const char* a, const char* b) noexcept
-{
-    while (*a != '\0' && *a == *b) {
-        ++a;
-        ++b;
-    }
-    return *a == *b;
-}
 
 // Skip every result of a scenario that cannot run: not a domU.
 bool need_domu(Tap& tap, const char* area, unsigned points) noexcept
@@ -92,7 +78,7 @@ void run_domu_smp(Tap& tap, const Context&) noexcept
         for (unsigned i = 0; i < sizeof(tail); ++i)
             path[p++] = tail[i];
         const auto r = xs.read(path, value, sizeof(value));
-        if (r && equal(value, "online") && smp::is_online(xen::VcpuId{cpu}))
+        if (r && str_equal(value, "online") && smp::is_online(xen::VcpuId{cpu}))
             ++agree;
         else
             tap.comment(area, ": ", path, " = ", r ? value : xen::errc_name(r.error()), ", CPU online ",
@@ -187,7 +173,7 @@ void follow_requests(Tap& tap, const Context& context, xen::XenStore& xs, xen::S
             continue;
         }
         const uint64_t seen = now_ns();
-        if (equal(e.token, "shutdown"))
+        if (str_equal(e.token, "shutdown"))
             on_shutdown_event(xs, f);
         else
             on_cpu_event(tap, context, xs, ctl, count, e, seen, f);
@@ -205,7 +191,7 @@ void run_domu_hotplug(Tap& tap, const Context& context) noexcept
     xen::XenStore& xs = *domu::xenstore();
     const auto up = smp::ensure_online();
     const uint32_t count = smp::vcpu_count();
-    xen::Smp* const ctl = &smp::controller != nullptr ? smp::controller() : nullptr;
+    xen::Smp* const ctl = smp::controller();
     const bool have_api = ctl != nullptr;
     const auto w1 = xs.watch("cpu", "cpu");
     const auto w2 = xs.watch("control/shutdown", "shutdown");
@@ -260,7 +246,7 @@ void run_domu_console(Tap& tap, const Context&) noexcept
             line[used++] = c;
     }
     line[used] = '\0';
-    tap.result(complete && equal(line, "ping"), area, "read '", line, "' from the console ring's input (",
+    tap.result(complete && str_equal(line, "ping"), area, "read '", line, "' from the console ring's input (",
                complete ? "a whole line" : "no newline in 20 s", ")");
 }
 
