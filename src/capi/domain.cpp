@@ -101,6 +101,16 @@ bool zero_filled(const unsigned char* p, size_t n) noexcept
 
 VcpuId id(uint32_t v) noexcept { return VcpuId{v}; }
 
+/// Run `op` on the C area as the Area<T> it is laid out as (checked above);
+/// invalid_argument for NULL.
+template <class T, class CArea, class Op>
+xenvcpu_errc with_area(CArea* area, Op op) noexcept
+{
+    if (area == nullptr)
+        return XENVCPU_INVALID_ARGUMENT;
+    return code(op(*reinterpret_cast<Area<T>*>(area)));
+}
+
 } // namespace
 } // namespace xen::capi
 
@@ -196,9 +206,8 @@ xenvcpu_errc xenvcpu_vcpu_get_runstate_info(xenvcpu_domain* d, uint32_t v, xenvc
 xenvcpu_errc xenvcpu_vcpu_register_runstate_memory_area(xenvcpu_domain* d, uint32_t v,
                                                         xenvcpu_runstate_area* area) noexcept
 {
-    if (area == nullptr)
-        return XENVCPU_INVALID_ARGUMENT;
-    return code(dom(d).register_runstate_memory_area(id(v), *reinterpret_cast<Area<abi::vcpu_runstate_info>*>(area)));
+    return with_area<abi::vcpu_runstate_info>(
+        area, [&](auto& a) { return dom(d).register_runstate_memory_area(id(v), a); });
 }
 xenvcpu_errc xenvcpu_vcpu_set_periodic_timer(xenvcpu_domain* d, uint32_t v, uint64_t period_ns) noexcept
 {
@@ -219,9 +228,8 @@ xenvcpu_errc xenvcpu_vcpu_stop_singleshot_timer(xenvcpu_domain* d, uint32_t v) n
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_info(xenvcpu_domain* d, uint32_t v, xenvcpu_vcpu_info_area* area,
                                              uint64_t frame) noexcept
 {
-    if (area == nullptr)
-        return XENVCPU_INVALID_ARGUMENT;
-    return code(dom(d).register_vcpu_info(id(v), *reinterpret_cast<Area<abi::vcpu_info>*>(area), FrameNumber{frame}));
+    return with_area<abi::vcpu_info>(
+        area, [&](auto& a) { return dom(d).register_vcpu_info(id(v), a, FrameNumber{frame}); });
 }
 xenvcpu_errc xenvcpu_vcpu_send_nmi(xenvcpu_domain* d, uint32_t v) noexcept { return code(dom(d).send_nmi(id(v))); }
 xenvcpu_errc xenvcpu_vcpu_get_physid(xenvcpu_domain* d, uint32_t v, xenvcpu_physid* out) noexcept
@@ -234,25 +242,20 @@ xenvcpu_errc xenvcpu_vcpu_get_physid(xenvcpu_domain* d, uint32_t v, xenvcpu_phys
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_time_memory_area(xenvcpu_domain* d, uint32_t v,
                                                          xenvcpu_time_area* area) noexcept
 {
-    if (area == nullptr)
-        return XENVCPU_INVALID_ARGUMENT;
-    return code(dom(d).register_vcpu_time_memory_area(id(v), *reinterpret_cast<Area<abi::vcpu_time_info>*>(area)));
+    return with_area<abi::vcpu_time_info>(
+        area, [&](auto& a) { return dom(d).register_vcpu_time_memory_area(id(v), a); });
 }
 xenvcpu_errc xenvcpu_vcpu_register_runstate_phys_area(xenvcpu_domain* d, uint32_t v, xenvcpu_runstate_area* area,
                                                       uint64_t pa) noexcept
 {
-    if (area == nullptr)
-        return XENVCPU_INVALID_ARGUMENT;
-    return code(dom(d).register_runstate_phys_area(id(v), *reinterpret_cast<Area<abi::vcpu_runstate_info>*>(area),
-                                                   PhysAddr{pa}));
+    return with_area<abi::vcpu_runstate_info>(
+        area, [&](auto& a) { return dom(d).register_runstate_phys_area(id(v), a, PhysAddr{pa}); });
 }
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_time_phys_area(xenvcpu_domain* d, uint32_t v, xenvcpu_time_area* area,
                                                        uint64_t pa) noexcept
 {
-    if (area == nullptr)
-        return XENVCPU_INVALID_ARGUMENT;
-    return code(dom(d).register_vcpu_time_phys_area(id(v), *reinterpret_cast<Area<abi::vcpu_time_info>*>(area),
-                                                    PhysAddr{pa}));
+    return with_area<abi::vcpu_time_info>(
+        area, [&](auto& a) { return dom(d).register_vcpu_time_phys_area(id(v), a, PhysAddr{pa}); });
 }
 
 // --- event channels -----------------------------------------------------------

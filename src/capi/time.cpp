@@ -34,6 +34,26 @@ Result<abi::vcpu_runstate_info> snapshot(xenvcpu_domain* d, VcpuSlot& s, uint32_
     return of(d).runstate.snapshot(id(v), s.runstate, dom(d).self());
 }
 
+/// A snapshot of `v` into its StealClock: as the new baseline, or added.
+xenvcpu_errc feed_steal(xenvcpu_domain* d, uint32_t v, bool baseline, xenvcpu_steal_sample* sample) noexcept
+{
+    VcpuSlot* s = dom(d).find(id(v));
+    if (s == nullptr)
+        return XENVCPU_VCPU_OUT_OF_RANGE;
+    const Result<abi::vcpu_runstate_info> info = snapshot(d, *s, v);
+    if (!info.has_value())
+        return code(info);
+    if (baseline)
+        s->steal.start(*info);
+    else
+        s->steal.update(*info);
+    if (sample != nullptr) {
+        const StealSample now = steal_sample(s->steal);
+        *sample = xenvcpu_steal_sample{now.steal_ns, now.total_ns};
+    }
+    return XENVCPU_OK;
+}
+
 xenvcpu_wall_time wall(const WallTime& w) noexcept { return xenvcpu_wall_time{w.sec, w.nsec}; }
 
 } // namespace
@@ -112,30 +132,12 @@ xenvcpu_errc xenvcpu_runstate_snapshot(xenvcpu_domain* d, uint32_t v, xenvcpu_ru
 
 xenvcpu_errc xenvcpu_steal_start(xenvcpu_domain* d, uint32_t v) noexcept
 {
-    VcpuSlot* s = dom(d).find(id(v));
-    if (s == nullptr)
-        return XENVCPU_VCPU_OUT_OF_RANGE;
-    const Result<abi::vcpu_runstate_info> info = snapshot(d, *s, v);
-    if (!info.has_value())
-        return code(info);
-    s->steal.start(*info);
-    return XENVCPU_OK;
+    return feed_steal(d, v, true, nullptr);
 }
 
 xenvcpu_errc xenvcpu_steal_update(xenvcpu_domain* d, uint32_t v, xenvcpu_steal_sample* sample) noexcept
 {
-    VcpuSlot* s = dom(d).find(id(v));
-    if (s == nullptr)
-        return XENVCPU_VCPU_OUT_OF_RANGE;
-    const Result<abi::vcpu_runstate_info> info = snapshot(d, *s, v);
-    if (!info.has_value())
-        return code(info);
-    s->steal.update(*info);
-    if (sample != nullptr) {
-        const StealSample now = steal_sample(s->steal);
-        *sample = xenvcpu_steal_sample{now.steal_ns, now.total_ns};
-    }
-    return XENVCPU_OK;
+    return feed_steal(d, v, false, sample);
 }
 
 uint32_t xenvcpu_steal_ppm(const xenvcpu_steal_sample* from, const xenvcpu_steal_sample* to) noexcept
