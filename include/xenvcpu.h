@@ -289,12 +289,13 @@ typedef struct xenvcpu_domain_config {
     xenvcpu_hooks hooks;
 } xenvcpu_domain_config;
 
-/** Construct the domain in `d` (which must be zero-filled: static storage
- *  is) and its slots, then init it: `slots[v]` is vCPU v's for v <
+/** Construct the domain in `d` (zero-filled before the first call: static
+ *  storage is) and its slots, then init it: `slots[v]` is vCPU v's for v <
  *  nr_slots, `ports[p]` handles port p for p < nr_ports. The hooks are
- *  copied into `d`. No hypercall. Errors: XENVCPU_INVALID_ARGUMENT (a NULL
- *  argument, no shared_info, no `current` hook, no slots or ports, or init
- *  ran already). */
+ *  copied into `d`. No hypercall. A refused call may be repeated with
+ *  corrected arguments. Errors: XENVCPU_INVALID_ARGUMENT (a NULL argument,
+ *  no shared_info, no `current` hook, no slots or ports, or init succeeded
+ *  already: then nothing is touched). */
 xenvcpu_errc xenvcpu_domain_init(xenvcpu_domain *d, const xenvcpu_domain_config *config, xenvcpu_vcpu_slot *slots,
                                  uint32_t nr_slots, xenvcpu_event_slot *ports, uint32_t nr_ports) XENVCPU_NOEXCEPT;
 

@@ -121,18 +121,19 @@ xenvcpu_errc xenvcpu_domain_init(xenvcpu_domain* d, const xenvcpu_domain_config*
 {
     if (d == nullptr || config == nullptr || slots == nullptr || ports == nullptr)
         return XENVCPU_INVALID_ARGUMENT;
-    // Zero-filled storage has never held a domain: construct it and the
-    // kernel's slots. Otherwise the domain is there already, and its own
-    // init() refuses a second time (its slots are left alone).
-    if (zero_filled(d->opaque, sizeof d->opaque)) {
+    // Zero-filled storage has never held a domain: construct it. A domain
+    // that init() accepted has its hooks (Domain::init sets them only on
+    // success): refuse a second init as Domain::init does, before its hooks
+    // or its live slots are touched. Otherwise (first init, or one after a
+    // refused attempt) the slots given now become the domain's: construct them.
+    if (zero_filled(d->opaque, sizeof d->opaque))
         new (d->opaque) CDomain();
-        for (uint32_t i = 0; i < nr_slots; ++i)
-            new (slots[i].opaque) VcpuSlot();
-        for (uint32_t i = 0; i < nr_ports; ++i)
-            new (ports[i].opaque) EventSlot();
-    } else if (dom(d).vcpu_count() != 0) {
+    else if (dom(d).hooks().current != nullptr)
         return XENVCPU_INVALID_ARGUMENT;
-    }
+    for (uint32_t i = 0; i < nr_slots; ++i)
+        new (slots[i].opaque) VcpuSlot();
+    for (uint32_t i = 0; i < nr_ports; ++i)
+        new (ports[i].opaque) EventSlot();
     CDomain& cd = of(d);
     cd.hooks = config->hooks;
     DomainConfig dc;

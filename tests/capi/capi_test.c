@@ -226,6 +226,9 @@ static void test_domain(void)
     CHECK(xenvcpu_domain_vcpu_info(&dom, 1) == (void *)&slots[1]); /* the area opens the slot */
     CHECK_ERR(xenvcpu_domain_place_vcpu_info(&dom, 1), XENVCPU_OK);  /* once: no second op 10 */
     CHECK(xvt_vcpuop_calls(10) == 1);
+    /* A second init is refused without touching the live slots. */
+    CHECK_ERR(xenvcpu_domain_init(&dom, &cfg, slots, NSLOTS, ports, NPORTS), XENVCPU_INVALID_ARGUMENT);
+    CHECK(xenvcpu_domain_vcpu_info(&dom, 1) == (void *)&slots[1]);
     CHECK_ERR(xenvcpu_domain_adopt_vcpu_info(&dom, 2), XENVCPU_OK);
     CHECK_ERR(xenvcpu_domain_adopt_vcpu_info(&dom, 9), XENVCPU_VCPU_OUT_OF_RANGE);
 }
