@@ -305,13 +305,14 @@ xenvcpu_errc xenvcpu_domain_init(xenvcpu_domain *d, const xenvcpu_domain_config 
 xenvcpu_errc xenvcpu_domain_discover(xenvcpu_domain *d, uint32_t limit, uint32_t *count) XENVCPU_NOEXCEPT;
 /** Set the vCPU count without probing. Never fails. */
 void xenvcpu_domain_set_vcpu_count(xenvcpu_domain *d, uint32_t n) XENVCPU_NOEXCEPT;
-/** vCPUs the domain has (after discover; the slot count before). */
+/** vCPUs the domain has (after discover; the slot count before). Never fails. */
 uint32_t xenvcpu_domain_vcpu_count(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
-/** vCPUs the library drives: below both the vCPU count and the slots. */
+/** vCPUs the library drives: below both the vCPU count and the slots.
+ *  Never fails. */
 uint32_t xenvcpu_domain_managed(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
-/** The calling vCPU (the `current` hook). */
+/** The calling vCPU (the `current` hook). Never fails. */
 uint32_t xenvcpu_domain_self(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
-/** The guest kind given at init. */
+/** The guest kind given at init. Never fails. */
 xenvcpu_guest_kind xenvcpu_domain_kind(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
 /** Xen system time (ns) on the calling vCPU, monotonic across vCPUs
  *  (Domain::now: the now_ns hook, else the SystemClock). Never fails: if
@@ -320,11 +321,12 @@ uint64_t xenvcpu_domain_now(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
 /** Xen system time by the caller's own pvclock record (what its
  *  single-shot timer runs by; Domain::own_now). Never fails. */
 uint64_t xenvcpu_domain_own_now(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
-/** One step of a bounded wait (the relax hook, else SCHEDOP_yield). */
+/** One step of a bounded wait (the relax hook, else SCHEDOP_yield).
+ *  Never fails. */
 void xenvcpu_domain_relax(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
 /** Xen's struct vcpu_info for vCPU `v` (its registered area, else its
  *  shared_info slot); NULL for a vCPU >= 32 without an area, or beyond the
- *  managed vCPUs. */
+ *  managed vCPUs (its only failure). */
 void *xenvcpu_domain_vcpu_info(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
 /** Register `v`'s slot area as its vcpu_info (op 10 with the frame_of
  *  hook), once. Errors: XENVCPU_VCPU_OUT_OF_RANGE; XENVCPU_INVALID_ARGUMENT
@@ -339,45 +341,70 @@ xenvcpu_errc xenvcpu_domain_adopt_vcpu_info(xenvcpu_domain *d, uint32_t v) XENVC
  * a vCPU beyond the domain's count, then Xen's errors (docs/vcpuop.md).
  * --------------------------------------------------------------------- */
 
-/** Op 0, PV: `context` is Xen's struct vcpu_guest_context. */
+/** Op 0, PV: give `v` its first register state; `context` is Xen's struct
+ *  vcpu_guest_context. Errors: XENVCPU_INVALID_ARGUMENT (NULL context); Xen's
+ *  -EEXIST (initialised before, also after down), -EINVAL (a bad context, or
+ *  vCPU >= 32 without a vcpu_info), -EFAULT, -ENOMEM. */
 xenvcpu_errc xenvcpu_vcpu_initialise_pv(xenvcpu_domain *d, uint32_t v, const void *context) XENVCPU_NOEXCEPT;
-/** Op 0, HVM/PVH: `context` is Xen's struct vcpu_hvm_context; non-zero
- *  padding or an unknown mode is XENVCPU_INVALID_ARGUMENT. */
+/** Op 0, HVM/PVH (Xen 4.7+): `context` is Xen's struct vcpu_hvm_context;
+ *  the vCPU stays down (up it next). Errors: XENVCPU_INVALID_ARGUMENT (NULL
+ *  context, non-zero padding or an unknown mode, before the call); Xen's as
+ *  for PV. */
 xenvcpu_errc xenvcpu_vcpu_initialise_hvm(xenvcpu_domain *d, uint32_t v, const void *context) XENVCPU_NOEXCEPT;
-/** Op 1. Xen: -EINVAL if not initialised. */
+/** Op 1: let initialised `v` run (no effect if it runs). Errors: Xen's
+ *  -EINVAL if it was never initialised. */
 xenvcpu_errc xenvcpu_vcpu_up(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
-/** Op 2. XENVCPU_LAST_VCPU when no other vCPU is up (Xen would power the
- *  domain off). */
+/** Op 2: stop `v` (asynchronous for another vCPU: poll is_up). Errors:
+ *  XENVCPU_LAST_VCPU when no other vCPU is up (Xen would power the domain
+ *  off); Xen's. */
 xenvcpu_errc xenvcpu_vcpu_down(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
-/** Op 3: `*up` set to whether `v` is up. */
+/** Op 3: `*up` set to whether `v` is up. Errors: Xen's -ENOENT. */
 xenvcpu_errc xenvcpu_vcpu_is_up(xenvcpu_domain *d, uint32_t v, bool *up) XENVCPU_NOEXCEPT;
-/** Op 4: a snapshot of any vCPU's runstate. */
+/** Op 4: a snapshot of any vCPU's runstate, the time in its current state
+ *  included. Errors: Xen's -ENOENT, -EFAULT. */
 xenvcpu_errc xenvcpu_vcpu_get_runstate_info(xenvcpu_domain *d, uint32_t v, xenvcpu_runstate_info *out) XENVCPU_NOEXCEPT;
-/** Op 5: Xen keeps `area` current by virtual address. */
+/** Op 5: Xen keeps `area` current by virtual address. Errors:
+ *  XENVCPU_INVALID_ARGUMENT (NULL), XENVCPU_AREA_MISALIGNED,
+ *  XENVCPU_AREA_CROSSES_PAGE, Xen's -EFAULT. */
 xenvcpu_errc xenvcpu_vcpu_register_runstate_memory_area(xenvcpu_domain *d, uint32_t v,
                                                         xenvcpu_runstate_area *area) XENVCPU_NOEXCEPT;
-/** Op 6: periodic VIRQ_TIMER. XENVCPU_PERIOD_TOO_SHORT under 1 ms. */
+/** Op 6: periodic VIRQ_TIMER every `period_ns` while `v` runs. Errors:
+ *  XENVCPU_PERIOD_TOO_SHORT (under 1 ms), XENVCPU_INVALID_ARGUMENT (above
+ *  2^62-1 ns), Xen's. */
 xenvcpu_errc xenvcpu_vcpu_set_periodic_timer(xenvcpu_domain *d, uint32_t v, uint64_t period_ns) XENVCPU_NOEXCEPT;
-/** Op 7. */
+/** Op 7: stop the periodic timer (PV vCPUs start with 100 Hz). Errors:
+ *  only the vCPU range. */
 xenvcpu_errc xenvcpu_vcpu_stop_periodic_timer(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
-/** Op 8: XENVCPU_NOT_CURRENT_VCPU unless `v` is the caller. */
+/** Op 8: one VIRQ_TIMER at absolute system time `deadline_ns`, replacing
+ *  the last. Errors: XENVCPU_NOT_CURRENT_VCPU unless `v` is the caller; Xen's. */
 xenvcpu_errc xenvcpu_vcpu_set_singleshot_timer(xenvcpu_domain *d, uint32_t v, uint64_t deadline_ns) XENVCPU_NOEXCEPT;
-/** Op 9: XENVCPU_NOT_CURRENT_VCPU unless `v` is the caller. */
+/** Op 9: cancel the caller's single-shot timer. Errors:
+ *  XENVCPU_NOT_CURRENT_VCPU unless `v` is the caller; Xen's. */
 xenvcpu_errc xenvcpu_vcpu_stop_singleshot_timer(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
-/** Op 10: `area` becomes v's vcpu_info, found by Xen at `frame`. */
+/** Op 10: `area` becomes v's vcpu_info, found by Xen at `frame` (PV: MFN,
+ *  PVH: GFN); once per vCPU. Errors: XENVCPU_INVALID_ARGUMENT (NULL),
+ *  XENVCPU_AREA_MISALIGNED, XENVCPU_AREA_CROSSES_PAGE; Xen's -EINVAL (4.17)
+ *  or -EBUSY (4.18+) the second time, -ENXIO, -EAGAIN, -EPERM, -ENOMEM. */
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_info(xenvcpu_domain *d, uint32_t v, xenvcpu_vcpu_info_area *area,
                                              uint64_t frame) XENVCPU_NOEXCEPT;
-/** Op 11. */
+/** Op 11: raise an NMI on `v`. Errors: Xen's. */
 xenvcpu_errc xenvcpu_vcpu_send_nmi(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
-/** Op 12: Xen: -EINVAL unless hardware domain and pinned. */
+/** Op 12: the ids of the pCPU `v` is pinned to. Errors: Xen's -EINVAL
+ *  unless the caller is the hardware domain and `v` is pinned. */
 xenvcpu_errc xenvcpu_vcpu_get_physid(xenvcpu_domain *d, uint32_t v, xenvcpu_physid *out) XENVCPU_NOEXCEPT;
-/** Op 13: a secondary time record by virtual address. */
+/** Op 13 (Xen 4.3+): a secondary time record by virtual address. Errors:
+ *  XENVCPU_INVALID_ARGUMENT (NULL), XENVCPU_AREA_MISALIGNED,
+ *  XENVCPU_AREA_CROSSES_PAGE, Xen's -ENOSYS, -EFAULT. */
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_time_memory_area(xenvcpu_domain *d, uint32_t v,
                                                          xenvcpu_time_area *area) XENVCPU_NOEXCEPT;
-/** Op 14 (Xen 4.18+): the runstate area by guest-physical address `pa`. */
+/** Op 14 (Xen 4.18+): the runstate area by guest-physical address `pa`.
+ *  Errors: XENVCPU_INVALID_ARGUMENT (NULL, or `pa` not where `area` is in
+ *  its page), XENVCPU_AREA_MISALIGNED, XENVCPU_AREA_CROSSES_PAGE, Xen's
+ *  -ENOSYS before 4.18. */
 xenvcpu_errc xenvcpu_vcpu_register_runstate_phys_area(xenvcpu_domain *d, uint32_t v, xenvcpu_runstate_area *area,
                                                       uint64_t pa) XENVCPU_NOEXCEPT;
-/** Op 15 (Xen 4.18+): the secondary time area by guest-physical address. */
+/** Op 15 (Xen 4.18+): the secondary time area by guest-physical address.
+ *  Errors as op 14. */
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_time_phys_area(xenvcpu_domain *d, uint32_t v, xenvcpu_time_area *area,
                                                        uint64_t pa) XENVCPU_NOEXCEPT;
 
@@ -534,15 +561,17 @@ typedef struct xenvcpu_call_ticket {
  *  no slot for the boot vCPU). */
 xenvcpu_errc xenvcpu_smp_init(xenvcpu_smp *smp, xenvcpu_domain *d, const xenvcpu_smp_config *config,
                               xenvcpu_smp_scratch *scratch) XENVCPU_NOEXCEPT;
-/** vCPU `v`'s state (XENVCPU_CPU_ABSENT beyond the managed vCPUs). */
+/** vCPU `v`'s state (XENVCPU_CPU_ABSENT beyond the managed vCPUs). Never
+ *  fails. */
 xenvcpu_cpu_state xenvcpu_smp_state(const xenvcpu_smp *smp, uint32_t v) XENVCPU_NOEXCEPT;
-/** vCPUs under management. */
+/** vCPUs under management. Never fails. */
 uint32_t xenvcpu_smp_count(const xenvcpu_smp *smp) XENVCPU_NOEXCEPT;
-/** vCPUs online now, the boot vCPU included. */
+/** vCPUs online now, the boot vCPU included. Never fails. */
 uint32_t xenvcpu_smp_online_count(const xenvcpu_smp *smp) XENVCPU_NOEXCEPT;
-/** The calling vCPU. */
+/** The calling vCPU. Never fails. */
 uint32_t xenvcpu_smp_self(const xenvcpu_smp *smp) XENVCPU_NOEXCEPT;
-/** AP `v`'s handshake; NULL beyond the managed vCPUs. */
+/** AP `v`'s handshake (for the entry code); NULL beyond the managed vCPUs
+ *  (its only failure). */
 xenvcpu_ap_handshake *xenvcpu_smp_handshake(xenvcpu_smp *smp, uint32_t v) XENVCPU_NOEXCEPT;
 /** The last failure of prepare/start/await/hotplug on `v` (XENVCPU_OK if
  *  none, or beyond the managed vCPUs). */
@@ -562,17 +591,24 @@ xenvcpu_errc xenvcpu_smp_await_online(xenvcpu_smp *smp, uint32_t v, const xenvcp
 void xenvcpu_smp_bring_up(xenvcpu_smp *smp, xenvcpu_bring_up_mode mode, const xenvcpu_wait_bound *bound,
                           xenvcpu_bring_up_report *report) XENVCPU_NOEXCEPT;
 
-/** On AP `self`: check in (set up, serves calls). */
+/** On AP `self`, in thread context: check in (set up, serves calls). Never
+ *  fails. */
 void xenvcpu_smp_ap_online(xenvcpu_smp *smp, uint32_t self) XENVCPU_NOEXCEPT;
-/** On AP `self`, after every wake-up: run a posted call, or park if asked. */
+/** On AP `self`, after every wake-up: run a posted call, or park if asked.
+ *  Says what it did; never fails (an AP that cannot park runs on, and the
+ *  controller's offline times out). */
 xenvcpu_served xenvcpu_smp_service(xenvcpu_smp *smp, uint32_t self) XENVCPU_NOEXCEPT;
-/** True if a call or a park request waits for `self`. */
+/** True if a call or a park request waits for `self` (check it with
+ *  upcalls off right before sleeping). Never fails. */
 bool xenvcpu_smp_pending(const xenvcpu_smp *smp, uint32_t self) XENVCPU_NOEXCEPT;
 /** Take `self` down until xenvcpu_smp_online brings it back. Errors:
  *  XENVCPU_NOT_CURRENT_VCPU, XENVCPU_LAST_VCPU, VCPUOP_down's. */
 xenvcpu_errc xenvcpu_smp_park_self(xenvcpu_smp *smp, uint32_t self) XENVCPU_NOEXCEPT;
-/** The two halves of park_self: up to VCPUOP_down, and after the resume. */
+/** The first half of park_self, for kernels that park elsewhere: up to and
+ *  including VCPUOP_down. Errors as park_self. */
 xenvcpu_errc xenvcpu_smp_park_begin(xenvcpu_smp *smp, uint32_t self) XENVCPU_NOEXCEPT;
+/** The second half: on `self` after Xen runs it again, check in anew.
+ *  Never fails. */
 void xenvcpu_smp_resume(xenvcpu_smp *smp, uint32_t self) XENVCPU_NOEXCEPT;
 
 /** Take online AP `v` offline (it parks itself). Errors: as
@@ -594,7 +630,8 @@ xenvcpu_errc xenvcpu_smp_post(xenvcpu_smp *smp, uint32_t v, xenvcpu_call_fn fn, 
 /** Wait until a posted call returned. Errors: XENVCPU_TIMED_OUT. */
 xenvcpu_errc xenvcpu_smp_wait_call(xenvcpu_smp *smp, xenvcpu_call_ticket ticket,
                                    const xenvcpu_wait_bound *bound) XENVCPU_NOEXCEPT;
-/** post + wait_call; on the caller's own vCPU a plain call. */
+/** post + wait_call; on the caller's own vCPU a plain call. Errors as post
+ *  and wait_call. */
 xenvcpu_errc xenvcpu_smp_call(xenvcpu_smp *smp, uint32_t v, xenvcpu_call_fn fn, void *arg,
                               const xenvcpu_wait_bound *bound) XENVCPU_NOEXCEPT;
 
@@ -722,15 +759,15 @@ xenvcpu_errc xenvcpu_timer_driver_adopt(xenvcpu_timer_driver *td, uint32_t v, ui
 xenvcpu_errc xenvcpu_timer_driver_idle(xenvcpu_timer_driver *td, uint32_t v) XENVCPU_NOEXCEPT;
 /** The driver's clock on the calling vCPU (ns). Never fails. */
 uint64_t xenvcpu_timer_driver_now(const xenvcpu_timer_driver *td) XENVCPU_NOEXCEPT;
-/** Timers armed on `v` (0 beyond the managed vCPUs). */
+/** Timers armed on `v` (0 beyond the managed vCPUs). Never fails. */
 size_t xenvcpu_timer_driver_armed(const xenvcpu_timer_driver *td, uint32_t v) XENVCPU_NOEXCEPT;
 
 /** Construct a disarmed timer in `t` that calls fn(t, self, now, ctx).
  *  Errors: XENVCPU_INVALID_ARGUMENT (NULL t or fn). */
 xenvcpu_errc xenvcpu_timer_init(xenvcpu_timer *t, xenvcpu_timer_fn fn, void *ctx) XENVCPU_NOEXCEPT;
-/** True while `t` is armed. */
+/** True while `t` is armed (between arm and expiry or cancel). Never fails. */
 bool xenvcpu_timer_armed(const xenvcpu_timer *t) XENVCPU_NOEXCEPT;
-/** The deadline of `t`'s last arming (ns). */
+/** The deadline of `t`'s last arming (ns). Never fails. */
 uint64_t xenvcpu_timer_deadline(const xenvcpu_timer *t) XENVCPU_NOEXCEPT;
 
 /* ------------------------------------------------------------------------
