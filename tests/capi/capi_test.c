@@ -413,6 +413,22 @@ static void test_smp(void)
     CHECK_ERR(xenvcpu_smp_offline(&smp, 0, &bound), XENVCPU_INVALID_ARGUMENT); /* itself: park_self */
     CHECK_ERR(xenvcpu_smp_park_self(&smp, 1), XENVCPU_NOT_CURRENT_VCPU);     /* called on vCPU 0 */
     CHECK_ERR(xenvcpu_smp_park_begin(&smp, 1), XENVCPU_NOT_CURRENT_VCPU);
+
+    /* PVH, in parallel, with only the vCPUs >= 32 given a vcpu_info. */
+    fresh_domain(1, 3, 1, true);
+    memset(&sc, 0, sizeof sc);
+    sc.hvm.cr0 = 0x80000011;
+    sc.hvm.cr3 = 0x200000;
+    sc.hvm.cr4 = 0x20;
+    sc.hvm.efer = 0x500;
+    sc.entry_stub = 0x100800;
+    sc.ap_entry = ap_entry;
+    sc.placement = XENVCPU_VCPU_INFO_BEYOND_LEGACY;
+    CHECK_ERR(xenvcpu_smp_init(&smp, &dom, &sc, &scratch), XENVCPU_OK);
+    xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, &bound, &report);
+    CHECK(report.online == 3 && report.failed == 0);
+    CHECK(xvt_vcpuop_calls(10) == 0); /* every AP is below 32: its shared_info slot */
+    CHECK(xenvcpu_smp_handshake(&smp, 2)->arg == 0x50000002u); /* the ap_stack hook's */
 }
 
 /* --- clocks, runstate and steal -------------------------------------------- */
