@@ -5,7 +5,7 @@
 //
 // Why a struct of function pointers and not a template parameter: the same
 // library must serve C kernels (a C struct of function pointers is their
-// native idiom, and the C API passes this struct through unchanged), one
+// native idiom: the C API's xenvcpu_hooks mirrors this one, docs/capi.md), one
 // compiled archive must serve every kernel, and none of these hooks is on a
 // hot path (the clock read does not go through a hook unless the kernel
 // asks for it). docs/object-model.md, "Hooks".

@@ -4,7 +4,11 @@
 #     meson.override_dependency, linked into a tiny freestanding object;
 #  2. installed: headers under <includedir>/xenvcpu/xen/ (never shadowing
 #     Xen's own xen/*.h), libxenvcpu.a and xenvcpu.pc whose Cflags point
-#     there.
+#     there;
+#  3. the C API from the install: a C file built with nothing but
+#     pkg-config's flags includes <xenvcpu.h>, links against the archive,
+#     and the result asks only for the documented hooks (xenvcpu_panic and
+#     the mem* functions).
 # Usage: check_packaging.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
 src=$1 build=$2
@@ -44,3 +48,54 @@ if find "$work/dest" -path '*/include/xen/*' -not -path '*/xenvcpu/*' | grep -q 
     echo "FAIL: headers installed where they could shadow Xen's xen/*.h"; exit 1
 fi
 echo "ok: installed headers in <includedir>/xenvcpu/xen, libxenvcpu.a, xenvcpu.pc"
+
+# 3. The C API, installed. The .pc names the install prefix; the sysroot
+#    puts the staged copy in front of it.
+chdr=$(find "$work/dest" -path '*/include/xenvcpu/xenvcpu.h' | head -n1)
+[ -n "$chdr" ] || { find "$work/dest"; echo "FAIL: xenvcpu.h is not installed in <includedir>/xenvcpu"; exit 1; }
+export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$work/dest"
+cflags=$(pkg-config --cflags xenvcpu)
+cat >"$work/user.c" <<'C'
+#include <xenvcpu.h>
+
+static xenvcpu_domain domain;
+static xenvcpu_vcpu_slot slots[4];
+static xenvcpu_event_slot ports[16];
+static xenvcpu_smp smp;
+static xenvcpu_smp_scratch scratch;
+static xenvcpu_timer_driver timers;
+
+static uint32_t current(void *ctx) { (void)ctx; return 0; }
+
+int user_setup(void *shared_info, const xenvcpu_smp_config *sc)
+{
+    xenvcpu_domain_config cfg = {XENVCPU_GUEST_PV, 0, 0, {0, current, 0, 0, 0, 0, 0, 0, 0, 0}};
+    uint32_t n = 0;
+    cfg.shared_info = shared_info;
+    if (xenvcpu_domain_init(&domain, &cfg, slots, 4, ports, 16) != XENVCPU_OK ||
+        xenvcpu_domain_discover(&domain, XENVCPU_MAX_PROBED_VCPUS, &n) != XENVCPU_OK ||
+        xenvcpu_smp_init(&smp, &domain, sc, &scratch) != XENVCPU_OK ||
+        xenvcpu_timer_driver_init(&timers, &domain, 0) != XENVCPU_OK)
+        return -1;
+    xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, 0, 0);
+    return (int)xenvcpu_domain_now(&domain);
+}
+C
+# -fno-rtti in the .pc is for C++ users; C compilers only warn about it.
+# shellcheck disable=SC2086
+gcc -std=c11 -Wall -Wextra -pedantic -fno-pic -fno-pie $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
+    { cat "$work/cc.log"; echo "FAIL: a C file does not build with pkg-config --cflags xenvcpu"; exit 1; }
+if grep -v -e "-fno-rtti" -e "^cc1: " "$work/cc.log" | grep -q .; then
+    cat "$work/cc.log"; echo "FAIL: warnings building a C file against the installed <xenvcpu.h>"; exit 1
+fi
+libs=$(pkg-config --libs xenvcpu)
+# A relocatable link takes from the archive what the C file needs, as a
+# kernel's final link would.
+# shellcheck disable=SC2086
+ld -r -o "$work/linked.o" "$work/user.o" $libs ||
+    { echo "FAIL: linking a C file against the installed libxenvcpu.a ($libs)"; exit 1; }
+unexpected=$(nm -u "$work/linked.o" | awk '{print $NF}' | grep -v -x -e xenvcpu_panic -e memcpy -e memset -e memmove -e memcmp || true)
+if [ -n "$unexpected" ]; then
+    echo "$unexpected"; echo "FAIL: a C kernel linking the C API would have to provide the symbols above"; exit 1
+fi
+echo "ok: a C file built with pkg-config's flags includes <xenvcpu.h> and links; it needs only: $(nm -u "$work/linked.o" | awk '{print $NF}' | sort -u | tr '\n' ' ')"

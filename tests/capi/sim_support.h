@@ -1,0 +1,35 @@
+/* C-callable helpers over the simulated Xen, for capi_test.c only. */
+#ifndef XVT_SIM_SUPPORT_H
+#define XVT_SIM_SUPPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A new simulated domain (the previous one goes), this thread its vCPU 0;
+ * returns its shared_info page. */
+void *xvt_sim_start(int pvh, uint32_t vcpus, int xen_4_20);
+void xvt_sim_stop(void);
+/* The vCPU this thread acts as, and switching it. */
+uint32_t xvt_current(void);
+void xvt_set_current(uint32_t v);
+/* Virtual time: read, move on (firing timers), steal from vCPU v. */
+uint64_t xvt_now(void);
+void xvt_advance(uint64_t ns);
+void xvt_preempt(uint32_t v, uint64_t ns);
+/* Xen runs vCPU v (initialised, up and woken). */
+bool xvt_running(uint32_t v);
+uint32_t xvt_nmis(uint32_t v);
+uint64_t xvt_vcpuop_calls(int op);
+/* Valid initialise contexts (Xen's structs, built by the C++ side). */
+const void *xvt_pv_context(void);
+const void *xvt_hvm_context(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
