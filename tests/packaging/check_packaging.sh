@@ -81,11 +81,10 @@ int user_setup(void *shared_info, const xenvcpu_smp_config *sc)
     return (int)xenvcpu_domain_now(&domain);
 }
 C
-# -fno-rtti in the .pc is for C++ users; C compilers only warn about it.
 # shellcheck disable=SC2086
 gcc -std=c11 -Wall -Wextra -pedantic -fno-pic -fno-pie $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
     { cat "$work/cc.log"; echo "FAIL: a C file does not build with pkg-config --cflags xenvcpu"; exit 1; }
-if grep -v -e "-fno-rtti" -e "^cc1: " "$work/cc.log" | grep -q .; then
+if grep -q . "$work/cc.log"; then
     cat "$work/cc.log"; echo "FAIL: warnings building a C file against the installed <xenvcpu.h>"; exit 1
 fi
 libs=$(pkg-config --libs xenvcpu)
