@@ -22,7 +22,8 @@
  * it. An object must stay where it is for as long as the library uses it.
  *
  * Link time: the kernel provides xenvcpu_panic (see the end of this file)
- * and memcpy, memset, memmove, memcmp.
+ * and memcpy, memset, memmove, memcmp; and it may provide
+ * xenvcpu_hypercall_page (the section on what a kernel keeps).
  */
 #ifndef XENVCPU_H
 #define XENVCPU_H
@@ -769,6 +770,69 @@ xenvcpu_errc xenvcpu_timer_init(xenvcpu_timer *t, xenvcpu_timer_fn fn, void *ctx
 bool xenvcpu_timer_armed(const xenvcpu_timer *t) XENVCPU_NOEXCEPT;
 /** The deadline of `t`'s last arming (ns). Never fails. */
 uint64_t xenvcpu_timer_deadline(const xenvcpu_timer *t) XENVCPU_NOEXCEPT;
+
+/* ------------------------------------------------------------------------
+ * What a kernel may keep for itself: its hypercall page, its event
+ * dispatch, its upcall vector, its idle loop (docs/porting.md)
+ *
+ * The library makes every hypercall through the symbol
+ * xenvcpu_hypercall_page. Its archive carries a page of that name in a
+ * member of its own, which the linker takes only if the kernel defines no
+ * xenvcpu_hypercall_page. A kernel with a page of its own (on PV, Xen
+ * fills only the page the kernel's XEN_ELFNOTE_HYPERCALL_PAGE note names)
+ * defines the name as an alias of it, e.g. with the linker option
+ * --defsym=xenvcpu_hypercall_page=hypercall_page; the library's page is
+ * then not linked at all.
+ * --------------------------------------------------------------------- */
+
+/** HVM/PVH: ask Xen to fill the hypercall page at guest-physical
+ *  `page_phys` (page aligned), by the MSR Xen's CPUID leaves name; the
+ *  library's own page or the kernel's. Errors: XENVCPU_AREA_MISALIGNED
+ *  (not page aligned); XENVCPU_UNSUPPORTED (no Xen CPUID leaves, or the
+ *  host build, which cannot write MSRs). */
+xenvcpu_errc xenvcpu_hypercall_page_install(uint64_t page_phys) XENVCPU_NOEXCEPT;
+
+/** HVM/PVH: have Xen deliver event upcalls as interrupt `vector` on every
+ *  vCPU (HVM_PARAM_CALLBACK_IRQ, "vector" type); the kernel's IDT entry
+ *  for it acknowledges nothing and calls its dispatch (or
+ *  xenvcpu_events_dispatch). Keep it non-zero: the toolstack takes a zero
+ *  as "not enlightened". Errors: XENVCPU_INVALID_ARGUMENT (a vector below
+ *  0x10, which the CPU reserves); Xen's -EINVAL (not an HVM/PVH domain). */
+xenvcpu_errc xenvcpu_hvm_set_callback_vector(uint8_t vector) XENVCPU_NOEXCEPT;
+
+/** HVM/PVH (Xen 4.6+): vCPU `v`'s own upcall vector
+ *  (HVMOP_set_evtchn_upcall_vector), e.g. for an AP before it enables
+ *  interrupts. Errors: XENVCPU_VCPU_OUT_OF_RANGE; XENVCPU_INVALID_ARGUMENT
+ *  (a vector below 0x10); Xen's -ENOENT, -EINVAL. */
+xenvcpu_errc xenvcpu_hvm_set_upcall_vector(xenvcpu_domain *d, uint32_t v, uint8_t vector) XENVCPU_NOEXCEPT;
+
+/** For a kernel with its own event dispatch, instead of
+ *  xenvcpu_timer_driver_bind: it bound VIRQ_TIMER of `v` (the caller) to
+ *  `port` itself (EVTCHNOP_bind_virq) and its handler for that port calls
+ *  xenvcpu_timer_driver_handle_event. The driver self-injects an overdue
+ *  timer through `port` as Xen would. Repeat after a rebind. Errors:
+ *  XENVCPU_NOT_CURRENT_VCPU, XENVCPU_VCPU_OUT_OF_RANGE,
+ *  XENVCPU_PORT_OUT_OF_RANGE (0 or beyond 4095), XENVCPU_INVALID_ARGUMENT
+ *  (bound with xenvcpu_timer_driver_bind: unbind first). */
+xenvcpu_errc xenvcpu_timer_driver_attach(xenvcpu_timer_driver *td, uint32_t v, uint32_t port) XENVCPU_NOEXCEPT;
+
+/** Hold event upcalls off on the calling vCPU (PV: its vcpu_info's
+ *  evtchn_upcall_mask; PVH: cli). Returns whether they were on, for
+ *  xenvcpu_upcalls_restore. Never fails. */
+bool xenvcpu_upcalls_off(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
+/** Let upcalls in on the calling vCPU (PV: clear the mask and, if an event
+ *  is pending, have Xen deliver it before this returns; PVH: sti). Returns
+ *  whether they were on already. Never fails. */
+bool xenvcpu_upcalls_on(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
+/** xenvcpu_upcalls_on if `was_on` (what xenvcpu_upcalls_off returned),
+ *  else nothing: nested critical sections. Never fails. */
+void xenvcpu_upcalls_restore(xenvcpu_domain *d, bool was_on) XENVCPU_NOEXCEPT;
+/** Sleep the calling vCPU until an upcall is due, losing none that came
+ *  since the caller last looked for work: call with upcalls off; returns
+ *  with them off again, after the upcall that woke it has run (PV:
+ *  SCHEDOP_block; PVH: sti; hlt; cli). Any upcall ends it. Errors:
+ *  SCHEDOP_block's; XENVCPU_UNSUPPORTED for PVH in the host build. */
+xenvcpu_errc xenvcpu_safe_halt(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
 
 /* ------------------------------------------------------------------------
  * Link-time hook

@@ -63,7 +63,7 @@ extern "C" [[noreturn]] void pvh_main(uint32_t start_info_paddr) noexcept
     set_guest_type(GuestType::pvh);
     // 1. No console before this: a failure here is a ud2, which Xen reports
     // as a crash of dom0 (with the registers) on its own console.
-    if (!xen::install_hypercall_page(xen::PhysAddr{reinterpret_cast<uint64_t>(xen_hypercall_page)}))
+    if (!xen::install_hypercall_page(xen::PhysAddr{reinterpret_cast<uint64_t>(xenvcpu_hypercall_page)}))
         __builtin_trap();
 
     const auto* start = reinterpret_cast<const xen::abi::hvm_start_info*>(uint64_t{start_info_paddr});

@@ -55,7 +55,7 @@
     /* XEN_ELFNOTE_HYPERCALL_PAGE (2): PV only; Xen fills the library's page
      * at this virtual address before the first instruction runs. */
     xen_note 2
-    .quad xen_hypercall_page
+    .quad xenvcpu_hypercall_page
     xen_note_end
 
     /* XEN_ELFNOTE_FEATURES (10): `dom0` declares that this kernel may run

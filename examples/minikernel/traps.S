@@ -159,6 +159,6 @@ pv_trap_common:
     restore_registers
     add $16, %rsp                   /* vector, error code */
     push $0                         /* iret_context.flags: not VGCF_in_syscall */
-    jmp xen_hypercall_page + HYPERCALL_IRET * 32
+    jmp xenvcpu_hypercall_page + HYPERCALL_IRET * 32
 
     .section .note.GNU-stack, "", @progbits

@@ -195,6 +195,12 @@ public:
     /// Errors: port_out_of_range, port_not_bound, not_current_vcpu.
     Result<void> raise_local(Port port, VcpuId self, abi::vcpu_info& vi) noexcept;
 
+    /// raise_local's marking alone, for a port this table does not own:
+    /// one the kernel bound and dispatches itself (TimerDriver::attach).
+    /// The caller answers for `port` being bound to the calling vCPU, whose
+    /// vcpu_info `vi` is, and below abi::evtchn_2l_nr_ports. Never fails.
+    static void raise_unowned(abi::shared_info& shared, Port port, abi::vcpu_info& vi) noexcept;
+
     /// Set every mask bit (boot, before binding anything or enabling
     /// upcalls): ports nobody bound cannot raise upcalls.
     void mask_all() noexcept;

@@ -74,17 +74,22 @@ void EventChannels::mask_all() noexcept
 Result<void> EventChannels::raise_local(Port port, VcpuId self, abi::vcpu_info& vi) noexcept
 {
     XEN_TRY(check_owned(port, self));
+    raise_unowned(*shared_, port, vi);
+    return ok();
+}
+
+void EventChannels::raise_unowned(abi::shared_info& shared, Port port, abi::vcpu_info& vi) noexcept
+{
     // Xen's order (evtchn_2l_set_pending): pending; then, only for a new,
     // unmasked event, the selector bit; then, only if that bit is new,
     // evtchn_upcall_pending. Dispatch clears them in the opposite order.
-    if (event::test_and_set(shared_->evtchn_pending, port.value))
-        return ok();
-    if (event::test(shared_->evtchn_mask, port.value))
-        return ok();
+    if (event::test_and_set(shared.evtchn_pending, port.value))
+        return;
+    if (event::test(shared.evtchn_mask, port.value))
+        return;
     uint64_t sel_bit = uint64_t{1} << event::word_of(port.value);
     if ((__atomic_fetch_or(&vi.evtchn_pending_sel, sel_bit, __ATOMIC_SEQ_CST) & sel_bit) == 0)
         __atomic_store_n(&vi.evtchn_upcall_pending, uint8_t{1}, __ATOMIC_SEQ_CST);
-    return ok();
 }
 
 DispatchResult EventChannels::dispatch(VcpuId self, abi::vcpu_info& vi, uint32_t budget) noexcept

@@ -1,12 +1,12 @@
 /* The hypercall page: 128 entries of 32 bytes that Xen fills with the
  * instruction sequence for this guest type (PV: syscall; HVM/PVH: vmcall or
  * vmmcall). Until Xen fills it, every entry traps (int3). */
-    .section .text.xen_hypercall_page, "ax", @progbits
+    .section .text.xenvcpu_hypercall_page, "ax", @progbits
     .balign 4096
-    .globl xen_hypercall_page
-    .type xen_hypercall_page, @function
-xen_hypercall_page:
+    .globl xenvcpu_hypercall_page
+    .type xenvcpu_hypercall_page, @function
+xenvcpu_hypercall_page:
     .fill 4096, 1, 0xcc
-    .size xen_hypercall_page, 4096
+    .size xenvcpu_hypercall_page, 4096
 
     .section .note.GNU-stack, "", @progbits

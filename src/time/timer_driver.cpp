@@ -59,6 +59,7 @@ Result<Port> TimerDriver::bind(VcpuId vcpu) noexcept
     // needs neither field: they only serve self-injection from thread context.
     c->port_ = port.value;
     c->bound_ = true;
+    c->attached_ = false;
     return port;
 }
 
@@ -72,6 +73,19 @@ Result<void> TimerDriver::unbind(VcpuId vcpu) noexcept
     return ok();
 }
 
+Result<void> TimerDriver::attach(VcpuId vcpu, Port port) noexcept
+{
+    XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
+    // Port 0 is never bound (Xen reserves it); a 2-level domain has no more.
+    if (port.value == 0 || port.value >= abi::evtchn_2l_nr_ports)
+        return err(Errc::port_out_of_range);
+    if (c->bound_)
+        return err(Errc::invalid_argument);
+    c->port_ = port.value;
+    c->attached_ = true;
+    return ok();
+}
+
 void TimerDriver::on_virq_timer(Port, VcpuId vcpu, void* ctx) noexcept
 {
     static_cast<TimerDriver*>(ctx)->handle_event(vcpu);
@@ -82,9 +96,13 @@ bool TimerDriver::kick(TimerCpu& c, VcpuId vcpu) noexcept
     // Raise our own VIRQ_TIMER port as Xen would: a VIRQ port cannot be
     // sent (EVTCHNOP_send answers -EINVAL for it).
     abi::vcpu_info* vi = domain_->vcpu_info(vcpu);
-    if (!c.bound_ || vi == nullptr)
+    if (vi == nullptr)
         return false;
-    return domain_->events().raise_local(Port{c.port_}, vcpu, *vi).has_value();
+    if (c.attached_) {
+        EventChannels::raise_unowned(domain_->shared(), Port{c.port_}, *vi);
+        return true;
+    }
+    return c.bound_ && domain_->events().raise_local(Port{c.port_}, vcpu, *vi).has_value();
 }
 
 Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool at_once) noexcept

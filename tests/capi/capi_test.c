@@ -561,6 +561,87 @@ static void test_timers(void)
     CHECK_ERR(xenvcpu_timer_driver_unbind(&timers, 0), XENVCPU_INVALID_ARGUMENT);
 }
 
+/* --- what a kernel keeps: its page, vector, dispatch and idle -------------- */
+
+static void test_kernel_owned(void)
+{
+    struct fired f = {0, 0, 0, NULL};
+    uint32_t port, handled = 0;
+    bool on;
+    fresh_domain(0, 2, 0, true); /* the simulator's virtual time is the clock */
+
+    /* The hypercall page: a host process cannot write the MSR. */
+    CHECK_ERR(xenvcpu_hypercall_page_install(0x1000), XENVCPU_UNSUPPORTED);
+    CHECK_ERR(xenvcpu_hypercall_page_install(0x1008), XENVCPU_AREA_MISALIGNED);
+    /* HVM params on a PV domain: Xen's -EINVAL; bad vectors never reach Xen. */
+    CHECK_ERR(xenvcpu_hvm_set_callback_vector(0xf3), XENVCPU_EINVAL);
+    CHECK_ERR(xenvcpu_hvm_set_callback_vector(0x0e), XENVCPU_INVALID_ARGUMENT);
+
+    /* Upcall masking on PV: the vcpu_info mask, nested. */
+    on = xenvcpu_upcalls_off(&dom);
+    CHECK(!xenvcpu_upcalls_off(&dom)); /* already off */
+    xenvcpu_upcalls_restore(&dom, false); /* inner section: stays off */
+    CHECK(!xenvcpu_upcalls_on(&dom));     /* it was off */
+    CHECK(xenvcpu_upcalls_on(&dom));      /* now on */
+    xenvcpu_upcalls_restore(&dom, on);
+
+    /* The kernel binds VIRQ_TIMER itself and hands the port to the driver. */
+    port = xvt_bind_virq_raw(XENVCPU_VIRQ_TIMER, 0);
+    CHECK(port != 0);
+    CHECK_ERR(xenvcpu_timer_driver_init(&timers, &dom, NULL), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_timer_driver_attach(&timers, 0, 0), XENVCPU_PORT_OUT_OF_RANGE);
+    CHECK_ERR(xenvcpu_timer_driver_attach(&timers, 0, 4096), XENVCPU_PORT_OUT_OF_RANGE);
+    CHECK_ERR(xenvcpu_timer_driver_attach(&timers, 1, port), XENVCPU_NOT_CURRENT_VCPU);
+    CHECK_ERR(xenvcpu_timer_driver_attach(&timers, 0, port), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_timer_driver_start(&timers, 0), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_timer_init(&timer_a, on_timer, &f), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_timer_driver_arm_after(&timers, 0, &timer_a, 1000000, 0), XENVCPU_OK);
+    xvt_advance(1000000);
+    CHECK(xvt_port_pending(port)); /* Xen raised the kernel's port */
+    xvt_clear_port(port);
+    xenvcpu_timer_driver_handle_event(&timers, 0); /* the kernel's handler */
+    CHECK(f.count == 1 && !xenvcpu_timer_armed(&timer_a));
+    /* The library's dispatch knows nothing of that port. */
+    CHECK_ERR(xenvcpu_events_dispatch(&dom, 0, 0, &handled, NULL), XENVCPU_OK);
+    CHECK(handled == 0);
+
+    /* An overdue timer whose event was lost: idle self-injects through the
+     * kernel's port instead of sleeping. */
+    CHECK_ERR(xenvcpu_timer_driver_arm_after(&timers, 0, &timer_a, 1000, 0), XENVCPU_OK);
+    xvt_advance(1000);
+    xvt_clear_port(port);
+    (void)xenvcpu_upcalls_off(&dom);
+    CHECK_ERR(xenvcpu_timer_driver_idle(&timers, 0), XENVCPU_OK);
+    CHECK(xvt_port_pending(port));
+    xvt_clear_port(port);
+    xenvcpu_timer_driver_handle_event(&timers, 0);
+    CHECK(f.count == 2);
+
+    /* safe_halt: sleeps (SCHEDOP_block moves virtual time) until the next
+     * event, and returns with upcalls off again. */
+    CHECK_ERR(xenvcpu_timer_driver_arm_after(&timers, 0, &timer_a, 3000000, 0), XENVCPU_OK);
+    {
+        const uint64_t deadline = xvt_now() + 3000000;
+        CHECK_ERR(xenvcpu_safe_halt(&dom), XENVCPU_OK);
+        CHECK(xvt_now() >= deadline && xvt_port_pending(port));
+    }
+    CHECK(!xenvcpu_upcalls_off(&dom));
+    (void)xenvcpu_upcalls_on(&dom);
+
+    /* Bound through the library, the driver refuses a second owner. */
+    fresh_domain(0, 2, 0, true);
+    CHECK_ERR(xenvcpu_timer_driver_init(&timers, &dom, NULL), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_timer_driver_bind(&timers, 0, &port), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_timer_driver_attach(&timers, 0, port), XENVCPU_INVALID_ARGUMENT);
+
+    /* PVH: the callback vector and a vCPU's own vector. */
+    fresh_domain(1, 2, 0, false);
+    CHECK_ERR(xenvcpu_hvm_set_callback_vector(0xf3), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_hvm_set_upcall_vector(&dom, 1, 0xf3), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_hvm_set_upcall_vector(&dom, 1, 0x02), XENVCPU_INVALID_ARGUMENT);
+    CHECK_ERR(xenvcpu_hvm_set_upcall_vector(&dom, 9, 0xf3), XENVCPU_VCPU_OUT_OF_RANGE);
+}
+
 int main(void)
 {
     test_errors();
@@ -570,6 +651,7 @@ int main(void)
     test_smp();
     test_clocks();
     test_timers();
+    test_kernel_owned();
     xvt_sim_stop();
     printf("capi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;

@@ -6,6 +6,8 @@
 #include <sim/hypervisor.hpp>
 #include <xen/abi/guest_context.hpp>
 #include <xen/abi/hvm_context.hpp>
+#include <xen/event/bitmap.hpp>
+#include <xen/hypercall/event_channel_op.hpp>
 
 #include "sim_support.h"
 
@@ -55,6 +57,14 @@ bool xvt_running(uint32_t v)
 
 uint32_t xvt_nmis(uint32_t v) { return hv->vcpu(VcpuId{v}).nmis; }
 uint64_t xvt_vcpuop_calls(int op) { return hv->calls(static_cast<abi::vcpuop>(op)); }
+
+uint32_t xvt_bind_virq_raw(uint32_t virq, uint32_t v)
+{
+    auto r = hc::evtchn_bind_virq(static_cast<abi::virq>(virq), VcpuId{v});
+    return r.has_value() ? r.value().value : 0;
+}
+bool xvt_port_pending(uint32_t port) { return event::test(hv->shared_info().evtchn_pending, port); }
+void xvt_clear_port(uint32_t port) { (void)event::test_and_clear(hv->shared_info().evtchn_pending, port); }
 
 const void* xvt_pv_context(void)
 {

@@ -24,6 +24,12 @@ void xvt_preempt(uint32_t v, uint64_t ns);
 bool xvt_running(uint32_t v);
 uint32_t xvt_nmis(uint32_t v);
 uint64_t xvt_vcpuop_calls(int op);
+/* The kernel's own event channel work, beside the library's table: bind a
+ * VIRQ straight through Xen (0 on failure); read and clear a port's
+ * pending bit in shared_info. */
+uint32_t xvt_bind_virq_raw(uint32_t virq, uint32_t v);
+bool xvt_port_pending(uint32_t port);
+void xvt_clear_port(uint32_t port);
 /* Valid initialise contexts (Xen's structs, built by the C++ side). */
 const void *xvt_pv_context(void);
 const void *xvt_hvm_context(void);

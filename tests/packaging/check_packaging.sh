@@ -8,7 +8,10 @@
 #  3. the C API from the install: a C file built with nothing but
 #     pkg-config's flags includes <xenvcpu.h>, links against the archive,
 #     and the result asks only for the documented hooks (xenvcpu_panic and
-#     the mem* functions).
+#     the mem* functions);
+#  4. a kernel with a hypercall page of its own: it defines
+#     xenvcpu_hypercall_page as an alias of its page, and the archive's page
+#     is not linked at all.
 # Usage: check_packaging.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
 src=$1 build=$2
@@ -82,7 +85,7 @@ int user_setup(void *shared_info, const xenvcpu_smp_config *sc)
 }
 C
 # shellcheck disable=SC2086
-gcc -std=c11 -Wall -Wextra -pedantic -fno-pic -fno-pie $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
+gcc -std=c11 -Wall -Wextra -pedantic -fno-pic -fno-pie -mgeneral-regs-only $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
     { cat "$work/cc.log"; echo "FAIL: a C file does not build with pkg-config --cflags xenvcpu"; exit 1; }
 if grep -q . "$work/cc.log"; then
     cat "$work/cc.log"; echo "FAIL: warnings building a C file against the installed <xenvcpu.h>"; exit 1
@@ -98,3 +101,25 @@ if [ -n "$unexpected" ]; then
     echo "$unexpected"; echo "FAIL: a C kernel linking the C API would have to provide the symbols above"; exit 1
 fi
 echo "ok: a C file built with pkg-config's flags includes <xenvcpu.h> and links; it needs only: $(nm -u "$work/linked.o" | awk '{print $NF}' | sort -u | tr '\n' ' ')"
+
+# 4. The kernel's own hypercall page, by symbol.
+cat >"$work/own_page.S" <<'ASM'
+    .section .text.kernel_hypercall_page, "ax", @progbits
+    .balign 4096
+    .globl hypercall_page
+hypercall_page:
+    .fill 4096, 1, 0xcc
+    .globl xenvcpu_hypercall_page
+    .set xenvcpu_hypercall_page, hypercall_page
+    .section .note.GNU-stack, "", @progbits
+ASM
+gcc -c "$work/own_page.S" -o "$work/own_page.o"
+# shellcheck disable=SC2086
+ld -r -o "$work/own.o" "$work/user.o" "$work/own_page.o" $libs ||
+    { echo "FAIL: linking the C API beside the kernel's own hypercall page"; exit 1; }
+if objdump -h "$work/own.o" | grep -q 'text\.xenvcpu_hypercall_page'; then
+    echo "FAIL: the library's hypercall page was linked although the kernel defines xenvcpu_hypercall_page"; exit 1
+fi
+[ "$(nm "$work/own.o" | awk '$2 == "T" && $3 == "xenvcpu_hypercall_page"' | wc -l)" = 1 ] ||
+    { nm "$work/own.o" | grep hypercall_page; echo "FAIL: xenvcpu_hypercall_page is not the kernel's page alone"; exit 1; }
+echo "ok: with the kernel's own page aliased as xenvcpu_hypercall_page, the library's page is not linked"

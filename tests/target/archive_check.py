@@ -2,7 +2,7 @@
 """The freestanding archive asks nothing of a kernel beyond the documented hooks.
 
 1. Symbols: every symbol an object of the archive leaves undefined is either
-   defined by another member (xen_hypercall_page, defined in page.S, must be)
+   defined by another member (xenvcpu_hypercall_page, defined in page.S, must be)
    or one of the hooks a kernel provides at link time: xenvcpu_panic, and
    memcpy / memset / memmove / memcmp, which GCC may emit even in
    freestanding code.
@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 HOOKS = {"xenvcpu_panic", "memcpy", "memset", "memmove", "memcmp"}
-MUST_DEFINE = {"xen_hypercall_page"}
+MUST_DEFINE = {"xenvcpu_hypercall_page"}
 FORBIDDEN_SECTIONS = (".init_array", ".preinit_array", ".ctors", ".fini_array", ".dtors", ".tdata", ".tbss")
 
 

@@ -4,7 +4,7 @@
 Disassembles the probe functions (hypercall_codegen.cpp, built at -O2 with
 the kernel flags) and checks that each consists only of register and stack
 moves and arithmetic, exactly one `call` whose target is
-xen_hypercall_page + OFFSET (vcpu_op is hypercall 24, so 24 * 32 = 0x300),
+xenvcpu_hypercall_page + OFFSET (vcpu_op is hypercall 24, so 24 * 32 = 0x300),
 the errno conversion after it (a `neg`: Xen returns -errno), and no other
 call, no indirect jump, no memory access except to its own stack frame.
 The listing is printed for the test log.
@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-PAGE = "xen_hypercall_page"
+PAGE = "xenvcpu_hypercall_page"
 # Moves, arithmetic and the frame: everything a wrapper may contain besides
 # its single call, its conditional branches and `ret`.
 PLAIN = re.compile(r"^(mov|movabs|movzx|movsx|movsxd|lea|xor|and|or|not|neg|test|cmp|add|sub|shl|shr|sar"

@@ -1,7 +1,7 @@
 // Installing the hypercall page.
 //
 // PV: Xen writes the page at boot into the location named by the kernel's
-// XEN_ELFNOTE_HYPERCALL_PAGE note; point that note at `xen_hypercall_page`.
+// XEN_ELFNOTE_HYPERCALL_PAGE note; point that note at `xenvcpu_hypercall_page`.
 // HVM/PVH: the guest asks Xen to write it by writing the page's physical
 // address to the MSR named in Xen's CPUID leaf base + 2.
 #pragma once
@@ -24,7 +24,7 @@ using CpuidFn = CpuidRegs (*)(uint32_t leaf) noexcept;
 /// unsupported if none (not running on Xen).
 Result<uint32_t> find_xen_cpuid_base(CpuidFn cpuid) noexcept;
 
-/// HVM/PVH: ask Xen to fill `xen_hypercall_page`, whose guest-physical
+/// HVM/PVH: ask Xen to fill `xenvcpu_hypercall_page`, whose guest-physical
 /// address the kernel passes (identity-mapped kernels pass its address).
 /// unsupported if not on Xen. Target build only.
 Result<void> install_hypercall_page(PhysAddr page) noexcept;

@@ -2,7 +2,7 @@
 //
 // Target build (freestanding x86-64): a hypercall is a direct `call` into the
 // hypercall page at `nr * 32`, arguments in rdi, rsi, rdx, r10, r8 and the
-// result in rax. The page is `xen_hypercall_page` (src/hypercall/page.S);
+// result in rax. The page is `xenvcpu_hypercall_page` (src/hypercall/page.S);
 // Xen fills it (PV: XEN_ELFNOTE_HYPERCALL_PAGE; PVH: install_hypercall_page()).
 //
 // Host build (XENVCPU_HOST defined by the build): every hypercall goes to the
@@ -46,7 +46,7 @@ inline long hypercall4(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) noexc
 
 extern "C" {
 /// The 4 KiB hypercall page, 4 KiB aligned, in the library's text.
-extern char xen_hypercall_page[4096];
+extern char xenvcpu_hypercall_page[4096];
 }
 
 namespace xen::transport {
@@ -55,7 +55,7 @@ namespace xen::transport {
 // so all five are outputs or clobbers in every arity. The PV stub preserves
 // rcx/r11 around `syscall`, but nothing promises it: we let the compiler
 // assume both are lost.
-#define XENVCPU_HC_CALL "call xen_hypercall_page + %c[off]"
+#define XENVCPU_HC_CALL "call xenvcpu_hypercall_page + %c[off]"
 
 template <abi::hypercall Nr>
 inline long hypercall1(uint64_t a1) noexcept

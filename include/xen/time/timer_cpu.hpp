@@ -45,11 +45,12 @@ private:
     TimerStats stats_;
     uint64_t programmed_for_ = 0; // the first timer's latest time when last programmed
     uint64_t programmed_at_ = 0;  // the deadline given to Xen then
-    uint32_t port_ = 0;           // its VIRQ_TIMER port, when bound
+    uint32_t port_ = 0;           // its VIRQ_TIMER port, when bound or attached
     bool programmed_ = false;
     bool started_ = false;
     bool in_handler_ = false;
-    bool bound_ = false;
+    bool bound_ = false;    // through TimerDriver::bind (the Domain's table)
+    bool attached_ = false; // the kernel's own port (TimerDriver::attach)
 };
 
 } // namespace xen

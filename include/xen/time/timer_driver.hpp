@@ -108,9 +108,19 @@ public:
     /// invalid_argument (not bound through bind()), or close's.
     Result<void> unbind(VcpuId vcpu) noexcept;
 
+    /// For a kernel with its own event dispatch, instead of bind(): it bound
+    /// VIRQ_TIMER of `vcpu` (the caller) to `port` itself, and its handler
+    /// for that port calls handle_event(). The driver then self-injects
+    /// through `port` as bind() would let it (EventChannels::raise_unowned;
+    /// the Domain's table is not involved). May be repeated with a new port
+    /// (after a rebind). Errors: not_current_vcpu, vcpu_out_of_range,
+    /// port_out_of_range (0, or beyond the 2-level ports), invalid_argument
+    /// (bound through bind(): unbind() first).
+    Result<void> attach(VcpuId vcpu, Port port) noexcept;
+
     /// The VIRQ_TIMER handler body for `vcpu`, for kernels that bind the
-    /// VIRQ themselves: runs every due timer, then programs the next
-    /// deadline. Ignores a vCPU beyond the storage. Never fails.
+    /// VIRQ themselves (see attach()): runs every due timer, then programs
+    /// the next deadline. Ignores a vCPU beyond the storage. Never fails.
     void handle_event(VcpuId vcpu) noexcept;
 
     /// handle_event as an EventChannels handler: `ctx` is the TimerDriver.
