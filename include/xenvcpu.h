@@ -147,7 +147,7 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
 #define XENVCPU_MAX_PROBED_VCPUS 8192u
 /** Xen's "unregister" physical address for ops 14 and 15; also "not
  *  known" for xenvcpu_runstate_register. */
-#define XENVCPU_PHYS_AREA_NONE UINT64_C(0xffffffffffffffff)
+#define XENVCPU_PHYS_AREA_NONE 0xffffffffffffffffull
 
 /** The domain: xen::Domain plus the kernel's hooks. One per domain. */
 typedef struct xenvcpu_domain {
@@ -517,8 +517,8 @@ typedef struct xenvcpu_wait_bound {
 } xenvcpu_wait_bound;
 
 /** The defaults of xen::WaitBound, for a NULL bound. */
-#define XENVCPU_WAIT_TIMEOUT_NS UINT64_C(5000000000)
-#define XENVCPU_WAIT_MAX_POLLS UINT64_C(100000000)
+#define XENVCPU_WAIT_TIMEOUT_NS 5000000000ull
+#define XENVCPU_WAIT_MAX_POLLS 100000000ull
 
 typedef enum xenvcpu_bring_up_mode { XENVCPU_BRING_UP_SERIAL = 0, XENVCPU_BRING_UP_PARALLEL = 1 } xenvcpu_bring_up_mode;
 

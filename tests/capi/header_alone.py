@@ -25,6 +25,12 @@ def main():
         if inc not in ALLOWED:
             print(f"FAIL xenvcpu.h includes <{inc}> (allowed: {', '.join(sorted(ALLOWED))})")
             failed += 1
+    # Kernels bring minimal <stdint.h> files of their own (XTF's has no
+    # UINT64_C): the header may use the types, not the macros.
+    text = re.sub(r"/\*.*?\*/", "", header.read_text(), flags=re.S)
+    for macro in sorted(set(re.findall(r"\b(U?INT(?:8|16|32|64|MAX)_C|U?INT(?:8|16|32|64|PTR|MAX)_(?:MAX|MIN)|SIZE_MAX)\b", text))):
+        print(f"FAIL xenvcpu.h uses {macro}, which a kernel's minimal <stdint.h> may lack")
+        failed += 1
     unit = "#include <xenvcpu.h>\n#include <xenvcpu.h>\n"
     for spec in sys.argv[sep + 1:]:
         cmd = spec.split(";")
