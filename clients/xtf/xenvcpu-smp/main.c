@@ -337,25 +337,28 @@ static const xenvcpu_wait_bound long_bound = {
  * Set-up on vCPU 0.
  */
 #ifdef CONFIG_HVM
-struct memmap_entry { uint64_t addr, size; uint32_t type, reserved; };
-
-/* Is [base, base + len) RAM in the PVH start info's memory map (v1+)? */
+/*
+ * Is every page of [base, base + len) RAM? HVMOP_get_mem_type per page: a
+ * PVH dom0's start info carries no memory map (version 0) and
+ * XENMEM_memory_map answers -ENOSYS there (both seen on Xen 4.17).
+ */
 static bool is_ram(uint64_t base, uint64_t len)
 {
-    const uint32_t *si = (const void *)pvh_start_info;
-    const struct memmap_entry *m;
-    uint32_t n;
+    for ( uint64_t pa = base; pa < base + len; pa += PAGE_SIZE )
+    {
+        struct { uint16_t domid, mem_type, pad[2]; uint64_t pfn; } mt = {
+            .domid = DOMID_SELF, .pfn = pa >> PAGE_SHIFT,
+        };
+        long rc = hypercall_hvm_op(15 /* HVMOP_get_mem_type */, &mt);
 
-    if ( !si || si[1] < 1 )
-        return false;
-    /* struct hvm_start_info v1: memmap_paddr at byte 40, entries at 48. */
-    m = (const void *)(unsigned long)*(const uint64_t *)(si + 10);
-    n = si[12];
-    for ( uint32_t i = 0; i < n; ++i )
-        if ( m[i].type == 1 && m[i].addr <= base &&
-             base + len <= m[i].addr + m[i].size )
-            return true;
-    return false;
+        if ( rc || mt.mem_type != 0 /* HVMMEM_ram_rw */ )
+        {
+            printk("page %#lx: HVMOP_get_mem_type %ld, type %u\n",
+                   (unsigned long)pa, rc, mt.mem_type);
+            return false;
+        }
+    }
+    return true;
 }
 #endif
 
@@ -838,7 +841,7 @@ static void test_steal(void)
 {
     static xenvcpu_steal_sample before[MAX_VCPUS], after[MAX_VCPUS];
     static uint32_t apic[MAX_VCPUS];
-    uint32_t pcpus = 0, with_steal = 0, bad = 0, reg_err = 0;
+    uint32_t pcpus = 0, unpinned = 0, with_steal = 0, bad = 0, reg_err = 0;
     uint64_t total_steal = 0;
     xenvcpu_area_kind kind = XENVCPU_AREA_NONE;
 
@@ -846,17 +849,23 @@ static void test_steal(void)
     for ( uint32_t v = 0; v < nr_vcpus; ++v )
     {
         xenvcpu_physid pid;
+        xenvcpu_errc e = xenvcpu_vcpu_get_physid(&dom, v, &pid);
         bool seen = false;
 
-        if ( xenvcpu_vcpu_get_physid(&dom, v, &pid) == XENVCPU_OK )
+        /*
+         * Xen answers only for a vCPU pinned to one pCPU; with more vCPUs
+         * than pCPUs, dom0_vcpus_pin leaves the extra ones answering 0
+         * with APIC id ~0 (no such pCPU; seen on 4.17 and 4.20).
+         */
+        apic[v] = e == XENVCPU_OK ? pid.apic_id : ~0u;
+        if ( apic[v] == ~0u )
+            unpinned++;
+        else
         {
-            apic[v] = pid.apic_id;
             for ( uint32_t u = 0; u < v; ++u )
                 seen |= apic[u] == pid.apic_id;
             pcpus += !seen;
         }
-        else
-            apic[v] = ~0u;
         if ( xenvcpu_runstate_register(&dom, v, XENVCPU_PHYS_AREA_NONE, &kind) ||
              xenvcpu_steal_start(&dom, v) ||
              xenvcpu_steal_update(&dom, v, &before[v]) )
@@ -864,7 +873,8 @@ static void test_steal(void)
     }
     check(reg_err == 0, "runstate areas registered (op 5), baselines taken", reg_err);
     check(kind == XENVCPU_AREA_VIRTUAL, "the area is virtual", kind);
-    printk("  %u vCPUs pinned over %u pCPUs\n", nr_vcpus, pcpus);
+    printk("  %u vCPUs: %u pinned over %u pCPUs, %u not pinned to one pCPU\n",
+           nr_vcpus, nr_vcpus - unpinned, pcpus, unpinned);
 
     check(on_every_vcpu(spin, (void *)300000000UL), "spin 300 ms on every vCPU", 0);
 
@@ -881,16 +891,17 @@ static void test_steal(void)
         total_steal += after[v].steal_ns - before[v].steal_ns;
         with_steal += after[v].steal_ns > before[v].steal_ns;
         if ( v < 8 || v == nr_vcpus - 1 )
-            printk("  vCPU %u: steal %u ppm\n", v, xenvcpu_steal_ppm(&before[v], &after[v]));
+            printk("  vCPU %u (APIC id %u): steal %u ppm\n", v, apic[v],
+                   xenvcpu_steal_ppm(&before[v], &after[v]));
     }
     check(bad == 0, "samples consistent (steal within total, never shrinking)", bad);
     printk("  %u of %u vCPUs saw steal, %lu us in all\n", with_steal, nr_vcpus,
            (unsigned long)(total_steal / 1000));
-    if ( pcpus && pcpus < nr_vcpus )
+    if ( pcpus + unpinned < nr_vcpus || (pcpus && unpinned) )
         check(with_steal > 0 && total_steal > 0,
               "overcommitted: steal seen", with_steal);
     else
-        printk("  not overcommitted (%u pCPUs): no steal expected\n", pcpus);
+        printk("  not overcommitted as far as pinning shows: steal not required\n");
 }
 
 /* ---------------------------------------------------------------------------
