@@ -34,13 +34,16 @@ const char test_title[] = "xenvcpu SMP, timers, clock, steal, hotplug, VCPUOPs";
  * in RAM above it, which XTF maps with 2 MiB pages.
  */
 #ifdef CONFIG_PV
-# define MAX_VCPUS 512
+# ifndef MAX_VCPUS
+#  define MAX_VCPUS 2048               /* 2-level event channels: 2 ports each */
+# endif
 #else
+# undef MAX_VCPUS
 # define MAX_VCPUS 128                 /* Xen's cap for a PVH dom0 */
 # define HIGH_BASE (4UL << 20)         /* per-vCPU blocks from 4 MiB */
 #endif
 #define STACK_SIZE 8192UL              /* per AP; a power of two */
-#define NR_PORTS 2048                  /* 2 per vCPU (timer, call IPI) and slack */
+#define NR_PORTS 4096                  /* all 2-level ports: 2 per vCPU (timer, call IPI) */
 #define UPCALL_VECTOR 0xf0             /* PVH: the event callback vector */
 
 /* Xen ABI bits XTF's headers do not carry. */
