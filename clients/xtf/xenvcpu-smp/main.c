@@ -47,7 +47,6 @@ const char test_title[] = "xenvcpu SMP, timers, clock, steal, hotplug, VCPUOPs";
 #define UPCALL_VECTOR 0xf0             /* PVH: the event callback vector */
 
 /* Xen ABI bits XTF's headers do not carry. */
-#define OP_INITIALISE 0
 #define OP_UP 1
 #define OP_IS_UP 3
 #define OP_SET_SINGLESHOT 8
