@@ -428,16 +428,24 @@ static void setup_domain(void)
 #endif
 }
 
+static volatile uint32_t timer_start_errors;
+
+/* Bind VIRQ_TIMER to the driver and start it on the calling vCPU. */
 static void start_timers_here(void)
 {
     uint32_t v = this_vcpu();
+    xenvcpu_errc b, st;
 
     upcalls_off();
-    check_errc(xenvcpu_timer_driver_bind(&td, v, NULL), XENVCPU_OK,
-               v ? "timer bind (AP)" : "timer bind (vCPU 0)");
-    check_errc(xenvcpu_timer_driver_start(&td, v), XENVCPU_OK,
-               v ? "timer start (AP)" : "timer start (vCPU 0)");
-    pcpu[v].timers_started = true;
+    b = xenvcpu_timer_driver_bind(&td, v, NULL);
+    st = b ? b : xenvcpu_timer_driver_start(&td, v);
+    if ( st )
+    {
+        __atomic_add_fetch(&timer_start_errors, 1, __ATOMIC_SEQ_CST);
+        printk("vCPU %u: timer %s = %s\n", v, b ? "bind" : "start", xenvcpu_errc_name(st));
+    }
+    else
+        pcpu[v].timers_started = true;
     upcalls_on();
 }
 
@@ -739,7 +747,10 @@ static void test_timers(const char *round)
 
     printk("Timers on every vCPU (%s)\n", round);
     arm_errors = 0;
+    timer_start_errors = 0;
     check(on_every_vcpu(arm_here, NULL), "arm on every vCPU through calls", 0);
+    check(timer_start_errors == 0, "timer bind and start on every vCPU that lacked them",
+          timer_start_errors);
     check(arm_errors == 0, "arm/cancel answered ok", arm_errors);
 
     limit = now_ns() + 10000000000ULL;
@@ -938,7 +949,7 @@ static void vcpuops_with_aps(void)
 static void test_hotplug(unsigned int rounds)
 {
     uint32_t off_ok = 0, parked = 0, not_up = 0, down_ok = 0, on_ok = 0, call_ok = 0;
-    uint32_t tries = 0;
+    uint32_t tries = 0, remote_ok = 0, remote_back = 0;
     uint64_t t0 = now_ns();
 
     printk("Hotplug: %u rounds over %u APs\n", rounds, nr_vcpus - 1);
@@ -958,15 +969,31 @@ static void test_hotplug(unsigned int rounds)
                                         &long_bound) == XENVCPU_OK &&
                        pcpu[v].call_seen == v + 1;
         }
+    /* Once more each, stopped from outside: offline_remote, then online. */
+    for ( uint32_t v = 1; v < nr_vcpus; ++v )
+    {
+        bool up = true;
+
+        remote_ok += xenvcpu_smp_offline_remote(&smp, v, &long_bound) == XENVCPU_OK &&
+                     xenvcpu_vcpu_is_up(&dom, v, &up) == XENVCPU_OK && !up;
+        pcpu[v].call_seen = 0;
+        remote_back += xenvcpu_smp_online(&smp, v, &long_bound) == XENVCPU_OK &&
+                       xenvcpu_smp_call(&smp, v, call_note_self, (void *)(unsigned long)v,
+                                        &long_bound) == XENVCPU_OK &&
+                       pcpu[v].call_seen == v + 1;
+    }
     check(off_ok == tries, "offline", off_ok);
     check(parked == tries, "parked afterwards", parked);
     check(not_up == tries, "is_up says down while parked", not_up);
     check(down_ok == tries, "down of a parked vCPU = 0", down_ok);
     check(on_ok == tries, "online", on_ok);
     check(call_ok == tries, "a call runs on it after it came back", call_ok);
+    check(remote_ok == nr_vcpus - 1, "offline_remote: down from vCPU 0", remote_ok);
+    check(remote_back == nr_vcpus - 1, "online after offline_remote, and a call runs", remote_back);
     check(xenvcpu_smp_online_count(&smp) == nr_vcpus, "all online at the end",
           xenvcpu_smp_online_count(&smp));
-    printk("  %u cycles in %lu ms\n", tries, (unsigned long)((now_ns() - t0) / 1000000));
+    printk("  %u cycles by parking, %u stopped from outside, in %lu ms\n", tries,
+           nr_vcpus - 1, (unsigned long)((now_ns() - t0) / 1000000));
 }
 
 void test_main(void)
@@ -980,6 +1007,7 @@ void test_main(void)
     check_errc(xenvcpu_timer_driver_init(&td, &dom, NULL), XENVCPU_OK, "timer_driver_init");
     xenvcpu_timer_init(&wake_timer, on_wake, NULL);
     start_timers_here();
+    check(timer_start_errors == 0, "timer bind and start on vCPU 0", timer_start_errors);
 
     bring_up();
     if ( xenvcpu_smp_online_count(&smp) != nr_vcpus )
