@@ -20,10 +20,6 @@
 #include <arch/msr.h>
 #include <arch/idt.h>
 
-/* XTF's own <stdint.h> has no UINT64_C, which xenvcpu.h's constants use. */
-#ifndef UINT64_C
-# define UINT64_C(c) c ## ULL
-#endif
 #include <xenvcpu.h>
 
 const char test_title[] = "xenvcpu SMP, timers, clock, steal, hotplug, VCPUOPs";
