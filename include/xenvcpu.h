@@ -116,7 +116,9 @@ typedef enum xenvcpu_errc {
     XENVCPU_NO_SPACE = 1011,            /**< a caller-provided table is full */
     XENVCPU_PORT_OUT_OF_RANGE = 1012,   /**< a port beyond the kernel's handler table */
     XENVCPU_PORT_NOT_BOUND = 1013,      /**< a port with no binding in the table */
-    XENVCPU_RING_CORRUPT = 1014         /**< a shared ring's indices broke the protocol */
+    XENVCPU_RING_CORRUPT = 1014,        /**< a shared ring's indices broke the protocol */
+    XENVCPU_SUSPEND_FAILED = 1015,      /**< no suspend happened: the domain runs on as before */
+    XENVCPU_RESUME_FAILED = 1016        /**< a step after the suspend could not be redone (see the report) */
 } xenvcpu_errc;
 
 /** The error's name for logs ("ENOENT", "vcpu_out_of_range", "ok" for
@@ -130,7 +132,7 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
 
 #define XENVCPU_DOMAIN_SIZE 512
 #define XENVCPU_DOMAIN_ALIGN 64
-#define XENVCPU_VCPU_SLOT_SIZE 8832
+#define XENVCPU_VCPU_SLOT_SIZE 8896
 #define XENVCPU_VCPU_SLOT_ALIGN 64
 #define XENVCPU_EVENT_SLOT_SIZE 24
 #define XENVCPU_EVENT_SLOT_ALIGN 8

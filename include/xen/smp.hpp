@@ -210,6 +210,14 @@ public:
     /// post + wait_call; on the caller's own vCPU a plain call.
     Result<void> call(VcpuId v, CallFn fn, void* arg, const WaitBound& bound = {}) noexcept;
 
+    // --- across save and restore (docs/lifecycle.md) ------------------------
+
+    /// The domain was restored into a new one and EventChannels::rebind_all
+    /// ran: every call IPI follows its new port. Errors: port_not_bound (an
+    /// IPI was not rebound; `*failed` names its vCPU, which can no longer
+    /// be sent calls or park requests).
+    Result<void> restored(VcpuId* failed = nullptr) noexcept;
+
 private:
     static void on_ipi(Port port, VcpuId vcpu, void* ctx) noexcept;
     Result<SmpCpu*> managed(VcpuId v) const noexcept;

@@ -135,7 +135,10 @@ Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool a
     // flags 0: never VCPU_SSHOTTMR_future
     // (docs/timers.md, "The Xen contracts behind it"). A past target fires at once.
     ++c.stats_.hypercalls;
-    auto r = domain_->set_singleshot_timer(vcpu, target);
+    // Deadlines are in the kernel-visible clock; Xen fires by its own
+    // system time, which differs by the offset after a restore
+    // (docs/lifecycle.md, "Time across the gap").
+    auto r = domain_->set_singleshot_timer(vcpu, domain_->to_xen_time(target));
     if (!r) {
         c.programmed_ = false;
         if (r.error() == Errc::etime)
@@ -233,6 +236,31 @@ void TimerDriver::handle_event(VcpuId vcpu) noexcept
 
     if (c.stats_.expiries == before && !planned)
         ++c.stats_.early_events;
+}
+
+Result<void> TimerDriver::restored(VcpuId* failed) noexcept
+{
+    Errc first{};
+    for (uint32_t v = 0; v < domain_->managed(); ++v) {
+        TimerCpu& c = *cpu(VcpuId{v});
+        c.programmed_ = false;
+        c.attached_ = false;
+        if (!c.bound_)
+            continue;
+        const auto port = domain_->events().find(&TimerDriver::on_virq_timer, this, VcpuId{v});
+        if (!port.has_value()) {
+            c.bound_ = false;
+            if (first == Errc{} && failed != nullptr)
+                *failed = VcpuId{v};
+            if (first == Errc{})
+                first = port.error();
+            continue;
+        }
+        c.port_ = port->value;
+    }
+    if (first != Errc{})
+        return err(first);
+    return ok();
 }
 
 Result<void> TimerDriver::start(VcpuId vcpu) noexcept

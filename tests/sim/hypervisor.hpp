@@ -56,6 +56,21 @@ struct VcpuView {
     bool down_pending;  ///< a deferred remote VCPUOP_down has not landed yet
 };
 
+/// What the next SCHEDOP_shutdown(SHUTDOWN_suspend) does: the toolstack's
+/// side of save/restore, checkpoint and migration, played at once.
+struct SuspendPlan {
+    /// Cancelled (checkpoint, failed save: xc_domain_resume): the call
+    /// returns 1 and the same domain goes on with everything it had.
+    bool cancel = false;
+    /// Restored into a new domain (the call returns 0): system time moves
+    /// by this much (negative: a host with less uptime than the old one).
+    int64_t time_jump_ns = 0;
+    /// New domain: another host's TSC rate (0: the same).
+    uint64_t new_tsc_hz = 0;
+    /// New domain, PV: the MFN of start_info the call must pass (0: any).
+    uint64_t expect_start_info = 0;
+};
+
 /// One simulated domain on one simulated Xen.
 class Hypervisor {
 public:
@@ -92,6 +107,17 @@ public:
     void pause(uint64_t ns);
     /// SCHEDOP_shutdown's reason, or the poweroff of a last VCPUOP_down.
     std::optional<abi::shutdown_reason> shutdown_reason() const;
+
+    // --- save, restore, migration (lifecycle.cpp) ----------------------------
+    /// What the next suspends do (the default: restored into a new domain
+    /// at the same time, on the same host). Applies until replaced.
+    void plan_suspend(const SuspendPlan& plan);
+    /// SCHEDOP_shutdown(SHUTDOWN_suspend) calls so far, and of those the
+    /// ones restored into a new domain.
+    uint32_t suspends() const;
+    uint32_t restores() const;
+    /// The third argument of the last suspend call (PV: start_info's MFN).
+    uint64_t suspend_start_info() const;
 
     // --- runstate (runstate.cpp) -----------------------------------------
     /// What VCPUOP_get_runstate_info would return now.
@@ -212,8 +238,12 @@ private:
     void mark_events_pending(VcpuState& v);
     abi::vcpu_info& info_of(VcpuState& v);
     void send_virq(VcpuState& v, abi::virq virq);
+    // lifecycle.cpp
+    long suspend(uint64_t start_info);
+    void restore_new_domain();
+    long memory_op(uint32_t cmd, uint64_t arg);
     // sched.cpp
-    long sched_op(VcpuId caller, int32_t cmd, uint64_t arg);
+    long sched_op(VcpuId caller, int32_t cmd, uint64_t arg, uint64_t arg2);
     long set_timer_op(VcpuId caller, uint64_t timeout);
     long block(VcpuState& v);
     long poll(VcpuState& v, uint64_t arg);
@@ -239,6 +269,13 @@ private:
     std::vector<std::unique_ptr<VcpuState>> vcpus_;
     std::unique_ptr<SharedPage> shared_page_;
     abi::shared_info* shared_;
+    /// The old domains' shared_info pages, kept alive: a library may still
+    /// point at one until it maps the new page.
+    std::vector<std::unique_ptr<SharedPage>> retired_pages_;
+    SuspendPlan plan_{};
+    uint32_t suspends_ = 0;
+    uint32_t restores_ = 0;
+    uint64_t suspend_start_info_ = 0;
     abi::vcpu_info dummy_info_{};
     std::vector<PortState> ports_;
     uint64_t vm_assist_ = 0;
