@@ -54,6 +54,7 @@ struct VcpuView {
     uint64_t kicks;                          ///< times events were marked pending (0 -> 1 upcall_pending)
     bool vcpu_info_registered;
     bool down_pending;  ///< a deferred remote VCPUOP_down has not landed yet
+    uint8_t upcall_vector; ///< HVMOP_set_evtchn_upcall_vector's (0: none)
 };
 
 /// What the next SCHEDOP_shutdown(SHUTDOWN_suspend) does: the toolstack's
@@ -69,6 +70,9 @@ struct SuspendPlan {
     uint64_t new_tsc_hz = 0;
     /// New domain, PV: the MFN of start_info the call must pass (0: any).
     uint64_t expect_start_info = 0;
+    /// New domain: ports the toolstack binds before the guest runs (its
+    /// xenstore and console channels), taking the lowest port numbers.
+    uint32_t toolstack_ports = 0;
 };
 
 /// One simulated domain on one simulated Xen.
