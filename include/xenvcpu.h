@@ -837,6 +837,78 @@ void xenvcpu_upcalls_restore(xenvcpu_domain *d, bool was_on) XENVCPU_NOEXCEPT;
 xenvcpu_errc xenvcpu_safe_halt(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
 
 /* ------------------------------------------------------------------------
+ * Save, restore, checkpoint, migration (docs/lifecycle.md)
+ * --------------------------------------------------------------------- */
+
+/** How the suspend hypercall returned. */
+typedef enum xenvcpu_suspend_outcome {
+    XENVCPU_SUSPEND_RESUMED = 0,  /**< restored into a new domain */
+    XENVCPU_SUSPEND_CANCELLED = 1 /**< the same domain goes on (checkpoint) */
+} xenvcpu_suspend_outcome;
+
+/** The steps of the sequence, in order (xen::SuspendStep). */
+typedef enum xenvcpu_suspend_step {
+    XENVCPU_STEP_NONE = 0,
+    XENVCPU_STEP_PARK_APS = 1,
+    XENVCPU_STEP_STOP_TIMERS = 2,
+    XENVCPU_STEP_BEFORE_SUSPEND = 3,
+    XENVCPU_STEP_SUSPEND_CALL = 4,
+    XENVCPU_STEP_SHARED_INFO = 5,
+    XENVCPU_STEP_VCPU_INFO = 6,
+    XENVCPU_STEP_UPDATE_FLAG = 7,
+    XENVCPU_STEP_RUNSTATE_AREA = 8,
+    XENVCPU_STEP_TIME_AREA = 9,
+    XENVCPU_STEP_UPCALL_VECTOR = 10,
+    XENVCPU_STEP_CALLBACK_IRQ = 11,
+    XENVCPU_STEP_EVENTS = 12,
+    XENVCPU_STEP_PERIODIC_TIMER = 13,
+    XENVCPU_STEP_TIMERS = 14,
+    XENVCPU_STEP_APS = 15
+} xenvcpu_suspend_step;
+
+/** What xenvcpu_domain_suspend needs beyond the domain. */
+typedef struct xenvcpu_suspend_config {
+    uint64_t start_info_mfn;      /**< PV: start_info's MFN (the third argument) */
+    uint64_t callback_via;        /**< PVH: HVM_PARAM_CALLBACK_IRQ again; 0: 1 if upcall_vector */
+    uint8_t upcall_vector;        /**< PVH: per-vCPU upcall vector again; 0: none */
+    xenvcpu_smp *smp;             /**< APs parked and brought back; NULL: none */
+    xenvcpu_timer_driver *timers; /**< ports and pending timers; NULL: none */
+    const xenvcpu_wait_bound *bound; /**< per AP; NULL: the defaults */
+    void *ctx;                    /**< passed to both hooks */
+    /** PV, required: map the new domain's shared_info; return it (NULL fails). */
+    void *(*remap_shared_info)(void *ctx);
+    /** Optional: right before the hypercall; an error cancels the suspend. */
+    xenvcpu_errc (*before_suspend)(void *ctx);
+} xenvcpu_suspend_config;
+
+/** What xenvcpu_domain_suspend did, and where a failure stopped it. */
+typedef struct xenvcpu_suspend_report {
+    xenvcpu_suspend_outcome outcome;
+    xenvcpu_suspend_step failed_step;
+    uint32_t failed_vcpu;
+    xenvcpu_errc cause;
+    uint64_t clock_before_ns; /**< the clock right before the hypercall */
+    uint64_t clock_after_ns;  /**< the clock after the re-base (never lower) */
+    int64_t offset_ns;        /**< xenvcpu_domain_clock_offset afterwards */
+    uint32_t aps_parked;
+    uint32_t aps_back;
+    uint32_t ports_rebound;
+} xenvcpu_suspend_report;
+
+/** Suspend for save, checkpoint or migration, and resume (Domain::suspend):
+ *  on vCPU 0, thread context, upcalls held off. `report` may be NULL;
+ *  `outcome` (may be NULL) says resumed (new domain) or cancelled. Errors:
+ *  XENVCPU_NOT_CURRENT_VCPU, XENVCPU_INVALID_ARGUMENT (PV without
+ *  remap_shared_info), XENVCPU_SUSPEND_FAILED (nothing suspended, all
+ *  undone), XENVCPU_RESUME_FAILED (stopped at report->failed_step). */
+xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain *d, const xenvcpu_suspend_config *config,
+                                    xenvcpu_suspend_outcome *outcome, xenvcpu_suspend_report *report) XENVCPU_NOEXCEPT;
+/** The kernel-visible clock minus Xen's system time (0 before any restore). */
+int64_t xenvcpu_domain_clock_offset(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
+/** A step's name for logs ("vcpu_info", ...). */
+const char *xenvcpu_suspend_step_name(xenvcpu_suspend_step step) XENVCPU_NOEXCEPT;
+
+/* ------------------------------------------------------------------------
  * Link-time hook
  * --------------------------------------------------------------------- */
 
