@@ -29,6 +29,7 @@
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
 #include <xen/time/clock.hpp>
+#include <xen/time/wallclock.hpp>
 #include <xen/vcpu_slot.hpp>
 
 namespace xen {
@@ -162,6 +163,11 @@ public:
     /// the offset, 1 (long past: fires at once) if that would be below 0,
     /// saturated at 2^64-1.
     uint64_t to_xen_time(uint64_t t) const noexcept;
+    /// The wall-clock time now: shared_info's base (the wall time at Xen
+    /// system time 0, rewritten by Xen in a new domain) plus Xen's own
+    /// system time, not the kernel-visible clock (they differ by the offset
+    /// after a restore). Read afresh every call. Errors: busy_retry.
+    Result<WallTime> wallclock_now() noexcept;
     /// Restores into a new domain so far.
     uint32_t restores() const noexcept { return restores_; }
 

@@ -116,6 +116,8 @@ struct SuspendReport {
     uint32_t aps_parked = 0;        ///< APs parked for the suspend
     uint32_t aps_back = 0;          ///< of those, brought back online
     uint32_t ports_rebound = 0;     ///< VIRQ and IPI ports bound again
+    uint32_t downed_to_register = 0; ///< vCPUs found up in the new domain, downed to register and upped again
+    uint32_t still_registered = 0;  ///< vcpu_info registrations Xen still held (a reset, not a new domain)
 };
 
 } // namespace xen

@@ -49,6 +49,8 @@ struct alignas(64) VcpuSlot {
     PhysAddr time_area_pa{~uint64_t{0}};
     /// Domain::suspend parked this AP and brings it back afterwards.
     bool parked_for_suspend = false;
+    /// Domain::suspend took it down to register its vcpu_info again.
+    bool downed_to_register = false;
 
     constexpr VcpuSlot() noexcept = default;
     VcpuSlot(const VcpuSlot&) = delete;

@@ -127,6 +127,8 @@ uint64_t Domain::now() noexcept { return raw_now() + static_cast<uint64_t>(clock
 
 uint64_t Domain::own_now() noexcept { return raw_own_now() + static_cast<uint64_t>(clock_offset()); }
 
+Result<WallTime> Domain::wallclock_now() noexcept { return xen::wallclock_now(*shared_, raw_now()); }
+
 uint64_t Domain::to_xen_time(uint64_t t) const noexcept
 {
     const int64_t off = clock_offset();

@@ -5,6 +5,7 @@
 
 #include <xen/hypercall/platform_op.hpp>
 #include <xen/hypercall/sched_op.hpp>
+#include <xen/hypercall/xen_version.hpp>
 #include <xen/runstate/area.hpp>
 #include <xen/smp.hpp>
 #include <xen/time/timer_driver.hpp>
@@ -178,18 +179,59 @@ Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendRepor
             return err(fail(report, SuspendStep::shared_info, boot_vcpu, r.error()));
     }
 
-    // vcpu_info: nothing is registered in a new domain. vCPU 0 registers
-    // its own; every other managed vCPU is down (parked, or never started),
-    // as Xen <= 4.17 requires, and Xen >= 4.18 would pause it anyway.
+    // vcpu_info: nothing is registered in a new domain. Xen <= 4.17
+    // registers another vCPU's only while it is down (map_vcpu_info:
+    // -EINVAL otherwise); 4.18+ pauses it. The APs Smp parked are down; a
+    // vCPU found up (one the kernel runs itself) is taken down for the
+    // registration and brought up again after, as Linux's xen_vcpu_restore
+    // does: it resumes where it was.
+    uint32_t version_major = 0, version_minor = 0;
+    if (const auto ver = hc::xen_version(); ver.has_value()) {
+        version_major = ver->major;
+        version_minor = ver->minor;
+    }
+    const bool busy_means_registered = version_major > 4 || (version_major == 4 && version_minor >= 18);
+    for (uint32_t v = 1; v < n; ++v) {
+        VcpuSlot& s = slots_[v];
+        s.downed_to_register = false;
+        if (!s.vcpu_info_registered)
+            continue;
+        const auto up = hc::vcpu_is_up(VcpuId{v});
+        if (!up.has_value())
+            return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, up.error()));
+        if (*up) {
+            if (auto r = hc::vcpu_down(VcpuId{v}); !r.has_value())
+                return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
+            s.downed_to_register = true;
+            ++report.downed_to_register;
+        }
+    }
     for (uint32_t v = 0; v < n; ++v) {
         VcpuSlot& s = slots_[v];
         if (s.vcpu_info_registered) {
             const FrameNumber frame = hooks_.frame_of(hooks_.ctx, s.vcpu_info.get());
-            if (auto r = hc::register_vcpu_info(VcpuId{v}, s.vcpu_info, frame); !r.has_value())
-                return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
+            if (auto r = hc::register_vcpu_info(VcpuId{v}, s.vcpu_info, frame); !r.has_value()) {
+                // Registered before: -EBUSY from 4.18, -EINVAL up to 4.17
+                // (the vCPU is the caller or down, so not the "other vCPU
+                // up" -EINVAL). Only a toolstack that reset this domain
+                // instead of creating one leaves it so; Xen still writes
+                // the same area, which is all the step wants.
+                const bool held = busy_means_registered ? r.error() == Errc::ebusy : r.error() == Errc::einval;
+                if (!held)
+                    return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
+                ++report.still_registered;
+            }
         }
         if (abi::vcpu_info* vi = vcpu_info(VcpuId{v}))
             s.clock.record = &vi->time;
+    }
+    for (uint32_t v = 1; v < n; ++v) {
+        VcpuSlot& s = slots_[v];
+        if (!s.downed_to_register)
+            continue;
+        s.downed_to_register = false;
+        if (auto r = hc::vcpu_up(VcpuId{v}); !r.has_value())
+            return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
     }
 
     // The clock goes on from `before`: the first reading in the new domain
@@ -226,8 +268,9 @@ Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendRepor
     for (uint32_t v = 0; v < n; ++v)
         slots_[v].steal.restart();
 
-    // PVH upcalls: the vector (vCPU 0 first: Xen requires every vCPU's to
-    // equal vCPU 0's, hvmop_set_evtchn_upcall_vector) and the callback param.
+    // PVH upcalls: the per-vCPU vector (vCPU 0 first: Xen logs a vector
+    // that differs from vCPU 0's, hvmop_set_evtchn_upcall_vector) and the
+    // callback param, which the save stream does not carry.
     if (kind_ == GuestKind::pvh) {
         if (config.upcall_vector != 0) {
             for (uint32_t v = 0; v < n; ++v) {

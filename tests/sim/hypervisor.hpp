@@ -122,6 +122,9 @@ public:
     uint32_t restores() const;
     /// The third argument of the last suspend call (PV: start_info's MFN).
     uint64_t suspend_start_info() const;
+    /// Wall-clock time now (ns since 1970) as the host knows it; shared_info's
+    /// wc_* hold it at system time 0, and a restore keeps it continuous.
+    uint64_t wall_ns() const;
 
     // --- runstate (runstate.cpp) -----------------------------------------
     /// What VCPUOP_get_runstate_info would return now.
@@ -246,6 +249,7 @@ private:
     long suspend(uint64_t start_info);
     void restore_new_domain();
     long memory_op(uint32_t cmd, uint64_t arg);
+    void write_wallclock();
     // sched.cpp
     long sched_op(VcpuId caller, int32_t cmd, uint64_t arg, uint64_t arg2);
     long set_timer_op(VcpuId caller, uint64_t timeout);
@@ -280,6 +284,8 @@ private:
     uint32_t suspends_ = 0;
     uint32_t restores_ = 0;
     uint64_t suspend_start_info_ = 0;
+    /// Wall-clock ns at system time 0 (2023-11-14 and a bit, minus start_ns).
+    uint64_t wall_at_zero_ns_ = 1'700'000'000'000'000'000;
     abi::vcpu_info dummy_info_{};
     std::vector<PortState> ports_;
     uint64_t vm_assist_ = 0;

@@ -79,13 +79,17 @@ void Hypervisor::restore_new_domain()
     shared_page_ = std::move(fresh);
     shared_ = &shared_page_->info;
 
-    // Another host's system time and TSC.
+    // Another host's system time and TSC; the wall clock goes on, so its
+    // base at system time 0 moves the other way.
+    const uint64_t wall = wall_at_zero_ns_ + now_;
     if (plan_.time_jump_ns < 0) {
         const uint64_t back = static_cast<uint64_t>(-plan_.time_jump_ns);
         now_ = now_ > back + 1 ? now_ - back : 1;
     } else {
         now_ += static_cast<uint64_t>(plan_.time_jump_ns);
     }
+    wall_at_zero_ns_ = wall - now_;
+    write_wallclock();
     if (plan_.new_tsc_hz != 0) {
         cfg_.tsc_hz = plan_.new_tsc_hz;
         cfg_.tsc_mul = 0;
@@ -119,6 +123,25 @@ void Hypervisor::restore_new_domain()
         v.rs.state_entry_time = now_;
         write_time(v);
     }
+}
+
+uint64_t Hypervisor::wall_ns() const
+{
+    Lock l(mu_);
+    return wall_at_zero_ns_ + now_;
+}
+
+void Hypervisor::write_wallclock()
+{
+    // update_domain_wallclock_time(): odd version, the fields, even version.
+    const uint64_t sec = wall_at_zero_ns_ / 1'000'000'000;
+    put(shared_->wc_version, shared_->wc_version + 1);
+    write_barrier();
+    put(shared_->wc_sec, static_cast<uint32_t>(sec));
+    put(shared_->wc_sec_hi, static_cast<uint32_t>(sec >> 32));
+    put(shared_->wc_nsec, static_cast<uint32_t>(wall_at_zero_ns_ % 1'000'000'000));
+    write_barrier();
+    put(shared_->wc_version, shared_->wc_version + 1);
 }
 
 long Hypervisor::memory_op(uint32_t cmd, uint64_t arg)

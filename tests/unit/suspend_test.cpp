@@ -261,7 +261,7 @@ TEST_CASE("suspend: a step that cannot be redone names itself", "[suspend]")
     const sim::Fault vcpuop_on_2 = sim::Fault{H::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info),
                                               2u, 1, xen::Errc::enomem, 1};
     const Case cases[] = {
-        {sim::GuestType::pv, sim::Fault::vcpuop(abi::vcpuop::register_vcpu_info, xen::Errc::einval),
+        {sim::GuestType::pv, sim::Fault::vcpuop(abi::vcpuop::register_vcpu_info, xen::Errc::eacces),
          xen::SuspendStep::vcpu_info, xen::Errc::resume_failed},
         {sim::GuestType::pv, vcpuop_on_2, xen::SuspendStep::vcpu_info, xen::Errc::resume_failed},
         {sim::GuestType::pv, sim::Fault::call(H::vm_assist, xen::Errc::einval), xen::SuspendStep::update_flag,
@@ -344,4 +344,65 @@ TEST_CASE("suspend: a kernel without a now_ns hook reads a clock re-based over t
     CHECK(d.clock_offset() < off);
     CHECK(d.to_xen_time(d.now()) == w.rig.hv.now());
     CHECK(d.to_xen_time(~uint64_t{0}) == ~uint64_t{0} - (d.clock_offset() < 0 ? 0 : static_cast<uint64_t>(d.clock_offset())));
+}
+
+TEST_CASE("suspend: a registration Xen still holds is taken as done, by version", "[suspend]")
+{
+    struct Case {
+        sim::Version version;
+        xen::Errc answer;
+        bool accepted;
+    };
+    // 4.18+ says -EBUSY for a second registration, 4.17 -EINVAL; 4.18+'s
+    // -EINVAL is a real error.
+    const Case cases[] = {{sim::xen_4_20, xen::Errc::ebusy, true},
+                          {sim::xen_4_17_7, xen::Errc::einval, true},
+                          {sim::xen_4_20, xen::Errc::einval, false},
+                          {sim::xen_4_17_7, xen::Errc::ebusy, false}};
+    for (const Case& c : cases) {
+        World w(config_for(sim::GuestType::pv, c.version));
+        w.rig.hv.inject(sim::Fault{abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info),
+                                   1u, 1, c.answer, 1});
+        xen::SuspendReport report;
+        const auto r = w.rig.domain->suspend(w.config(), &report);
+        INFO(xen::errc_name(c.answer));
+        CHECK(r.has_value() == c.accepted);
+        CHECK(report.still_registered == (c.accepted ? 1u : 0u));
+        if (!c.accepted) {
+            CHECK(report.failed_step == xen::SuspendStep::vcpu_info);
+            CHECK(report.failed_vcpu == VcpuId{1});
+        }
+    }
+}
+
+TEST_CASE("suspend: vCPUs the kernel left up are downed to register, then upped", "[suspend]")
+{
+    World w(config_for(sim::GuestType::pv, sim::xen_4_17_7));
+    xen::SuspendConfig c = w.config();
+    c.smp = nullptr; // the kernel runs its APs itself: nothing parks them
+    w.rig.simulate = false;
+    xen::SuspendReport report;
+    const auto r = w.rig.domain->suspend(c, &report);
+    INFO(xen::suspend_step_name(report.failed_step) << " " << xen::errc_name(report.cause));
+    REQUIRE(r.has_value());
+    CHECK(report.aps_parked == 0);
+    CHECK(report.downed_to_register == 3);
+    for (uint32_t v = 1; v < 4; ++v) {
+        const auto view = w.rig.hv.vcpu(VcpuId{v});
+        CHECK(view.vcpu_info_registered);
+        CHECK_FALSE(view.down);
+    }
+}
+
+TEST_CASE("suspend: the wall clock is read afresh and goes on", "[suspend]")
+{
+    const auto jump = GENERATE(int64_t{-800'000'000}, int64_t{5'000'000'000});
+    World w(config_for(sim::GuestType::pvh, sim::xen_4_20));
+    xen::Domain& d = *w.rig.domain;
+    const auto to_ns = [](const xen::WallTime& t) { return t.sec * 1'000'000'000 + t.nsec; };
+    CHECK(to_ns(*d.wallclock_now()) == w.rig.hv.wall_ns());
+    w.rig.hv.plan_suspend(sim::SuspendPlan{false, jump, 0, 0, 0});
+    REQUIRE(d.suspend(w.config()).has_value());
+    REQUIRE(d.clock_offset() != 0);
+    CHECK(to_ns(*d.wallclock_now()) == w.rig.hv.wall_ns());
 }
