@@ -217,6 +217,15 @@ public:
     /// IPI was not rebound; `*failed` names its vCPU, which can no longer
     /// be sent calls or park requests).
     Result<void> restored(VcpuId* failed = nullptr) noexcept;
+    /// Bring back AP `v`, parked before a save, in the restored domain: the
+    /// save stream carries only vCPUs that were up, so Xen has it down and
+    /// not initialised (VCPUOP_up would answer -EINVAL). Initialise it
+    /// afresh and wait for its check-in: it comes back through its entry,
+    /// as at boot (its vcpu_info and call IPI are in place already), not
+    /// from its VCPUOP_down; its after_resume hook does not run. Errors:
+    /// vcpu_out_of_range; invalid_argument (the boot vCPU, or not parked);
+    /// start()'s and await_online()'s.
+    Result<void> restart(VcpuId v, const WaitBound& bound = {}) noexcept;
 
 private:
     static void on_ipi(Port port, VcpuId vcpu, void* ctx) noexcept;

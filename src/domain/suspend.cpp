@@ -25,18 +25,23 @@ Errc fail(SuspendReport& r, SuspendStep step, VcpuId v, Errc cause) noexcept
 
 } // namespace
 
-void Domain::bring_back(const SuspendConfig& config, SuspendReport& report) noexcept
+void Domain::bring_back(const SuspendConfig& config, SuspendReport& report, bool new_domain) noexcept
 {
-    // The APs parked for the suspend come back where they stopped (right
-    // after their own VCPUOP_down); their after_resume hook re-arms their
-    // timers. The first failure is kept in the report; the others still come.
+    // The APs parked for the suspend come back. Cancelled: where they
+    // stopped (right after their own VCPUOP_down, VCPUOP_up), their
+    // after_resume hook re-arming their timers. In a new domain they are
+    // not initialised (the save stream has only vCPUs that were up): they
+    // start afresh through their entry, which sets them up as at boot.
+    // The first failure is kept in the report; the others still come.
     for (uint32_t v = 1; v < managed(); ++v) {
         VcpuSlot& s = slots_[v];
         if (!s.parked_for_suspend)
             continue;
         if (config.smp == nullptr)
             break;
-        if (auto r = config.smp->online(VcpuId{v}, config.bound); !r.has_value()) {
+        const auto r = new_domain ? config.smp->restart(VcpuId{v}, config.bound)
+                                  : config.smp->online(VcpuId{v}, config.bound);
+        if (!r.has_value()) {
             if (report.failed_step == SuspendStep::none)
                 (void)fail(report, SuspendStep::aps, VcpuId{v}, r.error());
             continue;
@@ -72,7 +77,7 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
                 continue;
             if (auto r = config.smp->offline(VcpuId{v}, config.bound); !r.has_value()) {
                 const Errc e = fail(report, SuspendStep::park_aps, VcpuId{v}, r.error());
-                bring_back(config, report);
+                bring_back(config, report, false);
                 return err(e);
             }
             slots_[v].parked_for_suspend = true;
@@ -86,7 +91,7 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     if (restart_timers) {
         if (auto r = config.timers->stop(boot_vcpu); !r.has_value()) {
             const Errc e = fail(report, SuspendStep::stop_timers, boot_vcpu, r.error());
-            bring_back(config, report);
+            bring_back(config, report, false);
             return err(e);
         }
     }
@@ -94,7 +99,7 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
         const Errc e = fail(report, step, boot_vcpu, cause);
         if (restart_timers)
             (void)config.timers->start(boot_vcpu);
-        bring_back(config, report);
+        bring_back(config, report, false);
         return err(e);
     };
 
@@ -130,7 +135,7 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
             if (auto r = config.timers->start(boot_vcpu); !r.has_value())
                 (void)fail(report, SuspendStep::timers, boot_vcpu, r.error());
         }
-        bring_back(config, report);
+        bring_back(config, report, false);
         report.clock_after_ns = now();
         report.offset_ns = clock_offset();
         if (report.failed_step != SuspendStep::none)
@@ -146,7 +151,7 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
         if (auto r = config.timers->start(boot_vcpu); !r.has_value())
             return err(fail(report, SuspendStep::timers, boot_vcpu, r.error()));
     }
-    bring_back(config, report);
+    bring_back(config, report, true);
     if (report.failed_step != SuspendStep::none)
         return err(Errc::resume_failed);
     return SuspendOutcome::resumed;

@@ -53,6 +53,12 @@ Result<TimerCpu*> TimerDriver::caller(VcpuId vcpu) const noexcept
 Result<Port> TimerDriver::bind(VcpuId vcpu) noexcept
 {
     XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
+    // Bound already (an AP restarted after a restore runs its boot-time
+    // setup again, and Domain::suspend rebound its VIRQ): that port.
+    if (c->bound_) {
+        if (const auto have = domain_->events().find(&TimerDriver::on_virq_timer, this, vcpu); have.has_value())
+            return *have;
+    }
     XEN_TRY_ASSIGN(Port port,
                    domain_->events().bind_virq(abi::virq::timer, vcpu, &TimerDriver::on_virq_timer, this));
     // The handler may already run (on this vCPU, once upcalls are on); it

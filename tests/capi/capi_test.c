@@ -128,6 +128,11 @@ static void step_ap(uint32_t v)
         k.entered[v] = true;
         __atomic_store_n(&hs->stage, XENVCPU_AP_STAGE_ENTERED, __ATOMIC_RELEASE); /* the stub */
         ((xenvcpu_ap_entry_fn)(uintptr_t)hs->entry)(hs);
+    } else if (k.parked[v] && __atomic_load_n(&hs->stage, __ATOMIC_ACQUIRE) == XENVCPU_AP_STAGE_IDLE) {
+        /* Initialised afresh after a restore: its entry runs again. */
+        k.parked[v] = false;
+        __atomic_store_n(&hs->stage, XENVCPU_AP_STAGE_ENTERED, __ATOMIC_RELEASE);
+        ((xenvcpu_ap_entry_fn)(uintptr_t)hs->entry)(hs);
     } else if (k.parked[v]) {
         /* Real Xen returns from the AP's own VCPUOP_down only now. */
         k.parked[v] = false;

@@ -12,7 +12,8 @@
 //   (the save stream does not carry it, xg_sr_save_x86_hvm.c);
 // - no single-shot timer; PV vCPUs with the 100 Hz tick again;
 // - system time from another host: it may jump back or forward, with
-//   another TSC rate. vCPUs keep their up/down state and context.
+//   another TSC rate. vCPUs that were up keep their state and context; those
+//   that were down are not initialised (the stream has only up vCPUs).
 // XENMEM_add_to_physmap (memory_op 12, cmd 7) with XENMAPSPACE_shared_info
 // is here too: it makes Xen's shared_info the guest page at `gpfn`.
 #include <algorithm>
@@ -118,6 +119,13 @@ void Hypervisor::restore_new_domain()
         v.singleshot.reset();
         v.periodic_period = cfg_.guest == GuestType::pv ? 10'000'000 : 0;
         v.periodic_last = now_;
+        // Only vCPUs that were up are in the save stream: one that was down
+        // comes back down and not initialised (write_all_vcpu_information,
+        // hvm_save_cpu_ctxt).
+        if (v.down) {
+            v.initialised = false;
+            v.woken = false;
+        }
         v.rs = abi::vcpu_runstate_info{};
         v.rs.state = static_cast<int32_t>(v.down ? abi::runstate::offline : abi::runstate::running);
         v.rs.state_entry_time = now_;

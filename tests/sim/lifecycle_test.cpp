@@ -61,6 +61,8 @@ TEST_CASE("sim: a PV restore forgets registrations, bindings, timers and the tim
     CHECK_FALSE(v0.singleshot_ns.has_value());
     CHECK(hv.runstate(VcpuId{0}).time[0] == 0);
     CHECK(hv.vcpu(VcpuId{1}).down);
+    CHECK_FALSE(hv.vcpu(VcpuId{1}).initialised); // not in the stream: VCPUOP_up is refused
+    CHECK(hc::vcpu_up(VcpuId{1}).error() == Errc::einval);
     // The toolstack's two channels come first: the guest's next bind gets 3.
     CHECK(hc::evtchn_bind_ipi(VcpuId{0}).value().value == 3);
     // A wrong start_info frame fails the restore.

@@ -118,6 +118,12 @@ void Rig::step(VcpuId vcpu)
             xen::ap_set_stage(c.handshake, xen::ApStage::entered); // the stub
             reinterpret_cast<xen::ApEntryFn>(c.handshake.entry)(c.handshake);
         }
+    } else if (ap.parked && xen::ap_stage(c.handshake) == xen::ApStage::idle) {
+        // Initialised afresh after a restore (Smp::restart): its entry
+        // runs again, as at boot.
+        ap.parked = false;
+        xen::ap_set_stage(c.handshake, xen::ApStage::entered);
+        reinterpret_cast<xen::ApEntryFn>(c.handshake.entry)(c.handshake);
     } else if (ap.parked) {
         // Xen runs it again: VCPUOP_up woke it inside its VCPUOP_down.
         ap.parked = false;

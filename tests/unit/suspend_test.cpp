@@ -135,6 +135,7 @@ TEST_CASE("suspend: a new domain gets back everything Xen forgot", "[suspend]")
     // binding comes back under another number.
     hv.plan_suspend(sim::SuspendPlan{false, -300'000'000, 0, 0x1234, 2});
     const uint32_t ipi1 = w.rig.smp->part(VcpuId{1}).ipi_port.value;
+    const uint64_t inits = hv.calls(abi::vcpuop::initialise);
 
     xen::SuspendReport report;
     const auto r = d.suspend(w.config(), &report);
@@ -147,6 +148,13 @@ TEST_CASE("suspend: a new domain gets back everything Xen forgot", "[suspend]")
     CHECK(report.aps_back == 3);
     CHECK(report.ports_rebound == 4); // VIRQ_TIMER on 0, the IPIs of 1..3
     CHECK(w.rig.smp->part(VcpuId{1}).ipi_port.value != ipi1);
+    // The parked APs were not in the save stream: initialised afresh, they
+    // came back through their entry, not from their VCPUOP_down.
+    CHECK(hv.calls(abi::vcpuop::initialise) == inits + 3);
+    for (uint32_t v = 1; v < 4; ++v) {
+        CHECK(w.rig.aps[v].resumes == 0);
+        CHECK(hv.vcpu(VcpuId{v}).initialised);
+    }
     CHECK(d.restores() == 1);
     check_redone(w);
 
@@ -241,6 +249,8 @@ TEST_CASE("suspend: a cancelled suspend redoes nothing and loses nothing", "[sus
     CHECK(d.clock_offset() == 0);
     CHECK(d.now() >= before);
     CHECK(report.aps_back == 3);
+    CHECK(hv.calls(abi::vcpuop::initialise) == 3); // bring-up only: they resumed where they parked
+    CHECK(w.rig.aps[1].resumes == 1);
     // Parking sent park IPIs; nothing was bound again.
     for (uint32_t v = 1; v < 4; ++v)
         CHECK(w.rig.smp->state(VcpuId{v}) == xen::CpuState::online);

@@ -97,8 +97,9 @@ public:
     /// Bind VIRQ_TIMER of `vcpu` (the caller) to this driver through the
     /// Domain's event channels (EVTCHNOP_bind_virq). The driver self-injects
     /// the event through that port (in the vCPU's vcpu_info) when a host
-    /// answers -ETIME or an expiry is overdue. Errors: not_current_vcpu,
-    /// vcpu_out_of_range, and bind_virq's.
+    /// answers -ETIME or an expiry is overdue. Bound already through the
+    /// driver (an AP that restarts after a restore): returns that port.
+    /// Errors: not_current_vcpu, vcpu_out_of_range, and bind_virq's.
     Result<Port> bind(VcpuId vcpu) noexcept;
 
     /// Undo bind() for `vcpu` (the caller): EVTCHNOP_close of its VIRQ_TIMER
