@@ -141,9 +141,14 @@ void block_domain(s_time_t until)
         /* Nothing to wake up for: no timer left in Xen. */
         xv_check(xenvcpu_timer_driver_cancel(&xv_timers, 0, &xv_wake, NULL), "timer cancel");
     } else {
+        xenvcpu_errc e;
+
         if ((s_time_t)xenvcpu_timer_driver_now(&xv_timers) >= until)
             return;
-        xv_check(xenvcpu_timer_driver_arm(&xv_timers, 0, &xv_wake, (uint64_t)until, 0), "timer arm");
+        e = xenvcpu_timer_driver_arm(&xv_timers, 0, &xv_wake, (uint64_t)until, 0);
+        if (e == XENVCPU_ETIME)
+            return; /* Xen says it is due already: the scheduler looks again */
+        xv_check(e, "timer arm");
     }
     xv_check(xenvcpu_timer_driver_idle(&xv_timers, 0), "timer idle");
     local_irq_disable();
