@@ -783,8 +783,9 @@ uint64_t xenvcpu_timer_deadline(const xenvcpu_timer *t) XENVCPU_NOEXCEPT;
  * xenvcpu_hypercall_page. A kernel with a page of its own (on PV, Xen
  * fills only the page the kernel's XEN_ELFNOTE_HYPERCALL_PAGE note names)
  * defines the name as an alias of it, e.g. with the linker option
- * --defsym=xenvcpu_hypercall_page=hypercall_page; the library's page is
- * then not linked at all.
+ * --defsym=xenvcpu_hypercall_page=hypercall_page (or an assembler .set in
+ * the file that defines its page); the library's page is then not linked
+ * at all.
  * --------------------------------------------------------------------- */
 
 /** HVM/PVH: ask Xen to fill the hypercall page at guest-physical

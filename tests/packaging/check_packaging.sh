@@ -5,8 +5,9 @@
 #  2. installed: headers under <includedir>/xenvcpu/xen/ (never shadowing
 #     Xen's own xen/*.h), libxenvcpu.a and xenvcpu.pc whose Cflags point
 #     there;
-#  3. the C API from the install: a C file built with nothing but
-#     pkg-config's flags includes <xenvcpu.h>, links against the archive,
+#  3. the C API from the install: a C file built with pkg-config's flags
+#     beside a kernel's usual ones (freestanding, no red zone, kernel code
+#     model, general registers only) includes <xenvcpu.h>, links against the archive,
 #     and the result asks only for the documented hooks (xenvcpu_panic and
 #     the mem* functions);
 #  4. a kernel with a hypercall page of its own: it defines
@@ -85,7 +86,7 @@ int user_setup(void *shared_info, const xenvcpu_smp_config *sc)
 }
 C
 # shellcheck disable=SC2086
-gcc -std=c11 -Wall -Wextra -pedantic -fno-pic -fno-pie -mgeneral-regs-only $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
+gcc -std=c11 -Wall -Wextra -pedantic -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
     { cat "$work/cc.log"; echo "FAIL: a C file does not build with pkg-config --cflags xenvcpu"; exit 1; }
 if grep -q . "$work/cc.log"; then
     cat "$work/cc.log"; echo "FAIL: warnings building a C file against the installed <xenvcpu.h>"; exit 1
