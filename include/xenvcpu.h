@@ -906,6 +906,10 @@ xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain *d, const xenvcpu_suspend_con
                                     xenvcpu_suspend_outcome *outcome, xenvcpu_suspend_report *report) XENVCPU_NOEXCEPT;
 /** The kernel-visible clock minus Xen's system time (0 before any restore). */
 int64_t xenvcpu_domain_clock_offset(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
+/** A time of the kernel-visible clock (xenvcpu_domain_now) as Xen's system
+ *  time, for a deadline the kernel hands Xen itself (set_singleshot_timer,
+ *  SCHEDOP_poll): minus the offset; 1 if that is below 0. Never fails. */
+uint64_t xenvcpu_domain_to_xen_time(const xenvcpu_domain *d, uint64_t t) XENVCPU_NOEXCEPT;
 /** A step's name for logs ("vcpu_info", ...). */
 const char *xenvcpu_suspend_step_name(xenvcpu_suspend_step step) XENVCPU_NOEXCEPT;
 

@@ -70,6 +70,8 @@ xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain* d, const xenvcpu_suspend_con
 
 int64_t xenvcpu_domain_clock_offset(const xenvcpu_domain* d) noexcept { return dom(d).clock_offset(); }
 
+uint64_t xenvcpu_domain_to_xen_time(const xenvcpu_domain* d, uint64_t t) noexcept { return dom(d).to_xen_time(t); }
+
 const char* xenvcpu_suspend_step_name(xenvcpu_suspend_step step) noexcept
 {
     return suspend_step_name(static_cast<SuspendStep>(step));

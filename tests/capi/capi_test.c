@@ -648,6 +648,7 @@ static void test_suspend(void)
         CHECK(xvt_restores() == 1 && r.aps_back == 3 && r.ports_rebound == 4);
         CHECK(r.clock_after_ns >= r.clock_before_ns && xenvcpu_domain_now(&dom) >= before);
         CHECK(xenvcpu_domain_clock_offset(&dom) == r.offset_ns && r.offset_ns > 0);
+        CHECK(xenvcpu_domain_to_xen_time(&dom, xenvcpu_domain_now(&dom)) == xvt_now());
         CHECK(xenvcpu_smp_state(&smp, 3) == XENVCPU_CPU_ONLINE);
         if (pvh)
             CHECK(xvt_callback_irq() == 1);
