@@ -894,6 +894,8 @@ typedef struct xenvcpu_suspend_report {
     uint32_t aps_parked;
     uint32_t aps_back;
     uint32_t ports_rebound;
+    uint32_t downed_to_register; /**< vCPUs found up, downed to register, upped */
+    uint32_t still_registered;   /**< registrations Xen still held (a reset domain) */
 } xenvcpu_suspend_report;
 
 /** Suspend for save, checkpoint or migration, and resume (Domain::suspend):

@@ -62,6 +62,8 @@ xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain* d, const xenvcpu_suspend_con
         report->aps_parked = r.aps_parked;
         report->aps_back = r.aps_back;
         report->ports_rebound = r.ports_rebound;
+        report->downed_to_register = r.downed_to_register;
+        report->still_registered = r.still_registered;
     }
     if (got.has_value() && outcome != nullptr)
         *outcome = static_cast<xenvcpu_suspend_outcome>(*got);

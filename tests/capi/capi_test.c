@@ -646,6 +646,7 @@ static void test_suspend(void)
         CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, &out, &r), XENVCPU_OK);
         CHECK(out == XENVCPU_SUSPEND_RESUMED && r.failed_step == XENVCPU_STEP_NONE);
         CHECK(xvt_restores() == 1 && r.aps_back == 3 && r.ports_rebound == 4);
+        CHECK(r.downed_to_register == 0 && r.still_registered == 0);
         CHECK(r.clock_after_ns >= r.clock_before_ns && xenvcpu_domain_now(&dom) >= before);
         CHECK(xenvcpu_domain_clock_offset(&dom) == r.offset_ns && r.offset_ns > 0);
         CHECK(xenvcpu_domain_to_xen_time(&dom, xenvcpu_domain_now(&dom)) == xvt_now());
