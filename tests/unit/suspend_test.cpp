@@ -416,3 +416,58 @@ TEST_CASE("suspend: the wall clock is read afresh and goes on", "[suspend]")
     REQUIRE(d.clock_offset() != 0);
     CHECK(to_ns(*d.wallclock_now()) == w.rig.hv.wall_ns());
 }
+
+TEST_CASE("suspend: an AP's timers survive a restore through its restarted entry, and a checkpoint", "[suspend]")
+{
+    const bool cancel = GENERATE(false, true);
+    World w(config_for(sim::GuestType::pv, sim::xen_4_17_7));
+    xen::TimerDriver& td = w.timers;
+    const VcpuId ap{2};
+    // The kernel's per-AP timer work: set up at entry, stopped at park,
+    // restarted at resume (what a kernel's hooks do).
+    w.rig.on_entry = [&](VcpuId v) {
+        if (v == ap) {
+            REQUIRE(td.bind(v).has_value());
+            REQUIRE(td.start(v).has_value());
+        }
+    };
+    w.rig.on_park = [&](VcpuId v) {
+        if (v == ap)
+            REQUIRE(td.stop(v).has_value());
+    };
+    w.rig.on_resume = [&](VcpuId v) {
+        if (v == ap)
+            REQUIRE(td.start(v).has_value());
+    };
+    // Set up on the running AP as its entry would have.
+    sim::set_current_vcpu(ap);
+    w.rig.on_entry(ap);
+    Fired fired;
+    xen::Timer t(&on_timer, &fired);
+    fired.deadline = td.now() + 30'000'000;
+    REQUIRE(td.arm(ap, t, fired.deadline).has_value());
+    sim::set_current_vcpu(VcpuId{0});
+    const uint32_t old_port = w.rig.hv.virq_port(ap, abi::virq::timer);
+
+    w.rig.step_ns = 1'000;
+    w.rig.hv.plan_suspend(sim::SuspendPlan{cancel, -1'000'000'000, 0, 0, 3});
+    xen::SuspendReport report;
+    REQUIRE(w.rig.domain->suspend(w.config(), &report).has_value());
+    CHECK(report.aps_back == 3);
+    CHECK(w.rig.smp->state(ap) == xen::CpuState::online);
+    if (!cancel)
+        CHECK(w.rig.hv.virq_port(ap, abi::virq::timer) != old_port);
+    // Xen holds the AP's single-shot again, at the converted deadline.
+    const auto view = w.rig.hv.vcpu(ap);
+    REQUIRE(view.singleshot_ns.has_value());
+    CHECK(*view.singleshot_ns == w.rig.domain->to_xen_time(fired.deadline));
+    // Let time run; the rig's AP steps dispatch its events as the AP.
+    w.rig.step_ns = 100'000;
+    for (int i = 0; i < 400 && fired.at.empty(); ++i)
+        w.rig.relax();
+    REQUIRE(fired.at.size() == 1);
+    CHECK(fired.at[0] >= fired.deadline);
+    for (int i = 0; i < 200; ++i)
+        w.rig.relax();
+    CHECK(fired.at.size() == 1);
+}
