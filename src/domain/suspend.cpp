@@ -70,7 +70,9 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
 
     // 1. Park every online AP: Xen then holds no AP inside the kernel, and
     // in a new domain they are down, which registration on Xen <= 4.17
-    // needs (map_vcpu_info: -EINVAL for another vCPU that is up).
+    // needs (map_vcpu_info: -EINVAL for another vCPU that is up), and not
+    // initialised (the save stream has only vCPUs that are up): they come
+    // back through Smp::restart (docs/lifecycle.md, "The sequence").
     if (config.smp != nullptr) {
         for (uint32_t v = 1; v < managed(); ++v) {
             if (config.smp->state(VcpuId{v}) != CpuState::online)
@@ -160,28 +162,47 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
 Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendReport& report, uint64_t before) noexcept
 {
     const uint32_t n = managed();
-    // What the library cached of the old domain goes first, before any step
-    // that can fail: no cached pvclock record, scale or stable flag
-    // survives (the floor holds the last record's mul and shift), and no
-    // timer counts as programmed.
+    // The clock's cache of the old host goes first, before any step that
+    // can fail: no pvclock record, scale or stable flag survives (the floor
+    // holds the last record's mul and shift).
     clock_.reset_floor();
     for (uint32_t v = 0; v < n; ++v) {
         slots_[v].clock.last_ns = 0;
         slots_[v].clock.stopped_version = 0;
     }
+    // The clock goes on from `before`: the first reading in the new domain
+    // (through the emptied floor, so every later reading on any vCPU is at
+    // least this one) becomes `before` by the offset. Done as soon as
+    // vCPU 0 reads a record Xen updates, and also when a step fails before
+    // that, so that the clock never reads lower than before.
+    bool rebased = false;
+    auto rebase = [&] {
+        if (rebased)
+            return;
+        rebased = true;
+        const uint64_t raw = raw_now();
+        const int64_t offset = static_cast<int64_t>(before - raw);
+        __atomic_store_n(&offset_, offset, __ATOMIC_RELEASE);
+        report.offset_ns = offset;
+        report.clock_after_ns = now();
+    };
+    auto stop = [&](SuspendStep step, VcpuId v, Errc cause) {
+        rebase();
+        return err(fail(report, step, v, cause));
+    };
 
     // shared_info: a new page (docs/xen-contracts.md, "Save, restore and
     // migration").
     if (kind_ == GuestKind::pv) {
         abi::shared_info* sh = config.hooks.remap_shared_info(config.hooks.ctx);
         if (sh == nullptr)
-            return err(fail(report, SuspendStep::shared_info, boot_vcpu, Errc::invalid_argument));
+            return stop(SuspendStep::shared_info, boot_vcpu, Errc::invalid_argument);
         shared_ = sh;
         events_.set_shared(*sh);
     } else {
         const FrameNumber gfn = hooks_.frame_of(hooks_.ctx, shared_);
         if (auto r = hc::add_to_physmap(abi::xenmapspace::shared_info, 0, gfn.value); !r.has_value())
-            return err(fail(report, SuspendStep::shared_info, boot_vcpu, r.error()));
+            return stop(SuspendStep::shared_info, boot_vcpu, r.error());
     }
 
     // vcpu_info: nothing is registered in a new domain. Xen <= 4.17
@@ -203,10 +224,10 @@ Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendRepor
             continue;
         const auto up = hc::vcpu_is_up(VcpuId{v});
         if (!up.has_value())
-            return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, up.error()));
+            return stop(SuspendStep::vcpu_info, VcpuId{v}, up.error());
         if (*up) {
             if (auto r = hc::vcpu_down(VcpuId{v}); !r.has_value())
-                return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
+                return stop(SuspendStep::vcpu_info, VcpuId{v}, r.error());
             s.downed_to_register = true;
             ++report.downed_to_register;
         }
@@ -223,7 +244,7 @@ Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendRepor
                 // the same area, which is all the step wants.
                 const bool held = busy_means_registered ? r.error() == Errc::ebusy : r.error() == Errc::einval;
                 if (!held)
-                    return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
+                    return stop(SuspendStep::vcpu_info, VcpuId{v}, r.error());
                 ++report.still_registered;
             }
         }
@@ -236,17 +257,10 @@ Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendRepor
             continue;
         s.downed_to_register = false;
         if (auto r = hc::vcpu_up(VcpuId{v}); !r.has_value())
-            return err(fail(report, SuspendStep::vcpu_info, VcpuId{v}, r.error()));
+            return stop(SuspendStep::vcpu_info, VcpuId{v}, r.error());
     }
 
-    // The clock goes on from `before`: the first reading in the new domain
-    // (through the reset floor, so every later reading on any vCPU is at
-    // least this one) becomes `before` by the offset.
-    const uint64_t raw = raw_now();
-    const int64_t offset = static_cast<int64_t>(before - raw);
-    __atomic_store_n(&offset_, offset, __ATOMIC_RELEASE);
-    report.offset_ns = offset;
-    report.clock_after_ns = now();
+    rebase();
 
     // The runstate update flag and the areas.
     if (config.runstate != nullptr) {
