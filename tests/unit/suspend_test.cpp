@@ -136,6 +136,11 @@ TEST_CASE("suspend: a new domain gets back everything Xen forgot", "[suspend]")
     hv.plan_suspend(sim::SuspendPlan{false, -300'000'000, 0, 0x1234, 2});
     const uint32_t ipi1 = w.rig.smp->part(VcpuId{1}).ipi_port.value;
     const uint64_t inits = hv.calls(abi::vcpuop::initialise);
+    // A port the kernel attached (its xenstore channel, say): the new
+    // domain's has another number, so the table forgets it.
+    int store = 0;
+    const xen::EventHandler store_handler = [](xen::Port, VcpuId, void*) noexcept {};
+    REQUIRE(d.events().attach(xen::Port{100}, VcpuId{0}, store_handler, &store).has_value());
 
     xen::SuspendReport report;
     const auto r = d.suspend(w.config(), &report);
@@ -156,6 +161,9 @@ TEST_CASE("suspend: a new domain gets back everything Xen forgot", "[suspend]")
         CHECK(hv.vcpu(VcpuId{v}).initialised);
     }
     CHECK(d.restores() == 1);
+    CHECK(d.events().find(store_handler, &store, VcpuId{0}).error() == xen::Errc::port_not_bound);
+    CHECK(d.events().find(&xen::TimerDriver::on_virq_timer, &w.timers, VcpuId{0}).value().value ==
+          hv.virq_port(VcpuId{0}, abi::virq::timer));
     check_redone(w);
 
     // The clock went on from where it stopped, though Xen's went back.
