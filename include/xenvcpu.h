@@ -880,6 +880,9 @@ typedef struct xenvcpu_suspend_config {
     void *(*remap_shared_info)(void *ctx);
     /** Optional: right before the hypercall; an error cancels the suspend. */
     xenvcpu_errc (*before_suspend)(void *ctx);
+    /** PV with an smp, required: the cr3 restarted APs get in the new domain
+     *  (pfn_to_cr3 of the L4's new MFN). */
+    uint64_t (*pv_cr3)(void *ctx);
 } xenvcpu_suspend_config;
 
 /** What xenvcpu_domain_suspend did, and where a failure stopped it. */

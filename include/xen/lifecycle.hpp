@@ -76,6 +76,11 @@ struct SuspendHooks {
     /// and return its address, the same or a new one; nullptr fails the
     /// step. Runs on the calling vCPU with every AP down.
     abi::shared_info* (*remap_shared_info)(void* ctx) noexcept = nullptr;
+    /// PV with an Smp, required: the cr3 APs restarted in the new domain
+    /// start with (abi::pfn_to_cr3 of the kernel's L4 page table's new MFN:
+    /// machine frames change across a restore). Runs after the kernel's
+    /// page tables are valid again, before the APs restart.
+    uint64_t (*pv_cr3)(void* ctx) noexcept = nullptr;
     /// Optional: right before the hypercall, APs parked, the caller's timers
     /// stopped (e.g. turn start_info's store and console MFNs into PFNs as
     /// Linux's xen_pv_pre_suspend does). An error cancels the suspend.

@@ -226,6 +226,9 @@ public:
     /// vcpu_out_of_range; invalid_argument (the boot vCPU, or not parked);
     /// start()'s and await_online()'s.
     Result<void> restart(VcpuId v, const WaitBound& bound = {}) noexcept;
+    /// PV: the cr3 APs start with from now on (after a restore the kernel's
+    /// L4 has another machine frame). Controller only, no AP starting.
+    void set_pv_cr3(uint64_t cr3) noexcept { config_.pv.cr3 = cr3; }
 
 private:
     static void on_ipi(Port port, VcpuId vcpu, void* ctx) noexcept;

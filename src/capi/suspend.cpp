@@ -29,6 +29,12 @@ Result<void> before(void* ctx) noexcept
     return ok();
 }
 
+uint64_t cr3(void* ctx) noexcept
+{
+    const auto* c = static_cast<const xenvcpu_suspend_config*>(ctx);
+    return c->pv_cr3(c->ctx);
+}
+
 } // namespace
 
 extern "C" {
@@ -49,6 +55,7 @@ xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain* d, const xenvcpu_suspend_con
     c.hooks.ctx = const_cast<xenvcpu_suspend_config*>(config);
     c.hooks.remap_shared_info = config->remap_shared_info != nullptr ? &remap : nullptr;
     c.hooks.before_suspend = config->before_suspend != nullptr ? &before : nullptr;
+    c.hooks.pv_cr3 = config->pv_cr3 != nullptr ? &cr3 : nullptr;
     SuspendReport r;
     const Result<SuspendOutcome> got = dom(d).suspend(c, &r);
     if (report != nullptr) {

@@ -33,6 +33,9 @@ void Domain::bring_back(const SuspendConfig& config, SuspendReport& report, bool
     // not initialised (the save stream has only vCPUs that were up): they
     // start afresh through their entry, which sets them up as at boot.
     // The first failure is kept in the report; the others still come.
+    // PV: the AP context names the kernel's L4 by machine frame.
+    if (new_domain && kind_ == GuestKind::pv && config.smp != nullptr && config.hooks.pv_cr3 != nullptr)
+        config.smp->set_pv_cr3(config.hooks.pv_cr3(config.hooks.ctx));
     for (uint32_t v = 1; v < managed(); ++v) {
         VcpuSlot& s = slots_[v];
         if (!s.parked_for_suspend)
@@ -63,7 +66,8 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     // vCPU 0 is the one vCPU Smp never parks.
     if (self() != boot_vcpu)
         return err(Errc::not_current_vcpu);
-    if (kind_ == GuestKind::pv && config.hooks.remap_shared_info == nullptr)
+    if (kind_ == GuestKind::pv &&
+        (config.hooks.remap_shared_info == nullptr || (config.smp != nullptr && config.hooks.pv_cr3 == nullptr)))
         return err(Errc::invalid_argument);
     if (kind_ == GuestKind::pvh && hooks_.frame_of == nullptr)
         return err(Errc::invalid_argument);

@@ -574,6 +574,12 @@ static void *remap_shared(void *ctx)
     return xvt_shared_info();
 }
 
+static uint64_t new_cr3(void *ctx)
+{
+    (void)ctx;
+    return (uint64_t)0x5678 << 12;
+}
+
 static xenvcpu_errc refuse_suspend(void *ctx)
 {
     (void)ctx;
@@ -626,6 +632,7 @@ static void test_suspend(void)
         c.bound = &bound;
         c.ctx = &remaps;
         c.remap_shared_info = remap_shared;
+        c.pv_cr3 = new_cr3;
 
         /* Cancelled (a checkpoint): the same domain, nothing redone. */
         for (v = 1; v < 4; ++v)

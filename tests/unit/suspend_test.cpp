@@ -21,6 +21,9 @@ namespace abi = xen::abi;
 
 abi::shared_info* remap(void* ctx) noexcept { return &static_cast<sim::Hypervisor*>(ctx)->shared_info(); }
 
+// The L4's "new" machine frame (the simulator does not check it).
+uint64_t new_cr3(void*) noexcept { return abi::pfn_to_cr3(0x5678); }
+
 struct Fired {
     std::vector<uint64_t> at;  // `now` each run saw
     uint64_t deadline = 0;
@@ -64,6 +67,7 @@ struct World {
         c.bound = Rig::within(1'000'000'000);
         c.hooks.ctx = &rig.hv;
         c.hooks.remap_shared_info = &remap;
+        c.hooks.pv_cr3 = &new_cr3;
         if (rig.hv.config().guest == sim::GuestType::pvh)
             c.upcall_vector = 0xf3;
         return c;
@@ -342,6 +346,9 @@ TEST_CASE("suspend: refused off vCPU 0 and without the kernel's hooks", "[suspen
     xen::Domain& d = *w.rig.domain;
     xen::SuspendConfig c = w.config();
     c.hooks.remap_shared_info = nullptr;
+    CHECK(d.suspend(c).error() == xen::Errc::invalid_argument);
+    c = w.config();
+    c.hooks.pv_cr3 = nullptr; // PV APs could not restart on the new L4
     CHECK(d.suspend(c).error() == xen::Errc::invalid_argument);
     sim::set_current_vcpu(VcpuId{1});
     CHECK(d.suspend(w.config()).error() == xen::Errc::not_current_vcpu);
