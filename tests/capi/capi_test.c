@@ -599,6 +599,7 @@ static void test_suspend(void)
     uint32_t port = 0, handled = 0, v;
     uint64_t deadline, before;
     int remaps = 0, pvh;
+    bool flag_on = false;
 
     for (pvh = 0; pvh <= 1; ++pvh) {
         fresh_domain(pvh, 4, pvh, true);
@@ -620,6 +621,10 @@ static void test_suspend(void)
         CHECK_ERR(xenvcpu_timer_driver_bind(&timers, 0, &port), XENVCPU_OK);
         CHECK_ERR(xenvcpu_timer_driver_start(&timers, 0), XENVCPU_OK);
         CHECK_ERR(xenvcpu_timer_init(&timer_a, on_timer, &fa), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_runstate_enable_update_flag(&dom, &flag_on), XENVCPU_OK);
+        for (v = 0; v < 4; ++v)
+            CHECK_ERR(xenvcpu_runstate_register(&dom, v, XENVCPU_PHYS_AREA_NONE, NULL), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_vcpu_register_vcpu_time_memory_area(&dom, 0, &time_area), XENVCPU_OK);
         fa.count = 0;
         CHECK_ERR(xenvcpu_timer_driver_arm_after(&timers, 0, &timer_a, 50000000, 0), XENVCPU_OK);
         deadline = xenvcpu_timer_deadline(&timer_a);
@@ -658,6 +663,10 @@ static void test_suspend(void)
         CHECK(xenvcpu_domain_clock_offset(&dom) == r.offset_ns && r.offset_ns > 0);
         CHECK(xenvcpu_domain_to_xen_time(&dom, xenvcpu_domain_now(&dom)) == xvt_now());
         CHECK(xenvcpu_smp_state(&smp, 3) == XENVCPU_CPU_ONLINE);
+        /* Registered again: runstate areas, the time area, the APs' vcpu_info. */
+        for (v = 0; v < 4; ++v)
+            CHECK(xvt_runstate_area(v) && (v == 0 || xvt_vcpu_info_registered(v)));
+        CHECK(xvt_time_area(0));
         if (pvh)
             CHECK(xvt_callback_irq() == 1);
         else

@@ -57,6 +57,9 @@ void* xvt_shared_info(void) { return &hv->shared_info(); }
 uint32_t xvt_restores(void) { return hv->restores(); }
 uint64_t xvt_callback_irq(void) { return hv->hvm_param(xen::abi::hvm_param::callback_irq).value_or(0); }
 uint64_t xvt_periodic_ns(uint32_t v) { return hv->vcpu(VcpuId{v}).periodic_period_ns; }
+bool xvt_runstate_area(uint32_t v) { return hv->runstate_area_va(VcpuId{v}) != nullptr; }
+bool xvt_time_area(uint32_t v) { return hv->time_area_va(VcpuId{v}) != nullptr; }
+bool xvt_vcpu_info_registered(uint32_t v) { return hv->vcpu(VcpuId{v}).vcpu_info_registered; }
 
 bool xvt_running(uint32_t v)
 {

@@ -43,6 +43,10 @@ void *xvt_shared_info(void);
 uint32_t xvt_restores(void);
 uint64_t xvt_callback_irq(void);
 uint64_t xvt_periodic_ns(uint32_t v);
+/* Xen has a runstate area (op 5) / a time area (op 13) / a vcpu_info for v. */
+bool xvt_runstate_area(uint32_t v);
+bool xvt_time_area(uint32_t v);
+bool xvt_vcpu_info_registered(uint32_t v);
 
 #ifdef __cplusplus
 }
