@@ -62,8 +62,8 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     if (slots_ == nullptr)
         return err(Errc::invalid_argument);
     // vCPU 0: the PV restorer rewrites vCPU 0's third argument register
-    // (start_info) only (xg_sr_restore_x86_pv.c, process_vcpu_basic), and
-    // vCPU 0 is the one vCPU Smp never parks.
+    // (start_info) only (docs/xen-contracts.md, "The suspend hypercall"),
+    // and vCPU 0 is the one vCPU Smp never parks.
     if (self() != boot_vcpu)
         return err(Errc::not_current_vcpu);
     if (kind_ == GuestKind::pv &&
@@ -133,9 +133,10 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
         return undo(SuspendStep::suspend_call, rc.error());
 
     if (*rc != 0) {
-        // Cancelled (xg_resume.c: the toolstack set the return value to 1
-        // and resumed the same domain): Xen kept every registration,
-        // binding and timer. Undo only what the sequence did.
+        // Cancelled (docs/xen-contracts.md, "The suspend hypercall": the
+        // toolstack set the return value to 1 and resumed the same domain):
+        // Xen kept every registration, binding and timer. Undo only what
+        // the sequence did.
         report.outcome = SuspendOutcome::cancelled;
         if (restart_timers) {
             if (auto r = config.timers->start(boot_vcpu); !r.has_value())
@@ -195,8 +196,9 @@ Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendRepor
         return err(fail(report, step, v, cause));
     };
 
-    // shared_info: a new page (docs/xen-contracts.md, "Save, restore and
-    // migration").
+    // Each step below redoes one thing a new domain does not have
+    // (docs/xen-contracts.md, "What a new domain does not have").
+    // shared_info: a new page.
     if (kind_ == GuestKind::pv) {
         abi::shared_info* sh = config.hooks.remap_shared_info(config.hooks.ctx);
         if (sh == nullptr)
