@@ -489,3 +489,21 @@ TEST_CASE("suspend: an AP's timers survive a restore through its restarted entry
         w.rig.relax();
     CHECK(fired.at.size() == 1);
 }
+
+TEST_CASE("suspend: physical-address areas (ops 14 and 15) are registered again at the same address", "[suspend]")
+{
+    World w(config_for(sim::GuestType::pvh, sim::xen_4_20));
+    xen::Domain& d = *w.rig.domain;
+    auto& rs = d.find(VcpuId{1})->runstate.area;
+    const xen::PhysAddr rs_pa{reinterpret_cast<uintptr_t>(rs.get())};
+    REQUIRE(d.register_runstate_phys_area(VcpuId{1}, rs, rs_pa).has_value());
+    alignas(64) static xen::Area<abi::vcpu_time_info> phys_time;
+    const xen::PhysAddr t_pa{reinterpret_cast<uintptr_t>(phys_time.get())};
+    REQUIRE(d.register_vcpu_time_phys_area(VcpuId{2}, phys_time, t_pa).has_value());
+    const uint64_t op14 = w.rig.hv.calls(abi::vcpuop::register_runstate_phys_area);
+    REQUIRE(d.suspend(w.config()).has_value());
+    CHECK(w.rig.hv.calls(abi::vcpuop::register_runstate_phys_area) == op14 + 1);
+    CHECK(w.rig.hv.runstate_area_phys(VcpuId{1}) == rs.get());
+    CHECK(w.rig.hv.time_area_phys(VcpuId{2}) == phys_time.get());
+    CHECK(d.find(VcpuId{1})->runstate.kind == xen::AreaKind::physical_address);
+}
