@@ -919,6 +919,29 @@ uint64_t xenvcpu_domain_to_xen_time(const xenvcpu_domain *d, uint64_t t) XENVCPU
 const char *xenvcpu_suspend_step_name(xenvcpu_suspend_step step) XENVCPU_NOEXCEPT;
 
 /* ------------------------------------------------------------------------
+ * PV: the p2m for the toolstack (save, restore, migration)
+ * --------------------------------------------------------------------- */
+
+/** One page of the p2m frame lists: 512 MFNs. */
+typedef struct xenvcpu_p2m_page {
+    XENVCPU_ALIGNAS(4096) uint64_t mfn[512];
+} xenvcpu_p2m_page;
+
+/** PV: let the toolstack find the p2m at `p2m` (start_info's mfn_list,
+ *  `nr_pfns` entries, page aligned): fill `list_list` (one page) and
+ *  `lists` (`nr_list_pages` pages, each covering 1 GiB of guest memory)
+ *  with the MFNs the frame_of hook gives, and publish them in shared_info
+ *  (arch.max_pfn, arch.pfn_to_mfn_frame_list_list). Without it a PV guest
+ *  cannot be saved; a restored guest must call it again. The pages must
+ *  stay in place. Errors: XENVCPU_UNSUPPORTED (not PV);
+ *  XENVCPU_INVALID_ARGUMENT (no frame_of hook, a NULL pointer, no pfns);
+ *  XENVCPU_AREA_MISALIGNED (p2m not page aligned); XENVCPU_NO_SPACE (too
+ *  few list pages). */
+xenvcpu_errc xenvcpu_pv_publish_p2m(xenvcpu_domain *d, const uint64_t *p2m, uint64_t nr_pfns,
+                                    xenvcpu_p2m_page *list_list, xenvcpu_p2m_page *lists,
+                                    uint32_t nr_list_pages) XENVCPU_NOEXCEPT;
+
+/* ------------------------------------------------------------------------
  * Link-time hook
  * --------------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 // of XEN_ELFNOTE_HYPERCALL_PAGE (notes.S).
 #include <xen/abi/guest_context.hpp>
 #include <xen/abi/start_info.hpp>
+#include <xen/pv/p2m.hpp>
 #include <xen/hypercall/platform_op.hpp>
 
 #include "console.hpp"
@@ -82,6 +83,21 @@ xen::abi::shared_info* map_shared_info(uint64_t machine_address) noexcept
     return reinterpret_cast<xen::abi::shared_info*>(shared_info_page);
 }
 
+// The toolstack saves a PV guest by its p2m, which it finds through
+// shared_info: published now, before any save can come (and again after
+// every resume, into the new shared_info). 1 GiB of frame lists is far more
+// than the minikernel is ever given.
+xen::pv::P2mFrameLists<1> p2m_lists;
+
+void publish_p2m(const xen::abi::start_info& start) noexcept
+{
+    if (auto r = xen::pv::publish_p2m(domain(), reinterpret_cast<const uint64_t*>(start.mfn_list), start.nr_pages,
+                                      p2m_lists);
+        !r) {
+        console::print("# publishing the p2m failed: ", xen::errc_name(r.error()), " (the domain cannot be saved)\n");
+    }
+}
+
 } // namespace
 
 extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
@@ -104,6 +120,7 @@ extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
     const void* l4 = reinterpret_cast<const void*>(start->pt_base);
     smp::set_pv_boot(xen::abi::pfn_to_cr3(xen_frame_of(l4).value), trap_table);
     domain_init(shared, GuestType::pv);
+    publish_p2m(*start);
     events::enable();
 
     const BootInfo boot{GuestType::pv, reinterpret_cast<const char*>(start->cmd_line), shared,

@@ -1,11 +1,12 @@
 // The C API for what a kernel may keep for itself: the hypercall page, the
 // upcall vector, its own VIRQ_TIMER port, upcall masking and the idle
-// sleep (include/xenvcpu.h). Each forwards to one call of the object model
+// sleep; and the PV p2m publication (include/xenvcpu.h). Each forwards to one call of the object model
 // or of the hypercall layer.
 #include "capi.hpp"
 
 #include <xen/event/upcall.hpp>
 #include <xen/hypercall/platform_op.hpp>
+#include <xen/pv/p2m.hpp>
 #ifndef XENVCPU_HOST
 #include <xen/hypercall/page.hpp>
 #endif
@@ -86,6 +87,19 @@ void xenvcpu_upcalls_restore(xenvcpu_domain* d, bool was_on) noexcept
 xenvcpu_errc xenvcpu_safe_halt(xenvcpu_domain* d) noexcept
 {
     return code(with_own_vcpu_info(d, [](GuestKind k, abi::vcpu_info& vi) { return safe_halt(k, vi); }));
+}
+
+xenvcpu_errc xenvcpu_pv_publish_p2m(xenvcpu_domain* d, const uint64_t* p2m, uint64_t nr_pfns,
+                                    xenvcpu_p2m_page* list_list, xenvcpu_p2m_page* lists,
+                                    uint32_t nr_list_pages) noexcept
+{
+    static_assert(sizeof(xenvcpu_p2m_page) == sizeof(uint64_t[pv::p2m_entries_per_page]) &&
+                  alignof(xenvcpu_p2m_page) == page_size);
+    if (list_list == nullptr || lists == nullptr)
+        return XENVCPU_INVALID_ARGUMENT;
+    // A page struct is its array of 512 entries, one after the other.
+    return code(pv::publish_p2m(dom(d), p2m, nr_pfns, list_list->mfn,
+                                reinterpret_cast<uint64_t(*)[pv::p2m_entries_per_page]>(lists->mfn), nr_list_pages));
 }
 
 } // extern "C"

@@ -775,6 +775,27 @@ static void test_kernel_owned(void)
     CHECK_ERR(xenvcpu_hvm_set_upcall_vector(&dom, 9, 0xf3), XENVCPU_VCPU_OUT_OF_RANGE);
 }
 
+/* --- PV: the p2m frame lists ------------------------------------------------ */
+
+static xenvcpu_p2m_page p2m_pages[3];
+static xenvcpu_p2m_page p2m_list_list, p2m_lists[1];
+
+static void test_p2m(void)
+{
+    /* frame_of is the test's (address >> 12): the lists name the pages by it. */
+    fresh_domain(0, 1, 0, false);
+    CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn, 3 * 512, &p2m_list_list, p2m_lists, 1), XENVCPU_OK);
+    CHECK(p2m_lists[0].mfn[0] == hook_frame_of(&k, &p2m_pages[0]) && p2m_lists[0].mfn[2] == hook_frame_of(&k, &p2m_pages[2]));
+    CHECK(p2m_lists[0].mfn[3] == 0 && p2m_list_list.mfn[0] == hook_frame_of(&k, &p2m_lists[0]));
+    CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn + 1, 512, &p2m_list_list, p2m_lists, 1),
+              XENVCPU_AREA_MISALIGNED);
+    CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn, 513 * 512, &p2m_list_list, p2m_lists, 1),
+              XENVCPU_NO_SPACE);
+    CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn, 512, NULL, p2m_lists, 1), XENVCPU_INVALID_ARGUMENT);
+    fresh_domain(1, 1, 0, false);
+    CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn, 512, &p2m_list_list, p2m_lists, 1), XENVCPU_UNSUPPORTED);
+}
+
 int main(void)
 {
     test_errors();
@@ -786,6 +807,7 @@ int main(void)
     test_timers();
     test_suspend();
     test_kernel_owned();
+    test_p2m();
     xvt_sim_stop();
     printf("capi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
