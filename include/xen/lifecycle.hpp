@@ -111,6 +111,8 @@ struct SuspendConfig {
 
 /// What Domain::suspend did, and where it stopped if it failed.
 struct SuspendReport {
+    /// How the hypercall returned (meaningless when it was not reached:
+    /// failed_step before suspend_call).
     SuspendOutcome outcome = SuspendOutcome::cancelled;
     SuspendStep failed_step = SuspendStep::none;
     VcpuId failed_vcpu{0};
