@@ -116,7 +116,9 @@ typedef enum xenvcpu_errc {
     XENVCPU_NO_SPACE = 1011,            /**< a caller-provided table is full */
     XENVCPU_PORT_OUT_OF_RANGE = 1012,   /**< a port beyond the kernel's handler table */
     XENVCPU_PORT_NOT_BOUND = 1013,      /**< a port with no binding in the table */
-    XENVCPU_RING_CORRUPT = 1014         /**< a shared ring's indices broke the protocol */
+    XENVCPU_RING_CORRUPT = 1014,        /**< a shared ring's indices broke the protocol */
+    XENVCPU_SUSPEND_FAILED = 1015,      /**< no suspend happened: the domain runs on as before */
+    XENVCPU_RESUME_FAILED = 1016        /**< a step after the suspend could not be redone (see the report) */
 } xenvcpu_errc;
 
 /** The error's name for logs ("ENOENT", "vcpu_out_of_range", "ok" for
@@ -130,7 +132,7 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
 
 #define XENVCPU_DOMAIN_SIZE 512
 #define XENVCPU_DOMAIN_ALIGN 64
-#define XENVCPU_VCPU_SLOT_SIZE 8832
+#define XENVCPU_VCPU_SLOT_SIZE 8896
 #define XENVCPU_VCPU_SLOT_ALIGN 64
 #define XENVCPU_EVENT_SLOT_SIZE 24
 #define XENVCPU_EVENT_SLOT_ALIGN 8
@@ -834,6 +836,87 @@ void xenvcpu_upcalls_restore(xenvcpu_domain *d, bool was_on) XENVCPU_NOEXCEPT;
  *  SCHEDOP_block; PVH: sti; hlt; cli). Any upcall ends it. Errors:
  *  SCHEDOP_block's; XENVCPU_UNSUPPORTED for PVH in the host build. */
 xenvcpu_errc xenvcpu_safe_halt(xenvcpu_domain *d) XENVCPU_NOEXCEPT;
+
+/* ------------------------------------------------------------------------
+ * Save, restore, checkpoint, migration (docs/lifecycle.md)
+ * --------------------------------------------------------------------- */
+
+/** How the suspend hypercall returned. */
+typedef enum xenvcpu_suspend_outcome {
+    XENVCPU_SUSPEND_RESUMED = 0,  /**< restored into a new domain */
+    XENVCPU_SUSPEND_CANCELLED = 1 /**< the same domain goes on (checkpoint) */
+} xenvcpu_suspend_outcome;
+
+/** The steps of the sequence, in order (xen::SuspendStep). */
+typedef enum xenvcpu_suspend_step {
+    XENVCPU_STEP_NONE = 0,
+    XENVCPU_STEP_PARK_APS = 1,
+    XENVCPU_STEP_STOP_TIMERS = 2,
+    XENVCPU_STEP_BEFORE_SUSPEND = 3,
+    XENVCPU_STEP_SUSPEND_CALL = 4,
+    XENVCPU_STEP_SHARED_INFO = 5,
+    XENVCPU_STEP_VCPU_INFO = 6,
+    XENVCPU_STEP_UPDATE_FLAG = 7,
+    XENVCPU_STEP_RUNSTATE_AREA = 8,
+    XENVCPU_STEP_TIME_AREA = 9,
+    XENVCPU_STEP_UPCALL_VECTOR = 10,
+    XENVCPU_STEP_CALLBACK_IRQ = 11,
+    XENVCPU_STEP_EVENTS = 12,
+    XENVCPU_STEP_PERIODIC_TIMER = 13,
+    XENVCPU_STEP_TIMERS = 14,
+    XENVCPU_STEP_APS = 15
+} xenvcpu_suspend_step;
+
+/** What xenvcpu_domain_suspend needs beyond the domain. */
+typedef struct xenvcpu_suspend_config {
+    uint64_t start_info_mfn;      /**< PV: start_info's MFN (the third argument) */
+    uint64_t callback_via;        /**< PVH: HVM_PARAM_CALLBACK_IRQ again; 0: 1 if upcall_vector */
+    uint8_t upcall_vector;        /**< PVH: per-vCPU upcall vector again; 0: none */
+    xenvcpu_smp *smp;             /**< APs parked and brought back; NULL: none */
+    xenvcpu_timer_driver *timers; /**< ports and pending timers; NULL: none */
+    const xenvcpu_wait_bound *bound; /**< per AP; NULL: the defaults */
+    void *ctx;                    /**< passed to both hooks */
+    /** PV, required: map the new domain's shared_info; return it (NULL fails). */
+    void *(*remap_shared_info)(void *ctx);
+    /** Optional: right before the hypercall; an error cancels the suspend. */
+    xenvcpu_errc (*before_suspend)(void *ctx);
+    /** PV with an smp, required: the cr3 restarted APs get in the new domain
+     *  (pfn_to_cr3 of the L4's new MFN). */
+    uint64_t (*pv_cr3)(void *ctx);
+} xenvcpu_suspend_config;
+
+/** What xenvcpu_domain_suspend did, and where a failure stopped it. */
+typedef struct xenvcpu_suspend_report {
+    xenvcpu_suspend_outcome outcome;
+    xenvcpu_suspend_step failed_step;
+    uint32_t failed_vcpu;
+    xenvcpu_errc cause;
+    uint64_t clock_before_ns; /**< the clock right before the hypercall */
+    uint64_t clock_after_ns;  /**< the clock after the re-base (never lower) */
+    int64_t offset_ns;        /**< xenvcpu_domain_clock_offset afterwards */
+    uint32_t aps_parked;
+    uint32_t aps_back;
+    uint32_t ports_rebound;
+    uint32_t downed_to_register; /**< vCPUs found up, downed to register, upped */
+    uint32_t still_registered;   /**< registrations Xen still held (a reset domain) */
+} xenvcpu_suspend_report;
+
+/** Suspend for save, checkpoint or migration, and resume (Domain::suspend):
+ *  on vCPU 0, thread context, upcalls held off. `report` may be NULL;
+ *  `outcome` (may be NULL) says resumed (new domain) or cancelled. Errors:
+ *  XENVCPU_NOT_CURRENT_VCPU, XENVCPU_INVALID_ARGUMENT (PV without
+ *  remap_shared_info), XENVCPU_SUSPEND_FAILED (nothing suspended, all
+ *  undone), XENVCPU_RESUME_FAILED (stopped at report->failed_step). */
+xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain *d, const xenvcpu_suspend_config *config,
+                                    xenvcpu_suspend_outcome *outcome, xenvcpu_suspend_report *report) XENVCPU_NOEXCEPT;
+/** The kernel-visible clock minus Xen's system time (0 before any restore). */
+int64_t xenvcpu_domain_clock_offset(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
+/** A time of the kernel-visible clock (xenvcpu_domain_now) as Xen's system
+ *  time, for a deadline the kernel hands Xen itself (set_singleshot_timer,
+ *  SCHEDOP_poll): minus the offset; 1 if that is below 0. Never fails. */
+uint64_t xenvcpu_domain_to_xen_time(const xenvcpu_domain *d, uint64_t t) XENVCPU_NOEXCEPT;
+/** A step's name for logs ("vcpu_info", ...). */
+const char *xenvcpu_suspend_step_name(xenvcpu_suspend_step step) XENVCPU_NOEXCEPT;
 
 /* ------------------------------------------------------------------------
  * PV: the p2m for the toolstack (save, restore, migration)

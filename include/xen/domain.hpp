@@ -25,9 +25,11 @@
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/hypercall/xen_version.hpp>
 #include <xen/kernel_hooks.hpp>
+#include <xen/lifecycle.hpp>
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
 #include <xen/time/clock.hpp>
+#include <xen/time/wallclock.hpp>
 #include <xen/vcpu_slot.hpp>
 
 namespace xen {
@@ -151,6 +153,44 @@ public:
     /// lead. Monotonic on this vCPU only. The now_ns hook, if the kernel gave
     /// one, replaces this clock too.
     uint64_t own_now() noexcept;
+    /// The kernel-visible clock is Xen system time plus this offset (mod
+    /// 2^64): 0 until the first restore into a new domain, then chosen so
+    /// that the clock goes on from where it stopped (docs/lifecycle.md,
+    /// "Time across the gap"). now() and own_now() include it.
+    int64_t clock_offset() const noexcept { return __atomic_load_n(&offset_, __ATOMIC_ACQUIRE); }
+    /// A time of the kernel-visible clock in Xen's system time, for a
+    /// deadline given to Xen (single-shot timer, poll timeout): `t` minus
+    /// the offset, 1 (long past: fires at once) if that would be below 0,
+    /// saturated at 2^64-1.
+    uint64_t to_xen_time(uint64_t t) const noexcept;
+    /// The wall-clock time now: shared_info's base (the wall time at Xen
+    /// system time 0, rewritten by Xen in a new domain) plus Xen's own
+    /// system time, not the kernel-visible clock (they differ by the offset
+    /// after a restore). Read afresh every call. Errors: busy_retry.
+    Result<WallTime> wallclock_now() noexcept;
+    /// Restores into a new domain so far.
+    uint32_t restores() const noexcept { return restores_; }
+
+    /// Suspend the domain for save, checkpoint or migration, and resume it
+    /// (docs/lifecycle.md). On vCPU 0 in thread context, upcalls held off,
+    /// no other vCPU inside the library. Parks every online AP, stops the
+    /// caller's timers, calls SCHEDOP_shutdown(SHUTDOWN_suspend), then:
+    /// - Xen returned 0 (a new domain): maps shared_info again, registers
+    ///   vcpu_info, runstate and time areas again, re-enables the runstate
+    ///   update flag, re-bases the clock (never lower than before),
+    ///   restarts steal, re-installs the PVH upcall vector and callback
+    ///   param, binds VIRQs and IPIs again (new ports followed everywhere),
+    ///   stops the PV tick, re-arms pending timers, brings the APs back;
+    /// - Xen returned 1 (cancelled): restarts the caller's timers and
+    ///   brings the APs back; nothing is registered again.
+    /// `report`, if given, says what happened and where a failure stopped.
+    /// Errors: not_current_vcpu (not vCPU 0), invalid_argument (PV without
+    /// remap_shared_info, PVH without frame_of), suspend_failed (nothing
+    /// was suspended; what the sequence did was undone), resume_failed (a
+    /// step after the hypercall failed: it stopped there; see
+    /// docs/lifecycle.md, "When a step fails").
+    Result<SuspendOutcome> suspend(const SuspendConfig& config, SuspendReport* report = nullptr) noexcept;
+
     /// One step of a bounded wait: the relax hook, else SCHEDOP_yield.
     void relax() noexcept;
     /// A line of diagnostics through the log hook: `what`, then (when
@@ -185,6 +225,10 @@ public:
 
 private:
     bool other_vcpu_up(VcpuId v) noexcept;
+    uint64_t raw_now() noexcept;
+    uint64_t raw_own_now() noexcept;
+    Result<void> resume_new_domain(const SuspendConfig& config, SuspendReport& report, uint64_t before) noexcept;
+    void bring_back(const SuspendConfig& config, SuspendReport& report, bool new_domain) noexcept;
 
     KernelHooks hooks_{};
     abi::shared_info* shared_ = nullptr;
@@ -196,6 +240,8 @@ private:
     EventChannels events_{};
     ClockFloor floor_{};
     SystemClock clock_{floor_};
+    int64_t offset_ = 0;
+    uint32_t restores_ = 0;
 };
 
 } // namespace xen

@@ -72,6 +72,12 @@ private:
     /// 0: free; otherwise the bound vcpu_id + 1. One atomic word, so a
     /// dispatcher on another vCPU reads "whose port is this" untorn.
     uint32_t owner_ = 0;
+    /// How the port was bound, so that rebind_all() can bind it again in a
+    /// restored domain: 0 attached (bound by other means), 1 VIRQ `virq_`, 2 IPI.
+    uint8_t binding_ = 0;
+    uint8_t virq_ = 0;
+    /// rebind_all(): bound in the old domain, not yet bound again.
+    uint8_t stale_ = 0;
 };
 
 /// Where a vCPU's next dispatch resumes scanning: one per vCPU, kernel
@@ -204,6 +210,26 @@ public:
     /// Set every mask bit (boot, before binding anything or enabling
     /// upcalls): ports nobody bound cannot raise upcalls.
     void mask_all() noexcept;
+
+    // --- across save and restore (docs/lifecycle.md) ------------------------
+
+    /// Use a new shared_info page (a PV kernel remapped it after a restore).
+    /// No hypercall; call with no dispatch running.
+    void set_shared(abi::shared_info& shared) noexcept { shared_ = &shared; }
+    /// The domain was restored into a new one, where Xen knows none of the
+    /// old bindings (docs/xen-contracts.md, "Save, restore and migration"):
+    /// bind every VIRQ and IPI of the table again on its vCPU, with its
+    /// handler and ctx, unmasked, and forget every attached port (its number
+    /// came from start_info or an HVM param of the old domain: the kernel
+    /// attaches the new one). Ports may come back under other numbers;
+    /// find() tells where a binding went. Call with every other vCPU down
+    /// and upcalls held off. Returns the ports bound again. Errors: Xen's
+    /// from bind (`*failed_vcpu` names the vCPU), no_space (Xen's new port
+    /// is beyond the table); on error the bindings not yet redone are
+    /// forgotten.
+    Result<uint32_t> rebind_all(VcpuId* failed_vcpu = nullptr) noexcept;
+    /// The port bound on `vcpu` with `handler` and `ctx`, or port_not_bound.
+    Result<Port> find(EventHandler handler, const void* ctx, VcpuId vcpu) const noexcept;
 
     /// The upcall body for vCPU `self` with its vcpu_info `vi` (in
     /// shared_info for vCPU < 32, else its registered Area<vcpu_info>).

@@ -210,6 +210,26 @@ public:
     /// post + wait_call; on the caller's own vCPU a plain call.
     Result<void> call(VcpuId v, CallFn fn, void* arg, const WaitBound& bound = {}) noexcept;
 
+    // --- across save and restore (docs/lifecycle.md) ------------------------
+
+    /// The domain was restored into a new one and EventChannels::rebind_all
+    /// ran: every call IPI follows its new port. Errors: port_not_bound (an
+    /// IPI was not rebound; `*failed` names its vCPU, which can no longer
+    /// be sent calls or park requests).
+    Result<void> restored(VcpuId* failed = nullptr) noexcept;
+    /// Bring back AP `v`, parked before a save, in the restored domain: the
+    /// save stream carries only vCPUs that were up, so Xen has it down and
+    /// not initialised (VCPUOP_up would answer -EINVAL). Initialise it
+    /// afresh and wait for its check-in: it comes back through its entry,
+    /// as at boot (its vcpu_info and call IPI are in place already), not
+    /// from its VCPUOP_down; its after_resume hook does not run. Errors:
+    /// vcpu_out_of_range; invalid_argument (the boot vCPU, or not parked);
+    /// start()'s and await_online()'s.
+    Result<void> restart(VcpuId v, const WaitBound& bound = {}) noexcept;
+    /// PV: the cr3 APs start with from now on (after a restore the kernel's
+    /// L4 has another machine frame). Controller only, no AP starting.
+    void set_pv_cr3(uint64_t cr3) noexcept { config_.pv.cr3 = cr3; }
+
 private:
     static void on_ipi(Port port, VcpuId vcpu, void* ctx) noexcept;
     Result<SmpCpu*> managed(VcpuId v) const noexcept;

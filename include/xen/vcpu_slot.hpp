@@ -14,6 +14,7 @@
 
 #include <xen/abi/shared_info.hpp>
 #include <xen/events.hpp>
+#include <xen/hypercall/area_registration.hpp>
 #include <xen/runstate/area.hpp>
 #include <xen/runstate/steal.hpp>
 #include <xen/smp/cpu.hpp>
@@ -41,6 +42,15 @@ struct alignas(64) VcpuSlot {
     /// Domain: `vcpu_info` above is registered with Xen (never twice: Xen
     /// answers -EINVAL up to 4.17 and -EBUSY from 4.18).
     bool vcpu_info_registered = false;
+    /// Domain: a secondary time area registered through the Domain (ops 13
+    /// and 15), to register again after a restore (docs/lifecycle.md).
+    AreaKind time_area_kind = AreaKind::none;
+    Area<abi::vcpu_time_info>* time_area = nullptr;
+    PhysAddr time_area_pa{~uint64_t{0}};
+    /// Domain::suspend parked this AP and brings it back afterwards.
+    bool parked_for_suspend = false;
+    /// Domain::suspend took it down to register its vcpu_info again.
+    bool downed_to_register = false;
 
     constexpr VcpuSlot() noexcept = default;
     VcpuSlot(const VcpuSlot&) = delete;

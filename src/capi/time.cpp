@@ -84,7 +84,7 @@ xenvcpu_errc xenvcpu_wallclock_base(xenvcpu_domain* d, xenvcpu_wall_time* out) n
 
 xenvcpu_errc xenvcpu_wallclock_now(xenvcpu_domain* d, xenvcpu_wall_time* out) noexcept
 {
-    const Result<WallTime> r = wallclock_now(dom(d).shared(), dom(d).now());
+    const Result<WallTime> r = dom(d).wallclock_now();
     if (r.has_value() && out != nullptr)
         *out = wall(*r);
     return code(r);

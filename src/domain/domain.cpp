@@ -99,7 +99,7 @@ Result<void> Domain::adopt_vcpu_info(VcpuId v) noexcept
     return ok();
 }
 
-uint64_t Domain::now() noexcept
+uint64_t Domain::raw_now() noexcept
 {
     if (hooks_.now_ns != nullptr)
         return hooks_.now_ns(hooks_.ctx);
@@ -110,15 +110,32 @@ uint64_t Domain::now() noexcept
     return t.has_value() ? *t : s->clock.last_ns;
 }
 
-uint64_t Domain::own_now() noexcept
+uint64_t Domain::raw_own_now() noexcept
 {
     if (hooks_.now_ns != nullptr)
         return hooks_.now_ns(hooks_.ctx);
     VcpuSlot* s = find(self());
     if (s == nullptr || s->clock.record == nullptr)
-        return now();
+        return raw_now();
     const auto t = pvclock_read(*s->clock.record);
-    return t.has_value() ? t->system_time_ns : now();
+    return t.has_value() ? t->system_time_ns : raw_now();
+}
+
+// The offset is 0 until a restore (docs/lifecycle.md, "Time across the
+// gap"); the sum wraps like the offset's choice did.
+uint64_t Domain::now() noexcept { return raw_now() + static_cast<uint64_t>(clock_offset()); }
+
+uint64_t Domain::own_now() noexcept { return raw_own_now() + static_cast<uint64_t>(clock_offset()); }
+
+Result<WallTime> Domain::wallclock_now() noexcept { return xen::wallclock_now(*shared_, raw_now()); }
+
+uint64_t Domain::to_xen_time(uint64_t t) const noexcept
+{
+    const int64_t off = clock_offset();
+    if (off >= 0)
+        return t > static_cast<uint64_t>(off) ? t - static_cast<uint64_t>(off) : 1;
+    const uint64_t up = static_cast<uint64_t>(-(off + 1)) + 1;
+    return t > ~uint64_t{0} - up ? ~uint64_t{0} : t + up;
 }
 
 void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept

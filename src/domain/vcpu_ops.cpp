@@ -61,7 +61,10 @@ Result<abi::vcpu_runstate_info> Domain::get_runstate_info(VcpuId v) noexcept
 Result<void> Domain::register_runstate_memory_area(VcpuId v, Area<abi::vcpu_runstate_info>& area) noexcept
 {
     XEN_TRY(check(v));
-    return hc::register_runstate_memory_area(v, area);
+    XEN_TRY(hc::register_runstate_memory_area(v, area));
+    if (VcpuSlot* s = find(v); s != nullptr && &s->runstate.area == &area)
+        s->runstate.kind = AreaKind::virtual_address;
+    return ok();
 }
 
 Result<void> Domain::set_periodic_timer(VcpuId v, uint64_t period_ns) noexcept
@@ -113,21 +116,38 @@ Result<hc::PhysId> Domain::get_physid(VcpuId v) noexcept
 Result<void> Domain::register_vcpu_time_memory_area(VcpuId v, Area<abi::vcpu_time_info>& area) noexcept
 {
     XEN_TRY(check(v));
-    return hc::register_vcpu_time_memory_area(v, area);
+    XEN_TRY(hc::register_vcpu_time_memory_area(v, area));
+    if (VcpuSlot* s = find(v)) {
+        // Kept to register it again after a restore (docs/lifecycle.md).
+        s->time_area_kind = AreaKind::virtual_address;
+        s->time_area = &area;
+    }
+    return ok();
 }
 
 Result<void> Domain::register_runstate_phys_area(VcpuId v, Area<abi::vcpu_runstate_info>& area,
                                                  PhysAddr pa) noexcept
 {
     XEN_TRY(check(v));
-    return hc::register_runstate_phys_area(v, area, pa);
+    XEN_TRY(hc::register_runstate_phys_area(v, area, pa));
+    if (VcpuSlot* s = find(v); s != nullptr && &s->runstate.area == &area) {
+        s->runstate.kind = AreaKind::physical_address;
+        s->runstate.pa = pa;
+    }
+    return ok();
 }
 
 Result<void> Domain::register_vcpu_time_phys_area(VcpuId v, Area<abi::vcpu_time_info>& area,
                                                   PhysAddr pa) noexcept
 {
     XEN_TRY(check(v));
-    return hc::register_vcpu_time_phys_area(v, area, pa);
+    XEN_TRY(hc::register_vcpu_time_phys_area(v, area, pa));
+    if (VcpuSlot* s = find(v)) {
+        s->time_area_kind = AreaKind::physical_address;
+        s->time_area = &area;
+        s->time_area_pa = pa;
+    }
+    return ok();
 }
 
 } // namespace xen

@@ -53,6 +53,8 @@ Result<void> EventChannels::attach(Port port, VcpuId vcpu, EventHandler handler,
     EventSlot& slot = slots_[port.value];
     slot.handler_ = handler;
     slot.ctx_ = ctx;
+    slot.binding_ = 0;
+    slot.stale_ = 0;
     // Publish: a dispatcher that reads the owner sees handler and ctx.
     __atomic_store_n(&slot.owner_, vcpu.value + 1, __ATOMIC_RELEASE);
     return ok();

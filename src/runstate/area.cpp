@@ -27,7 +27,28 @@ Result<AreaKind> Runstate::register_area(VcpuId id, RunstateCpu& cpu, PhysAddr p
                                  features, abi::xenfeat::runstate_phys_area, pa,
                                  [&] { return hc::register_runstate_phys_area(id, cpu.area, pa); },
                                  [&] { return hc::register_runstate_memory_area(id, cpu.area); }));
+    cpu.pa = pa;
     return cpu.kind;
+}
+
+Result<void> Runstate::restore_update_flag() noexcept
+{
+    if (!update_flag_)
+        return ok();
+    return hc::vm_assist(abi::vmasst_cmd::enable, abi::vmasst_type::runstate_update_flag);
+}
+
+Result<void> Runstate::reregister_area(VcpuId id, RunstateCpu& cpu) noexcept
+{
+    switch (cpu.kind) {
+    case AreaKind::physical_address:
+        return hc::register_runstate_phys_area(id, cpu.area, cpu.pa);
+    case AreaKind::virtual_address:
+        return hc::register_runstate_memory_area(id, cpu.area);
+    case AreaKind::none:
+        break;
+    }
+    return ok();
 }
 
 Result<void> Runstate::unregister_area(VcpuId id, RunstateCpu& cpu) noexcept

@@ -55,6 +55,10 @@ Result<void> Smp::park_begin(VcpuId self) noexcept
     XEN_TRY_ASSIGN(SmpCpu * c, managed(self));
     if (self != this->self())
         return err(Errc::not_current_vcpu);
+    // This park answers any park request waiting in the mailbox (a kernel
+    // that parks through park_begin rather than service() would otherwise
+    // find the request still there after its resume, and park again).
+    store(c->mailbox.park, 0);
     const KernelHooks& h = domain_->hooks();
     if (h.before_park != nullptr)
         h.before_park(h.ctx, self);

@@ -66,3 +66,31 @@ uint32_t Smp::online_count() const noexcept
 }
 
 } // namespace xen
+
+namespace xen {
+
+Result<void> Smp::restored(VcpuId* failed) noexcept
+{
+    Errc first{};
+    for (uint32_t v = 0; v < count(); ++v) {
+        SmpCpu& c = part(VcpuId{v});
+        if (!c.ipi_bound)
+            continue;
+        const auto port = domain_->events().find(&Smp::on_ipi, &c, VcpuId{v});
+        if (!port.has_value()) {
+            c.ipi_bound = false;
+            if (first == Errc{}) {
+                first = port.error();
+                if (failed != nullptr)
+                    *failed = VcpuId{v};
+            }
+            continue;
+        }
+        c.ipi_port = *port;
+    }
+    if (first != Errc{})
+        return err(first);
+    return ok();
+}
+
+} // namespace xen

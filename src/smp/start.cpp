@@ -95,6 +95,23 @@ Result<void> Smp::start(VcpuId v) noexcept
     return ok();
 }
 
+Result<void> Smp::restart(VcpuId v, const WaitBound& bound) noexcept
+{
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
+    if (v == boot_vcpu || load_state(c) != CpuState::parked)
+        return err(Errc::invalid_argument);
+    // docs/xen-contracts.md, "What a new domain does not have": a vCPU that
+    // was down at the save is not in the stream (write_all_vcpu_information,
+    // hvm_save_cpu_ctxt), so the new domain has it uninitialised.
+    c.initialised = false;
+    c.remote_down = false;
+    __atomic_store_n(&c.mailbox.park, 0u, __ATOMIC_RELEASE);
+    store_state(c, CpuState::prepared);
+    XEN_TRY(start(v));
+    return await_online(v, bound);
+}
+
 Result<void> Smp::await_online(VcpuId v, const WaitBound& bound) noexcept
 {
     XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));

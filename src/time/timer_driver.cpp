@@ -53,6 +53,12 @@ Result<TimerCpu*> TimerDriver::caller(VcpuId vcpu) const noexcept
 Result<Port> TimerDriver::bind(VcpuId vcpu) noexcept
 {
     XEN_TRY_ASSIGN(TimerCpu * c, caller(vcpu));
+    // Bound already (an AP restarted after a restore runs its boot-time
+    // setup again, and Domain::suspend rebound its VIRQ): that port.
+    if (c->bound_) {
+        if (const auto have = domain_->events().find(&TimerDriver::on_virq_timer, this, vcpu); have.has_value())
+            return *have;
+    }
     XEN_TRY_ASSIGN(Port port,
                    domain_->events().bind_virq(abi::virq::timer, vcpu, &TimerDriver::on_virq_timer, this));
     // The handler may already run (on this vCPU, once upcalls are on); it
@@ -135,7 +141,10 @@ Result<void> TimerDriver::program(TimerCpu& c, VcpuId vcpu, uint64_t now, bool a
     // flags 0: never VCPU_SSHOTTMR_future
     // (docs/timers.md, "The Xen contracts behind it"). A past target fires at once.
     ++c.stats_.hypercalls;
-    auto r = domain_->set_singleshot_timer(vcpu, target);
+    // Deadlines are in the kernel-visible clock; Xen fires by its own
+    // system time, which differs by the offset after a restore
+    // (docs/lifecycle.md, "Time across the gap").
+    auto r = domain_->set_singleshot_timer(vcpu, domain_->to_xen_time(target));
     if (!r) {
         c.programmed_ = false;
         if (r.error() == Errc::etime)
@@ -233,6 +242,31 @@ void TimerDriver::handle_event(VcpuId vcpu) noexcept
 
     if (c.stats_.expiries == before && !planned)
         ++c.stats_.early_events;
+}
+
+Result<void> TimerDriver::restored(VcpuId* failed) noexcept
+{
+    Errc first{};
+    for (uint32_t v = 0; v < domain_->managed(); ++v) {
+        TimerCpu& c = *cpu(VcpuId{v});
+        c.programmed_ = false;
+        c.attached_ = false;
+        if (!c.bound_)
+            continue;
+        const auto port = domain_->events().find(&TimerDriver::on_virq_timer, this, VcpuId{v});
+        if (!port.has_value()) {
+            c.bound_ = false;
+            if (first == Errc{} && failed != nullptr)
+                *failed = VcpuId{v};
+            if (first == Errc{})
+                first = port.error();
+            continue;
+        }
+        c.port_ = port->value;
+    }
+    if (first != Errc{})
+        return err(first);
+    return ok();
 }
 
 Result<void> TimerDriver::start(VcpuId vcpu) noexcept

@@ -128,6 +128,11 @@ static void step_ap(uint32_t v)
         k.entered[v] = true;
         __atomic_store_n(&hs->stage, XENVCPU_AP_STAGE_ENTERED, __ATOMIC_RELEASE); /* the stub */
         ((xenvcpu_ap_entry_fn)(uintptr_t)hs->entry)(hs);
+    } else if (k.parked[v] && __atomic_load_n(&hs->stage, __ATOMIC_ACQUIRE) == XENVCPU_AP_STAGE_IDLE) {
+        /* Initialised afresh after a restore: its entry runs again. */
+        k.parked[v] = false;
+        __atomic_store_n(&hs->stage, XENVCPU_AP_STAGE_ENTERED, __ATOMIC_RELEASE);
+        ((xenvcpu_ap_entry_fn)(uintptr_t)hs->entry)(hs);
     } else if (k.parked[v]) {
         /* Real Xen returns from the AP's own VCPUOP_down only now. */
         k.parked[v] = false;
@@ -561,6 +566,134 @@ static void test_timers(void)
     CHECK_ERR(xenvcpu_timer_driver_unbind(&timers, 0), XENVCPU_INVALID_ARGUMENT);
 }
 
+/* --- save, restore, checkpoint ------------------------------------------- */
+
+static void *remap_shared(void *ctx)
+{
+    ++*(int *)ctx;
+    return xvt_shared_info();
+}
+
+static uint64_t new_cr3(void *ctx)
+{
+    (void)ctx;
+    return (uint64_t)0x5678 << 12;
+}
+
+static xenvcpu_errc refuse_suspend(void *ctx)
+{
+    (void)ctx;
+    return XENVCPU_EPERM;
+}
+
+static void test_suspend(void)
+{
+    xenvcpu_smp_config sc;
+    xenvcpu_bring_up_report bu;
+    xenvcpu_wait_bound bound = {1000000000u, 10000000u};
+    xenvcpu_timer_config tc = {0, 0};
+    xenvcpu_suspend_config c;
+    xenvcpu_suspend_report r;
+    xenvcpu_suspend_outcome out = XENVCPU_SUSPEND_CANCELLED;
+    struct fired fa = {0, 0, 0, NULL};
+    uint32_t port = 0, handled = 0, v;
+    uint64_t deadline, before;
+    int remaps = 0, pvh;
+    bool flag_on = false;
+
+    for (pvh = 0; pvh <= 1; ++pvh) {
+        fresh_domain(pvh, 4, pvh, true);
+        memset(&sc, 0, sizeof sc);
+        sc.pv.cr3 = (uint64_t)0x1234 << 12;
+        sc.pv.event_callback = 0x100400;
+        sc.pv.failsafe_callback = 0x100440;
+        sc.hvm.cr0 = 0x80000011;
+        sc.hvm.cr3 = 0x200000;
+        sc.hvm.cr4 = 0x20;
+        sc.hvm.efer = 0x500;
+        sc.entry_stub = 0x100800;
+        sc.ap_entry = ap_entry;
+        sc.placement = XENVCPU_VCPU_INFO_EVERY_AP;
+        CHECK_ERR(xenvcpu_smp_init(&smp, &dom, &sc, &scratch), XENVCPU_OK);
+        xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, &bound, &bu);
+        CHECK(bu.online == 4);
+        CHECK_ERR(xenvcpu_timer_driver_init(&timers, &dom, &tc), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_timer_driver_bind(&timers, 0, &port), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_timer_driver_start(&timers, 0), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_timer_init(&timer_a, on_timer, &fa), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_runstate_enable_update_flag(&dom, &flag_on), XENVCPU_OK);
+        for (v = 0; v < 4; ++v)
+            CHECK_ERR(xenvcpu_runstate_register(&dom, v, XENVCPU_PHYS_AREA_NONE, NULL), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_vcpu_register_vcpu_time_memory_area(&dom, 0, &time_area), XENVCPU_OK);
+        fa.count = 0;
+        CHECK_ERR(xenvcpu_timer_driver_arm_after(&timers, 0, &timer_a, 50000000, 0), XENVCPU_OK);
+        deadline = xenvcpu_timer_deadline(&timer_a);
+
+        memset(&c, 0, sizeof c);
+        c.start_info_mfn = 0x777;
+        c.upcall_vector = pvh ? 0xf3 : 0;
+        c.smp = &smp;
+        c.timers = &timers;
+        c.bound = &bound;
+        c.ctx = &remaps;
+        c.remap_shared_info = remap_shared;
+        c.pv_cr3 = new_cr3;
+
+        /* Cancelled (a checkpoint): the same domain, nothing redone. */
+        for (v = 1; v < 4; ++v)
+            k.want_park[v] = true;
+        xvt_plan_suspend(1, 0, 0);
+        before = xenvcpu_domain_now(&dom);
+        CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, &out, &r), XENVCPU_OK);
+        CHECK(out == XENVCPU_SUSPEND_CANCELLED && r.outcome == XENVCPU_SUSPEND_CANCELLED);
+        CHECK(r.aps_parked == 3 && r.aps_back == 3 && r.ports_rebound == 0);
+        CHECK(xenvcpu_domain_clock_offset(&dom) == 0 && xenvcpu_domain_now(&dom) >= before);
+        CHECK(xvt_restores() == 0);
+
+        /* A new domain whose host's time is 2 s lower, two toolstack ports. */
+        for (v = 1; v < 4; ++v)
+            k.want_park[v] = true;
+        xvt_plan_suspend(0, -2000000000, 2);
+        before = xenvcpu_domain_now(&dom);
+        CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, &out, &r), XENVCPU_OK);
+        CHECK(out == XENVCPU_SUSPEND_RESUMED && r.failed_step == XENVCPU_STEP_NONE);
+        CHECK(xvt_restores() == 1 && r.aps_back == 3 && r.ports_rebound == 4);
+        CHECK(r.downed_to_register == 0 && r.still_registered == 0);
+        CHECK(r.clock_after_ns >= r.clock_before_ns && xenvcpu_domain_now(&dom) >= before);
+        CHECK(xenvcpu_domain_clock_offset(&dom) == r.offset_ns && r.offset_ns > 0);
+        CHECK(xenvcpu_domain_to_xen_time(&dom, xenvcpu_domain_now(&dom)) == xvt_now());
+        CHECK(xenvcpu_smp_state(&smp, 3) == XENVCPU_CPU_ONLINE);
+        /* Registered again: runstate areas, the time area, the APs' vcpu_info. */
+        for (v = 0; v < 4; ++v)
+            CHECK(xvt_runstate_area(v) && (v == 0 || xvt_vcpu_info_registered(v)));
+        CHECK(xvt_time_area(0));
+        if (pvh)
+            CHECK(xvt_callback_irq() == 1);
+        else
+            CHECK(remaps == 1 && xvt_periodic_ns(2) == 0);
+
+        /* The timer armed before runs once, at or after its deadline. */
+        while (xenvcpu_timer_driver_now(&timers) < deadline + 1000000) {
+            xvt_advance(500000);
+            CHECK_ERR(xenvcpu_events_dispatch(&dom, 0, 0, &handled, NULL), XENVCPU_OK);
+        }
+        CHECK(fa.count == 1 && fa.now >= deadline);
+
+        /* A refusal before the hypercall: nothing suspended, all undone. */
+        c.before_suspend = refuse_suspend;
+        for (v = 1; v < 4; ++v)
+            k.want_park[v] = true;
+        CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, NULL, &r), XENVCPU_SUSPEND_FAILED);
+        CHECK(r.failed_step == XENVCPU_STEP_BEFORE_SUSPEND && r.cause == XENVCPU_EPERM && r.aps_back == 3);
+        CHECK(strcmp(xenvcpu_suspend_step_name(r.failed_step), "before_suspend") == 0);
+        CHECK(strcmp(xenvcpu_errc_name(XENVCPU_RESUME_FAILED), "resume_failed") == 0);
+        xvt_set_current(1);
+        CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, NULL, NULL), XENVCPU_NOT_CURRENT_VCPU);
+        xvt_set_current(0);
+        CHECK_ERR(xenvcpu_domain_suspend(&dom, NULL, NULL, NULL), XENVCPU_INVALID_ARGUMENT);
+    }
+}
+
 /* --- what a kernel keeps: its page, vector, dispatch and idle -------------- */
 
 static void test_kernel_owned(void)
@@ -672,6 +805,7 @@ int main(void)
     test_smp();
     test_clocks();
     test_timers();
+    test_suspend();
     test_kernel_owned();
     test_p2m();
     xvt_sim_stop();

@@ -49,6 +49,18 @@ uint64_t xvt_now(void) { return hv->now(); }
 void xvt_advance(uint64_t ns) { hv->advance(ns); }
 void xvt_preempt(uint32_t v, uint64_t ns) { hv->preempt(VcpuId{v}, ns); }
 
+void xvt_plan_suspend(int cancel, int64_t jump_ns, uint32_t toolstack_ports)
+{
+    hv->plan_suspend(sim::SuspendPlan{cancel != 0, jump_ns, 0, 0, toolstack_ports});
+}
+void* xvt_shared_info(void) { return &hv->shared_info(); }
+uint32_t xvt_restores(void) { return hv->restores(); }
+uint64_t xvt_callback_irq(void) { return hv->hvm_param(xen::abi::hvm_param::callback_irq).value_or(0); }
+uint64_t xvt_periodic_ns(uint32_t v) { return hv->vcpu(VcpuId{v}).periodic_period_ns; }
+bool xvt_runstate_area(uint32_t v) { return hv->runstate_area_va(VcpuId{v}) != nullptr; }
+bool xvt_time_area(uint32_t v) { return hv->time_area_va(VcpuId{v}) != nullptr; }
+bool xvt_vcpu_info_registered(uint32_t v) { return hv->vcpu(VcpuId{v}).vcpu_info_registered; }
+
 bool xvt_running(uint32_t v)
 {
     const sim::VcpuView view = hv->vcpu(VcpuId{v});

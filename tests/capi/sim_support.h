@@ -34,6 +34,20 @@ void xvt_clear_port(uint32_t port);
 const void *xvt_pv_context(void);
 const void *xvt_hvm_context(void);
 
+/* Save/restore: what the next suspends do (cancelled, or a new domain
+ * whose time moved by jump_ns and whose toolstack took `toolstack_ports`
+ * low ports); Xen's shared_info now; restores so far; the PVH callback
+ * param (0 if unset). */
+void xvt_plan_suspend(int cancel, int64_t jump_ns, uint32_t toolstack_ports);
+void *xvt_shared_info(void);
+uint32_t xvt_restores(void);
+uint64_t xvt_callback_irq(void);
+uint64_t xvt_periodic_ns(uint32_t v);
+/* Xen has a runstate area (op 5) / a time area (op 13) / a vcpu_info for v. */
+bool xvt_runstate_area(uint32_t v);
+bool xvt_time_area(uint32_t v);
+bool xvt_vcpu_info_registered(uint32_t v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,7 +30,7 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
     case abi::hypercall::vcpu_op:
         return vcpu_op(caller, static_cast<int32_t>(a1), static_cast<uint32_t>(a2), a3);
     case abi::hypercall::sched_op:
-        return sched_op(caller, static_cast<int32_t>(a1), a2);
+        return sched_op(caller, static_cast<int32_t>(a1), a2, a3);
     case abi::hypercall::set_timer_op:
         return set_timer_op(caller, a1);
     case abi::hypercall::event_channel_op:
@@ -43,6 +43,8 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
         return console_io(static_cast<int32_t>(a1), a2, a3);
     case abi::hypercall::hvm_op:
         return hvm_op(a1, a2);
+    case abi::hypercall::memory_op:
+        return memory_op(static_cast<uint32_t>(a1), a2);
     case abi::hypercall::callback_op:
         // Not in the HVM/PVH hypercall table.
         return pv ? callback_op(static_cast<int32_t>(a1), a2) : fail(Errc::enosys);

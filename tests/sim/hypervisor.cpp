@@ -54,6 +54,7 @@ Hypervisor::Hypervisor(Config cfg)
     }
     for (auto& v : vcpus_)
         write_time(*v);
+    write_wallclock();
 }
 
 Hypervisor::~Hypervisor()

@@ -54,6 +54,25 @@ struct VcpuView {
     uint64_t kicks;                          ///< times events were marked pending (0 -> 1 upcall_pending)
     bool vcpu_info_registered;
     bool down_pending;  ///< a deferred remote VCPUOP_down has not landed yet
+    uint8_t upcall_vector; ///< HVMOP_set_evtchn_upcall_vector's (0: none)
+};
+
+/// What the next SCHEDOP_shutdown(SHUTDOWN_suspend) does: the toolstack's
+/// side of save/restore, checkpoint and migration, played at once.
+struct SuspendPlan {
+    /// Cancelled (checkpoint, failed save: xc_domain_resume): the call
+    /// returns 1 and the same domain goes on with everything it had.
+    bool cancel = false;
+    /// Restored into a new domain (the call returns 0): system time moves
+    /// by this much (negative: a host with less uptime than the old one).
+    int64_t time_jump_ns = 0;
+    /// New domain: another host's TSC rate (0: the same).
+    uint64_t new_tsc_hz = 0;
+    /// New domain, PV: the MFN of start_info the call must pass (0: any).
+    uint64_t expect_start_info = 0;
+    /// New domain: ports the toolstack binds before the guest runs (its
+    /// xenstore and console channels), taking the lowest port numbers.
+    uint32_t toolstack_ports = 0;
 };
 
 /// One simulated domain on one simulated Xen.
@@ -92,6 +111,20 @@ public:
     void pause(uint64_t ns);
     /// SCHEDOP_shutdown's reason, or the poweroff of a last VCPUOP_down.
     std::optional<abi::shutdown_reason> shutdown_reason() const;
+
+    // --- save, restore, migration (lifecycle.cpp) ----------------------------
+    /// What the next suspends do (the default: restored into a new domain
+    /// at the same time, on the same host). Applies until replaced.
+    void plan_suspend(const SuspendPlan& plan);
+    /// SCHEDOP_shutdown(SHUTDOWN_suspend) calls so far, and of those the
+    /// ones restored into a new domain.
+    uint32_t suspends() const;
+    uint32_t restores() const;
+    /// The third argument of the last suspend call (PV: start_info's MFN).
+    uint64_t suspend_start_info() const;
+    /// Wall-clock time now (ns since 1970) as the host knows it; shared_info's
+    /// wc_* hold it at system time 0, and a restore keeps it continuous.
+    uint64_t wall_ns() const;
 
     // --- runstate (runstate.cpp) -----------------------------------------
     /// What VCPUOP_get_runstate_info would return now.
@@ -212,8 +245,13 @@ private:
     void mark_events_pending(VcpuState& v);
     abi::vcpu_info& info_of(VcpuState& v);
     void send_virq(VcpuState& v, abi::virq virq);
+    // lifecycle.cpp
+    long suspend(uint64_t start_info);
+    void restore_new_domain();
+    long memory_op(uint32_t cmd, uint64_t arg);
+    void write_wallclock();
     // sched.cpp
-    long sched_op(VcpuId caller, int32_t cmd, uint64_t arg);
+    long sched_op(VcpuId caller, int32_t cmd, uint64_t arg, uint64_t arg2);
     long set_timer_op(VcpuId caller, uint64_t timeout);
     long block(VcpuState& v);
     long poll(VcpuState& v, uint64_t arg);
@@ -239,6 +277,15 @@ private:
     std::vector<std::unique_ptr<VcpuState>> vcpus_;
     std::unique_ptr<SharedPage> shared_page_;
     abi::shared_info* shared_;
+    /// The old domains' shared_info pages, kept alive: a library may still
+    /// point at one until it maps the new page.
+    std::vector<std::unique_ptr<SharedPage>> retired_pages_;
+    SuspendPlan plan_{};
+    uint32_t suspends_ = 0;
+    uint32_t restores_ = 0;
+    uint64_t suspend_start_info_ = 0;
+    /// Wall-clock ns at system time 0 (2023-11-14 and a bit, minus start_ns).
+    uint64_t wall_at_zero_ns_ = 1'700'000'000'000'000'000;
     abi::vcpu_info dummy_info_{};
     std::vector<PortState> ports_;
     uint64_t vm_assist_ = 0;

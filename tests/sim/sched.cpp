@@ -5,7 +5,8 @@
 //   (at most block_limit_ns);
 // - poll: blocked until a listed port is pending, an event is marked for
 //   the vCPU, or the timeout (absolute; 0 = none), at most block_limit_ns;
-// - shutdown: records the reason;
+// - shutdown: records the reason; a suspend plays save and restore or a
+//   cancelled suspend at once (lifecycle.cpp);
 // - set_timer_op: the single-shot timer of VCPUOP 8; 0 stops it; a negative
 //   timeout or one more than 2^50 ns ahead becomes now + 100 ms; never fails.
 #include <algorithm>
@@ -14,7 +15,7 @@
 
 namespace xen::sim {
 
-long Hypervisor::sched_op(VcpuId caller, int32_t cmd, uint64_t arg)
+long Hypervisor::sched_op(VcpuId caller, int32_t cmd, uint64_t arg, uint64_t arg2)
 {
     auto* v = find(caller.value);
     if (v == nullptr)
@@ -35,6 +36,8 @@ long Hypervisor::sched_op(VcpuId caller, int32_t cmd, uint64_t arg)
         if (!copy_from_guest(s, arg))
             return fail(Errc::efault);
         shutdown_ = static_cast<abi::shutdown_reason>(s.reason);
+        if (s.reason == static_cast<uint32_t>(abi::shutdown_reason::suspend))
+            return suspend(arg2);
         return 0;
     }
     case abi::schedop::shutdown_code: {

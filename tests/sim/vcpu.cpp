@@ -378,7 +378,8 @@ VcpuView Hypervisor::vcpu(VcpuId id) const
                     v.timer_fires,
                     v.kicks,
                     v.registered_info != nullptr,
-                    v.deferred_polls > 0};
+                    v.deferred_polls > 0,
+                    v.upcall_vector};
 }
 
 } // namespace xen::sim

@@ -37,7 +37,24 @@ xen::Result<void> prepare_hook(void* ctx, VcpuId v) noexcept
 }
 
 // What the stub calls: the kernel's entry. Here it only checks in.
-void ap_entry(xen::ApHandshake& hs) noexcept { current_rig->smp->ap_online(VcpuId{hs.vcpu}); }
+void ap_entry(xen::ApHandshake& hs) noexcept
+{
+    if (current_rig->on_entry)
+        current_rig->on_entry(VcpuId{hs.vcpu});
+    current_rig->smp->ap_online(VcpuId{hs.vcpu});
+}
+
+void before_park(void* ctx, VcpuId v) noexcept
+{
+    if (auto& f = static_cast<Rig*>(ctx)->on_park)
+        f(v);
+}
+
+void after_resume(void* ctx, VcpuId v) noexcept
+{
+    if (auto& f = static_cast<Rig*>(ctx)->on_resume)
+        f(v);
+}
 
 } // namespace
 
@@ -59,6 +76,8 @@ Rig::Rig(sim::Config cfg, uint32_t nr_slots, xen::VcpuInfoPlacement placement_)
     dc.hooks.relax = &smp_test::relax;
     dc.hooks.ap_prepare = &prepare_hook;
     dc.hooks.log = &smp_test::log;
+    dc.hooks.before_park = &before_park;
+    dc.hooks.after_resume = &after_resume;
     const auto r = domain->init(dc, slots.get(), nr_slots, port_slots.get(), ports);
     (void)r.value(); // a complete configuration: cannot fail
     events().mask_all();
@@ -118,6 +137,12 @@ void Rig::step(VcpuId vcpu)
             xen::ap_set_stage(c.handshake, xen::ApStage::entered); // the stub
             reinterpret_cast<xen::ApEntryFn>(c.handshake.entry)(c.handshake);
         }
+    } else if (ap.parked && xen::ap_stage(c.handshake) == xen::ApStage::idle) {
+        // Initialised afresh after a restore (Smp::restart): its entry
+        // runs again, as at boot.
+        ap.parked = false;
+        xen::ap_set_stage(c.handshake, xen::ApStage::entered);
+        reinterpret_cast<xen::ApEntryFn>(c.handshake.entry)(c.handshake);
     } else if (ap.parked) {
         // Xen runs it again: VCPUOP_up woke it inside its VCPUOP_down.
         ap.parked = false;

@@ -19,6 +19,7 @@
 #include <xen/domain.hpp>
 #include <xen/smp.hpp>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -63,6 +64,9 @@ struct Rig {
     xen::Errc prepare_hook_error{};
     xen::VcpuInfoPlacement placement;
     std::vector<std::string> logged; ///< what the library said through the log hook
+    /// Optional kernel work: in the AP's entry before it checks in, and the
+    /// Domain's before_park / after_resume hooks (each runs as that vCPU).
+    std::function<void(VcpuId)> on_entry, on_park, on_resume;
 
     /// A domain with slots for `nr_slots` vCPUs; Smp is set up by
     /// discover() (or take_over()), as a kernel would after Domain::discover.

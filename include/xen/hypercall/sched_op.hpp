@@ -50,6 +50,21 @@ inline Result<void> sched_shutdown(abi::shutdown_reason reason) noexcept
 /// timer with VCPUOP_set_singleshot_timer; never mix the two. Xen turns a
 /// negative or > 2^50 ns timeout into now + 100 ms and never fails
 /// (docs/xen-contracts.md, "set_timer_op").
+/// SCHEDOP_shutdown(SHUTDOWN_suspend) with the third argument a PV guest
+/// passes: the MFN of its start_info (the restorer rewrites that register of
+/// vCPU 0 to the new start_info's MFN; xg_sr_restore_x86_pv.c,
+/// process_start_info). HVM/PVH pass 0. Returns Xen's value as is: 0 when
+/// the domain was restored into a new domain, 1 when the suspend was
+/// cancelled and the same domain goes on (xg_resume.c, modify_returncode);
+/// a negative -errno is an error (docs/xen-contracts.md, "Save, restore and
+/// migration").
+inline Result<long> sched_suspend(uint64_t start_info_mfn) noexcept
+{
+    abi::sched_shutdown arg{static_cast<uint32_t>(abi::shutdown_reason::suspend)};
+    return value_of(transport::hypercall3<abi::hypercall::sched_op>(
+        static_cast<uint32_t>(abi::schedop::shutdown), transport::arg(&arg), start_info_mfn));
+}
+
 inline Result<void> set_timer_op(uint64_t timeout_abs_ns) noexcept
 {
     return result_of(transport::hypercall1<abi::hypercall::set_timer_op>(timeout_abs_ns));

@@ -25,6 +25,8 @@ namespace xen {
 struct RunstateCpu {
     Area<abi::vcpu_runstate_info> area;
     AreaKind kind = AreaKind::none;
+    /// The address op 14 was given (for registering again after a restore).
+    PhysAddr pa = phys_unknown;
 };
 
 /// The domain's runstate areas: whether the update flag is on, registration
@@ -39,6 +41,13 @@ public:
     Result<bool> enable_update_flag() noexcept;
     /// Whether enable_update_flag succeeded.
     constexpr bool update_flag() const noexcept { return update_flag_; }
+    /// A restored domain has the VMASST off again (docs/lifecycle.md):
+    /// enable it again if it was on. Errors: vm_assist's.
+    Result<void> restore_update_flag() noexcept;
+    /// Register `cpu.area` again for vCPU `id` the way it was registered
+    /// (same op, same address): after a restore, where Xen forgot it. No-op
+    /// for an area never registered. Errors: those of the op.
+    Result<void> reregister_area(VcpuId id, RunstateCpu& cpu) noexcept;
 
     /// Register `cpu.area` for vCPU `id`: op 14 when `features` has
     /// runstate_phys_area and `pa` (PV: machine address, HVM/PVH:

@@ -48,6 +48,18 @@ public:
         }
     }
 
+    /// The domain was restored into a new one: Xen's totals start again
+    /// from 0, so the next update() adds them whole (the time the new domain
+    /// spent paused and offline before this vCPU ran counts as steal, as in
+    /// Linux's xen_manage_runstate_time). Call after a last update() in the
+    /// old domain: nothing counted so far is lost, and steal never goes
+    /// back however many restores follow. Never fails.
+    constexpr void restart() noexcept
+    {
+        for (int i = 0; i < 4; ++i)
+            prev_[i] = 0;
+    }
+
     /// Steal so far: runnable + offline since the baseline.
     constexpr uint64_t steal_ns() const noexcept
     {

@@ -79,6 +79,8 @@ enum class Errc : int32_t {
     port_out_of_range = 1012, ///< an event-channel port beyond the kernel's handler table
     port_not_bound = 1013,    ///< an event-channel port with no binding in the table
     ring_corrupt = 1014,      ///< a shared ring's indices are more than its size apart: the other end broke the protocol
+    suspend_failed = 1015,    ///< a suspend did not happen: the domain runs on as before (the report says which step)
+    resume_failed = 1016,     ///< a step after the suspend hypercall could not be redone (the report says which, and for which vCPU)
 };
 
 /// The name of an error, for logs ("ENOENT", "vcpu_out_of_range", ...).
@@ -150,6 +152,8 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::port_out_of_range: return "port_out_of_range";
     case Errc::port_not_bound: return "port_not_bound";
     case Errc::ring_corrupt: return "ring_corrupt";
+    case Errc::suspend_failed: return "suspend_failed";
+    case Errc::resume_failed: return "resume_failed";
     }
     return "E?";
 }

@@ -97,8 +97,9 @@ public:
     /// Bind VIRQ_TIMER of `vcpu` (the caller) to this driver through the
     /// Domain's event channels (EVTCHNOP_bind_virq). The driver self-injects
     /// the event through that port (in the vCPU's vcpu_info) when a host
-    /// answers -ETIME or an expiry is overdue. Errors: not_current_vcpu,
-    /// vcpu_out_of_range, and bind_virq's.
+    /// answers -ETIME or an expiry is overdue. Bound already through the
+    /// driver (an AP that restarts after a restore): returns that port.
+    /// Errors: not_current_vcpu, vcpu_out_of_range, and bind_virq's.
     Result<Port> bind(VcpuId vcpu) noexcept;
 
     /// Undo bind() for `vcpu` (the caller): EVTCHNOP_close of its VIRQ_TIMER
@@ -175,6 +176,17 @@ public:
     /// not_current_vcpu, vcpu_out_of_range, unsupported (a PVH domain on the
     /// host build, which cannot halt), or Xen's.
     Result<void> idle(VcpuId vcpu) noexcept;
+
+    /// The domain was restored into a new one (Domain::suspend calls this,
+    /// with every other vCPU down): Xen holds no single-shot timer for any
+    /// vCPU, so none counts as programmed; a VIRQ_TIMER port bound through
+    /// bind() follows its new number (EventChannels::rebind_all ran);
+    /// a port given with attach() is forgotten: the kernel binds the VIRQ
+    /// again and attaches the new port. Armed timers stay armed, deadlines
+    /// unchanged (they are in the kernel-visible clock, which goes on across
+    /// the restore); start() programs them again. Errors: port_not_bound
+    /// (a bound vCPU's port was not rebound; `*failed` names it).
+    Result<void> restored(VcpuId* failed = nullptr) noexcept;
 
     /// The driver's clock on the calling vCPU: Xen system time by its own
     /// pvclock record (Domain::own_now), the time its single-shot timer
