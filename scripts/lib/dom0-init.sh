@@ -32,7 +32,7 @@ mount -t xenfs xenfs /proc/xen
 # virtio drivers only then, in dependency order.
 disk=/dev/vda
 if [ -e /domu/disk ]; then
-    for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+    for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
         insmod "/lib/modules/$m.ko" || say "insmod $m failed"
     done
 fi
@@ -124,6 +124,11 @@ suspended_from=""
 note_resumed() { # step name, uptime at unpause
     [ -n "$suspended_from" ] || return 0
     ms=$(ms_between "$suspended_from" "$2")
+    if [ "$1" = migrate ]; then
+        # The guest ran on through the live phase: no suspended time to tell.
+        say "$1: from the start of xl migrate to the unpause: $ms ms"
+        return 0
+    fi
     say "$1: suspended to resumed in $ms ms (dom0's view: start of the suspend to unpause)"
     xenstore-write "/local/domain/$domid/data/suspended-ms" "$ms"
 }
