@@ -102,7 +102,9 @@ xv_dom0_image() { # dir
     root="$dir/root"
     # Only the members needed: the kernel package unpacks to ~400 MB.
     dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$dir/debs" --wildcards \
-        "./boot/vmlinuz-$abi" "./lib/modules/$abi/kernel/drivers/xen/*" || return 1
+        "./boot/vmlinuz-$abi" "./lib/modules/$abi/kernel/drivers/xen/*" \
+        "./lib/modules/$abi/kernel/drivers/virtio/virtio*.ko" \
+        "./lib/modules/$abi/kernel/drivers/block/virtio_blk.ko" || return 1
     dpkg-deb -x "$bdeb" "$dir/debs" || return 1
     dpkg-deb -x "$udeb" "$dir/debs" || return 1
     dpkg-deb -x "$sdeb" "$dir/debs" || return 1
@@ -111,15 +113,18 @@ xv_dom0_image() { # dir
     mkdir -p "$root"/{bin,sbin,dev,proc,sys,run,tmp,etc,root,lib/modules,var/lib/xenstored,var/log/xen/console,domu}
     cp "$dir/debs/bin/busybox" "$root/bin/busybox"
     for m in sh mount mkdir insmod mkfifo sleep cat echo grep awk sed ls ps kill reboot poweroff \
-             ln rm date head tail tr wc test true false printf uptime readlink seq cut pidof sync; do
+             ln rm date head tail tr wc test true false printf uptime readlink seq cut pidof sync dd sort; do
         ln -sf busybox "$root/bin/$m"
     done
     ln -sfn /run/lock "$root/var/lock"
+    # libxl keeps its domid-history lock in /var/run/xen.
+    ln -sfn /run "$root/var/run"
     # xenstored, then xen-init-dom0, then xenconsoled: the order the
     # toolstack needs (see docs/domu.md). The `xl` in PATH on Debian is a
     # version-dispatch script; these are the binaries themselves.
     # libxl runs xenconsole from the toolstack's own directory, so they keep it.
-    for m in xl xenstored xenconsoled xenconsole xen-init-dom0; do
+    # xl save, restore and migrate run libxl-save-helper from there too.
+    for m in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper; do
         xv_dom0_copy_elf "$dir/debs/usr/lib/xen-4.17/bin/$m" /usr/lib/xen-4.17/bin "$root" || return 1
     done
     mkdir -p "$root/etc/xen"
@@ -136,6 +141,12 @@ xv_dom0_image() { # dir
     # xen-privcmd before xenfs (xenfs needs it); the rest have no dependencies.
     for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs/xenfs; do
         cp "$dir/debs/lib/modules/$abi/kernel/drivers/xen/$m.ko" "$root/lib/modules/"
+    done
+    # virtio-blk for a save image that outlives the machine (--disk); /init
+    # loads these only when a disk is attached.
+    for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_legacy_dev virtio/virtio_pci_modern_dev \
+             virtio/virtio_pci block/virtio_blk; do
+        cp "$dir/debs/lib/modules/$abi/kernel/drivers/$m.ko" "$root/lib/modules/"
     done
     cp "$(xv_repo_root)/scripts/lib/dom0-init.sh" "$root/init"
     chmod 755 "$root/init"

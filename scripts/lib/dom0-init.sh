@@ -8,6 +8,7 @@
 #   "domu| <line>"   every line of the guest's console, as it comes
 #   "dom0| <line>"   the toolstack's own lines: steps, xl output, checks
 #   "dom0| check failed: ..."   a plan check that failed (the harness fails the run)
+#   "dom0| plan done at T s"    every step of the plan ran
 #   "dom0| end: <why>"          the last line before the reset
 export PATH=/bin:/usr/lib/xen-4.17/bin
 say() { echo "dom0| $*"; }
@@ -19,13 +20,22 @@ mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-# xenconsole takes a lock file in /var/lock; the toolstack keeps state in /run/xen.
-mkdir -p /run/xen /run/lock /var/run /var/lib/xen /var/lib/xenstored /var/log/xen/console
+# xenconsole takes a lock file in /var/lock; the toolstack keeps state in
+# /run/xen (/var/run points to /run: libxl's domid-history lock is there).
+mkdir -p /run/xen /run/lock /var/lib/xen /var/lib/xenstored /var/log/xen/console
 # xen-privcmd before xenfs, which uses it.
 for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do
     insmod "/lib/modules/$m.ko" || say "insmod $m failed"
 done
 mount -t xenfs xenfs /proc/xen
+# A disk for save-to-disk / restore-from-disk (scripts/boot --disk): the
+# virtio drivers only then, in dependency order.
+disk=/dev/vda
+if [ -e /domu/disk ]; then
+    for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+        insmod "/lib/modules/$m.ko" || say "insmod $m failed"
+    done
+fi
 
 end() { say "end: $*"; sync; reboot -f; sleep 5; }
 
@@ -38,10 +48,6 @@ xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/x
     || end "xenconsoled did not start"
 say "toolstack ready at $(cut -d' ' -f1 /proc/uptime) s"
 
-xl create -p /domu/domu.cfg >/tmp/create.log 2>&1 || { sed 's/^/dom0| /' /tmp/create.log; end "xl create failed"; }
-domid=$(xl domid domu)
-say "created domu as domain $domid"
-
 # The console client reads its stdin from a FIFO that stays open: on a tty
 # it would switch the terminal to raw mode, and on /dev/null it would exit
 # at once. The same FIFO carries the plan's `type` steps to the guest's
@@ -49,25 +55,206 @@ say "created domu as domain $domid"
 # it xenconsole reads no stdin that is not a tty.
 mkfifo /tmp/console-in
 exec 3<>/tmp/console-in
+# fd 4: the console, for the relay started from inside a plan step (whose
+# own output is collected in a file first).
+exec 4>&1
 : >/tmp/domu.out
-( xenconsole --interactive --type pv "$domid" <&3 2>&1 | awk '{ sub(/\r$/, ""); print "domu| " $0; fflush(); print $0 >> "/tmp/domu.out"; close("/tmp/domu.out") }' ) &
-# Unpause only once xenconsole holds the guest's pty, so no output is lost.
-n=0
-while :; do
-    pid=$(pidof xenconsole || true)
-    attached=0
-    for fd in /proc/"$pid"/fd/*; do
-        case $(readlink "$fd" 2>/dev/null) in /dev/pts/*) attached=1 ;; esac
+# attach_console DOMID: relay the guest's console; return once xenconsole
+# holds the guest's pty, so that unpausing the guest loses no output. A
+# restored or migrated guest is a new domain with a new console: the client
+# of the old one ends with it (or is ended here after 2 s).
+attach_console() {
+    old=$(cat /tmp/console.pid 2>/dev/null || true)
+    if [ -n "$old" ]; then
+        n=0
+        while [ -d "/proc/$old" ] && [ $n -lt 40 ]; do sleep 0.05; n=$((n + 1)); done
+        [ -d "/proc/$old" ] && kill "$old" 2>/dev/null
+        sleep 0.1
+    fi
+    : >/tmp/console.pid
+    ( xenconsole --interactive --type pv "$1" <&3 2>&1 & echo $! >/tmp/console.pid; wait ) \
+        | awk '{ sub(/\r$/, ""); print "domu| " $0; fflush(); print $0 >> "/tmp/domu.out"; close("/tmp/domu.out") }' >&4 2>&1 &
+    n=0
+    while :; do
+        pid=$(cat /tmp/console.pid)
+        if [ -n "$pid" ]; then
+            # No glob: plan steps run under set -f.
+            # shellcheck disable=SC2012,SC2045
+            for fd in $(ls /proc/"$pid"/fd 2>/dev/null); do
+                case $(readlink "/proc/$pid/fd/$fd" 2>/dev/null) in /dev/pts/*) return 0 ;; esac
+            done
+        fi
+        n=$((n + 1))
+        if [ $n -ge 200 ]; then
+            # shellcheck disable=SC2012  # for the log only
+            say "xenconsole (pid ${pid:-none}) holds no pty of domain $1 after 10 s; its fds: $(ls -l /proc/"$pid"/fd 2>&1 | tr '\n' ' ')"
+            return 1
+        fi
+        sleep 0.05
     done
-    if [ -n "$pid" ] && [ $attached = 1 ]; then break; fi
-    n=$((n + 1))
-    [ $n -lt 200 ] || { sed 's/^/dom0| /' /tmp/domu.out; end "xl console did not attach"; }
-    sleep 0.05
-done
-xl unpause domu || end "xl unpause failed"
-say "unpaused at $(cut -d' ' -f1 /proc/uptime) s"
+}
+
+# A plan that starts with restore-from-disk brings its guest from the disk:
+# nothing is created.
+if [ "$(head -n1 /domu/plan 2>/dev/null)" != restore-from-disk ]; then
+    xl create -p /domu/domu.cfg >/tmp/create.log 2>&1 || { sed 's/^/dom0| /' /tmp/create.log; end "xl create failed"; }
+    domid=$(xl domid domu)
+    say "created domu as domain $domid"
+    attach_console "$domid" || { sed 's/^/dom0| /' /tmp/domu.out; end "xl console did not attach"; }
+    xl unpause domu || end "xl unpause failed"
+    say "unpaused at $(cut -d' ' -f1 /proc/uptime) s"
+fi
 
 alive() { xl domid domu >/dev/null 2>&1; }
+
+# ---- lifecycle steps: save, restore, checkpoint, migrate -------------------
+# Every time is dom0's view, from /proc/uptime (10 ms resolution), in ms.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# busybox wc reads a whole file, and a save image is tens of MB.
+# shellcheck disable=SC2012  # plain names in /tmp
+file_size() { ls -ln "$1" | awk '{ print $5 }'; }
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
+# `wait` looks only at the guest's lines after this one: a lifecycle step
+# moves it to the end, so that a later `wait` proves the guest ran after it.
+mark=0
+set_mark() { mark=$(wc -l </tmp/domu.out); }
+# The time from the start of the last suspend (xl save, ...) to the guest's
+# unpause, written to the guest's data/suspended-ms once it runs again.
+suspended_from=""
+note_resumed() { # step name, uptime at unpause
+    [ -n "$suspended_from" ] || return 0
+    ms=$(ms_between "$suspended_from" "$2")
+    if [ "$1" = migrate ]; then
+        # The guest ran on through the live phase: no suspended time to tell.
+        say "$1: from the start of xl migrate to the unpause: $ms ms"
+        return 0
+    fi
+    say "$1: suspended to resumed in $ms ms (dom0's view: start of the suspend to unpause)"
+    xenstore-write "/local/domain/$domid/data/suspended-ms" "$ms"
+}
+# run_xl WHAT CMD...: run xl, its output as dom0 lines; a failure is a check.
+run_xl() {
+    what=$1; shift
+    "$@" >/tmp/xl.out 2>&1
+    rc=$?
+    sed 's/^/dom0| /' /tmp/xl.out
+    [ $rc = 0 ] || say "check failed: $what failed (exit $rc)"
+    return $rc
+}
+# resume_new_domain STEP: the guest came back paused as a new domain; attach
+# its console and let it run.
+resume_new_domain() {
+    domid=$(xl domid domu) || { say "check failed: $1: no domain named domu afterwards"; return 1; }
+    attach_console "$domid" || { say "check failed: $1: the console of domain $domid did not attach"; return 1; }
+    xl unpause domu || { say "check failed: $1: xl unpause failed"; return 1; }
+    t=$(uptime_s)
+    say "$1: domu is domain $domid, running again at $t s"
+    note_resumed "$1" "$t"
+}
+save_to() { # file
+    set_mark
+    a=$(uptime_s)
+    suspended_from=$a
+    run_xl "xl save" xl save domu "$1" || return 1
+    b=$(uptime_s)
+    say "save: xl save took $(ms_between "$a" "$b") ms, image $(file_size "$1") bytes"
+}
+restore_from() { # file
+    set_mark
+    a=$(uptime_s)
+    # Paused, so that its console is attached before it prints.
+    run_xl "xl restore" xl restore -p "$1" || return 1
+    say "restore: xl restore took $(ms_between "$a" "$(uptime_s)") ms"
+    resume_new_domain restore
+}
+# wait_new TEXT: up to 20 s for TEXT in the guest's lines since the mark.
+wait_new() {
+    i=0
+    until tail -n +$((mark + 1)) /tmp/domu.out | grep -qF -- "$*"; do
+        i=$((i + 1))
+        [ $i -le 400 ] || return 1
+        sleep 0.05
+    done
+}
+save_cycles() { # N [TEXT]
+    cycles=$1; shift
+    c=1 list=""
+    while [ "$c" -le "$cycles" ]; do
+        save_to /tmp/domu.save >/tmp/cycle.out 2>&1 && restore_from /tmp/domu.save >>/tmp/cycle.out 2>&1
+        rc=$?
+        if [ $rc != 0 ]; then
+            cat /tmp/cycle.out
+            say "check failed: save-cycles: cycle $c of $cycles failed"
+            return 1
+        fi
+        ms=$(sed -n 's/.*suspended to resumed in \([0-9]*\) ms.*/\1/p' /tmp/cycle.out)
+        list="$list $ms"
+        if [ $# -gt 0 ] && ! wait_new "$*"; then
+            cat /tmp/cycle.out
+            say "check failed: save-cycles: after cycle $c the guest did not print '$*' within 20 s"
+            return 1
+        fi
+        say "save-cycles: cycle $c of $cycles: suspended to resumed in $ms ms, domain $domid"
+        c=$((c + 1))
+    done
+    rm -f /tmp/domu.save
+    # shellcheck disable=SC2086  # one figure a line
+    say "save-cycles: $cycles cycles done; suspended to resumed (ms):$list; $(printf '%s\n' $list | sort -n | awk '{ v[NR] = $1 } END { printf "min %d, median %d, max %d", v[1], v[int((NR + 1) / 2)], v[NR] }')"
+}
+checkpoint() {
+    set_mark
+    a=$(uptime_s)
+    run_xl "xl save -c" xl save -c domu /tmp/domu.ckpt || return 1
+    b=$(uptime_s)
+    say "checkpoint: xl save -c took $(ms_between "$a" "$b") ms (the guest was suspended for part of it), image $(file_size /tmp/domu.ckpt) bytes"
+    rm -f /tmp/domu.ckpt
+    alive || { say "check failed: checkpoint: domu did not run on"; return 1; }
+    xenstore-write "/local/domain/$domid/data/suspended-ms" "$(ms_between "$a" "$b")"
+}
+migrate() {
+    set_mark
+    a=$(uptime_s)
+    suspended_from=$a
+    # To this same dom0, over a pipe: with -s '' xl runs the "host" as the
+    # receiver's command line. The receiver leaves the guest paused (-p) so
+    # that its new console is attached before it runs on.
+    if ! run_xl "xl migrate" xl migrate -s '' domu 'xl migrate-receive -p'; then
+        if grep -q 'logdirty: 95' /tmp/xl.out; then
+            say "check failed: migrate: Xen refused log-dirty mode (EOPNOTSUPP): a PV guest needs shadow paging, which this Xen is built without"
+        fi
+        return 1
+    fi
+    say "migrate: xl migrate took $(ms_between "$a" "$(uptime_s)") ms (the whole live migration)"
+    resume_new_domain migrate
+}
+# The disk holds one save image: a 512-byte header "xenvcpu-save SIZE UPTIME"
+# and the image from 1 MiB on.
+save_to_disk() {
+    [ -b $disk ] || { say "check failed: save-to-disk: no disk (scripts/boot --disk FILE)"; return 1; }
+    save_to /tmp/domu.save || return 1
+    size=$(file_size /tmp/domu.save)
+    if ! { printf 'xenvcpu-save %s %s\n' "$size" "$suspended_from" | dd of=$disk bs=512 count=1 conv=sync 2>/dev/null \
+        && dd if=/tmp/domu.save of=$disk bs=1M seek=1 2>/dev/null && sync; }; then
+        say "check failed: save-to-disk: writing the disk failed"
+        return 1
+    fi
+    rm -f /tmp/domu.save
+    say "save-to-disk: $size bytes on the disk; saved at dom0 uptime $suspended_from s"
+}
+restore_from_disk() {
+    i=0
+    while [ ! -b $disk ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    [ -b $disk ] || { say "check failed: restore-from-disk: no disk (scripts/boot --disk FILE)"; return 1; }
+    read -r magic size saved_at <<EOF_HDR
+$(head -c 512 $disk | head -n 1)
+EOF_HDR
+    [ "$magic" = xenvcpu-save ] || { say "check failed: restore-from-disk: no save image on the disk"; return 1; }
+    dd if=$disk bs=1M skip=1 count=$(((size >> 20) + 1)) 2>/dev/null | head -c "$size" >/tmp/domu.save
+    say "restore-from-disk: $size bytes, saved at dom0 uptime $saved_at s of an earlier boot; restoring at $(uptime_s) s"
+    suspended_from=""
+    restore_from /tmp/domu.save || return 1
+    rm -f /tmp/domu.save
+}
 
 # Plan steps (docs/domu.md): an xl subcommand gets the guest's name as its
 # first argument (sched-credit and sched-credit2 get `-d domu`); and
@@ -78,6 +265,11 @@ alive() { xl domid domu >/dev/null 2>&1; }
 #                    in ms (dom0's view) to the guest's data/paused-ms
 #   xs-write K V     write V at K under the guest's xenstore home
 #   expect-vcpus N   within 3 s, `xl vcpu-list` shows exactly N vCPUs online
+#   save, restore    xl save domu to a file in dom0, xl restore it
+#   save-cycles N [TEXT]  N saves and restores in a row (after each, TEXT)
+#   checkpoint       xl save -c: the guest runs on
+#   migrate          live migration to this same dom0
+#   save-to-disk, restore-from-disk   a save image on scripts/boot's --disk
 step() {
     # Split the step into words, on purpose (no globbing: set -f below).
     # shellcheck disable=SC2086
@@ -89,14 +281,14 @@ step() {
     sleep) sleep "$1" ;;
     wait)
         i=0
-        until grep -qF -- "$*" /tmp/domu.out; do
+        until tail -n +$((mark + 1)) /tmp/domu.out | grep -qF -- "$*"; do
             i=$((i + 1))
             [ $i -le 400 ] || { say "check failed: the guest did not print '$*' within 20 s"; return 1; }
             if ! alive; then
                 # Its last lines may still be on their way through xl console;
                 # a guest that ended is judged by its own TAP stream.
                 sleep 0.5
-                grep -qF -- "$*" /tmp/domu.out || say "the guest ended before it printed '$*'"
+                tail -n +$((mark + 1)) /tmp/domu.out | grep -qF -- "$*" || say "the guest ended before it printed '$*'"
                 return 0
             fi
             sleep 0.05
@@ -127,6 +319,15 @@ step() {
             fi
             sleep 0.05
         done ;;
+    save) save_to /tmp/domu.save ;;
+    restore)
+        [ -f /tmp/domu.save ] || { say "check failed: restore: no saved image (a save step first)"; return 1; }
+        restore_from /tmp/domu.save && rm -f /tmp/domu.save ;;
+    save-cycles) save_cycles "$@" ;;
+    checkpoint) checkpoint ;;
+    migrate) migrate ;;
+    save-to-disk) save_to_disk ;;
+    restore-from-disk) restore_from_disk ;;
     sched-credit|sched-credit2) xl "$cmd" -d domu "$@" ;;
     # More vCPUs than pCPUs is a case we test on purpose; xl refuses it
     # ("You are overcommmitting!") unless told otherwise.
@@ -137,12 +338,19 @@ step() {
 
 set -f  # plan steps are split into words, never globbed
 if [ -s /domu/plan ]; then
+    done_all=1
     while IFS= read -r line; do
-        alive || { say "the guest ended before step: $line"; break; }
+        case $line in
+        restore|restore-from-disk) ;;  # the guest is gone until it runs
+        *) alive || { say "the guest ended before step: $line"; done_all=0; break; } ;;
+        esac
         say "step: $line ($(cut -d' ' -f1 /proc/uptime) s)"
         step "$line" >/tmp/step.out 2>&1
         awk '/^dom0\| / { print; next } { print "dom0| " $0 }' /tmp/step.out
     done </domu/plan
+    [ $done_all = 0 ] || say "plan done at $(cut -d' ' -f1 /proc/uptime) s"
+else
+    say "plan done at $(cut -d' ' -f1 /proc/uptime) s"
 fi
 
 while alive; do sleep 0.1; done
