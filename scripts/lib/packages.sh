@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Package helpers shared by scripts/demo, scripts/test and scripts/boot.
 # Source this file; it defines functions only.
 #
