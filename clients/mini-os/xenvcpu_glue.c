@@ -38,6 +38,7 @@ static xenvcpu_timer_driver xv_timers;
 static xenvcpu_timer xv_wake;
 static evtchn_port_t xv_virq_port = -1;
 static int xv_domain_ready, xv_timers_ready;
+static int xv_set_up; /* driver, wake-up timer, steal: once */
 static xenvcpu_steal_sample xv_steal_base;
 static int xv_steal_ok;
 
@@ -167,11 +168,15 @@ void init_time(void)
     unsigned long flags;
     xenvcpu_domain *d = xv();
 
-    if (!xv_timers_ready) {
+    /* Once: fini_time/init_time also bracket a suspend, and the wake-up
+     * timer may be armed across it. Initialising it again would drop its
+     * links while the driver's queue still holds it. */
+    if (!xv_set_up) {
         xv_check(xenvcpu_timer_driver_init(&xv_timers, d, NULL), "timer_driver_init");
         xv_check(xenvcpu_timer_init(&xv_wake, xv_woken, NULL), "timer_init");
         xv_steal_ok = xenvcpu_steal_start(d, 0) == XENVCPU_OK &&
                       xenvcpu_steal_update(d, 0, &xv_steal_base) == XENVCPU_OK;
+        xv_set_up = 1;
     }
     xv_virq_port = bind_virq(VIRQ_TIMER, xv_virq_timer, NULL);
     if (xv_virq_port == (evtchn_port_t)-1) {
