@@ -48,8 +48,8 @@ static xenvcpu_timer xv_wake;
 static evtchn_port_t xv_virq_port = -1;
 static int xv_domain_ready, xv_timers_ready;
 static int xv_set_up; /* driver, wake-up timer, steal: once */
-static uint64_t xv_before;     /* the clock as fini_time left it */
-static int xv_new_domain;      /* the suspend hypercall returned 0 */
+static uint64_t xv_before; /* the clock as fini_time left it */
+static int xv_new_domain; /* the suspend hypercall returned 0 */
 /* Timer VIRQs since init_time, and those that came with no timer armed. */
 static uint64_t xv_virqs, xv_virqs_no_timer;
 static xenvcpu_steal_sample xv_steal_base;
@@ -79,9 +79,9 @@ static void xv_log(void *ctx, const char *text, size_t len)
     printk("xenvcpu: %.*s\n", (int)len, text);
 }
 
-/* The domain, on first use: shared_info is mapped by arch_init, before
- * start_kernel, and nothing asks for the time earlier. */
 #ifndef CONFIG_PARAVIRT
+/* PVH: the GFN of kernel memory (the library maps shared_info there again
+ * after a restore). */
 static uint64_t xv_frame_of(void *ctx, const void *p)
 {
     (void)ctx;
@@ -89,6 +89,8 @@ static uint64_t xv_frame_of(void *ctx, const void *p)
 }
 #endif
 
+/* The domain, on first use: shared_info is mapped by arch_init, before
+ * start_kernel, and nothing asks for the time earlier. */
 static xenvcpu_domain *xv(void)
 {
     xenvcpu_domain_config cfg;
