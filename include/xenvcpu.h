@@ -909,6 +909,18 @@ typedef struct xenvcpu_suspend_report {
  *  undone), XENVCPU_RESUME_FAILED (stopped at report->failed_step). */
 xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain *d, const xenvcpu_suspend_config *config,
                                     xenvcpu_suspend_outcome *outcome, xenvcpu_suspend_report *report) XENVCPU_NOEXCEPT;
+/** For a kernel that made SCHEDOP_shutdown(SHUTDOWN_suspend) itself and got
+ *  0 back (a new domain): redo the library's part of the resumed path
+ *  (Domain::resumed): shared_info (PV: through remap_shared_info), vcpu_info,
+ *  the clock re-based to go on from `before_ns` (the kernel's
+ *  xenvcpu_domain_now right before its hypercall, no lower than any reading
+ *  it took), runstate and time areas, steal, PVH upcall vector and callback,
+ *  the library's VIRQs and IPIs, the PV tick stopped, `timers` restarted if
+ *  it was running. Parks and brings back no AP; start_info_mfn and
+ *  before_suspend are not used. On vCPU 0, upcalls held off. `report` may
+ *  be NULL. Errors as xenvcpu_domain_suspend's after the hypercall. */
+xenvcpu_errc xenvcpu_domain_resumed(xenvcpu_domain *d, const xenvcpu_suspend_config *config, uint64_t before_ns,
+                                    xenvcpu_suspend_report *report) XENVCPU_NOEXCEPT;
 /** The kernel-visible clock minus Xen's system time (0 before any restore). */
 int64_t xenvcpu_domain_clock_offset(const xenvcpu_domain *d) XENVCPU_NOEXCEPT;
 /** A time of the kernel-visible clock (xenvcpu_domain_now) as Xen's system

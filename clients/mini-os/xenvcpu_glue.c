@@ -14,7 +14,16 @@
  *  - init_time / fini_time: bind VIRQ_TIMER with Mini-OS's own event code,
  *    hand the port to the driver (xenvcpu_timer_driver_attach) and each
  *    delivery to xenvcpu_timer_driver_handle_event, and start or stop the
- *    driver (start stops Xen's 100 Hz PV ticker);
+ *    driver (start stops Xen's 100 Hz PV ticker). The driver, the wake-up
+ *    timer and steal are set up once: fini_time/init_time also bracket a
+ *    suspend, and the timer may be armed across it;
+ *  - xenvcpu_glue_suspend: Mini-OS's suspend hypercall (xenvcpu.patch
+ *    routes arch_suspend's through it). Mini-OS makes the call itself,
+ *    with shared_info unmapped, so the library cannot; when it returns 0
+ *    (a new domain: restore, migration) init_time tells the library with
+ *    xenvcpu_domain_resumed, which re-bases the clock to go on from the
+ *    reading fini_time took and registers the runstate area again, before
+ *    the driver restarts and programs the pending timer in Xen's new time;
  *  - xenvcpu_glue_report: steal time (runstate through the library) and the
  *    wake-up timer's lateness, for the measurement.
  *
@@ -38,6 +47,11 @@ static xenvcpu_timer_driver xv_timers;
 static xenvcpu_timer xv_wake;
 static evtchn_port_t xv_virq_port = -1;
 static int xv_domain_ready, xv_timers_ready;
+static int xv_set_up; /* driver, wake-up timer, steal: once */
+static uint64_t xv_before; /* the clock as fini_time left it */
+static int xv_new_domain; /* the suspend hypercall returned 0 */
+/* Timer VIRQs since init_time, and those that came with no timer armed. */
+static uint64_t xv_virqs, xv_virqs_no_timer;
 static xenvcpu_steal_sample xv_steal_base;
 static int xv_steal_ok;
 
@@ -65,6 +79,16 @@ static void xv_log(void *ctx, const char *text, size_t len)
     printk("xenvcpu: %.*s\n", (int)len, text);
 }
 
+#ifndef CONFIG_PARAVIRT
+/* PVH: the GFN of kernel memory (the library maps shared_info there again
+ * after a restore). */
+static uint64_t xv_frame_of(void *ctx, const void *p)
+{
+    (void)ctx;
+    return virt_to_pfn(p);
+}
+#endif
+
 /* The domain, on first use: shared_info is mapped by arch_init, before
  * start_kernel, and nothing asks for the time earlier. */
 static xenvcpu_domain *xv(void)
@@ -84,6 +108,9 @@ static xenvcpu_domain *xv(void)
     fi.submap_idx = 0;
     cfg.features = HYPERVISOR_xen_version(XENVER_get_features, &fi) < 0 ? 0 : fi.submap;
     cfg.hooks.current = xv_current;
+#ifndef CONFIG_PARAVIRT
+    cfg.hooks.frame_of = xv_frame_of; /* the shared_info GFN, again after a restore */
+#endif
     cfg.hooks.log = xv_log;
     xv_check(xenvcpu_domain_init(&xv_domain, &cfg, xv_slot, 1, xv_ports, GLUE_PORTS), "domain_init");
     xenvcpu_domain_set_vcpu_count(&xv_domain, 1);
@@ -159,7 +186,47 @@ static void xv_virq_timer(evtchn_port_t port, struct pt_regs *regs, void *data)
     (void)port;
     (void)regs;
     (void)data;
+    ++xv_virqs;
+    if (!xenvcpu_timer_armed(&xv_wake))
+        ++xv_virqs_no_timer; /* an idle wake-up for nothing */
     xenvcpu_timer_driver_handle_event(&xv_timers, 0);
+}
+
+/* arch_suspend's hypercall (xenvcpu.patch). shared_info is unmapped here
+ * (arch_pre_suspend): nothing in the library may run. */
+int xenvcpu_glue_suspend(unsigned long start_info_mfn)
+{
+    int rc = HYPERVISOR_suspend(start_info_mfn);
+
+    xv_new_domain = rc == 0;
+    return rc;
+}
+
+/* PV: arch_post_suspend mapped the new shared_info at the same address. */
+static void *xv_remap(void *ctx)
+{
+    (void)ctx;
+    return HYPERVISOR_shared_info;
+}
+
+/* A new domain: the library's part, before the driver restarts. */
+static void xv_resumed(void)
+{
+    xenvcpu_suspend_config sc;
+    xenvcpu_suspend_report r;
+    xenvcpu_errc e;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.timers = &xv_timers;
+    sc.remap_shared_info = xv_remap;
+    e = xenvcpu_domain_resumed(xv(), &sc, xv_before, &r);
+    if (e != XENVCPU_OK) {
+        printk("xenvcpu: resume failed at %s: %s\n", xenvcpu_suspend_step_name(r.failed_step),
+               xenvcpu_errc_name(r.cause));
+        do_exit();
+    }
+    printk("xenvcpu: resumed: clock before=%lu after=%lu offset_ns=%ld\n", (unsigned long)r.clock_before_ns,
+           (unsigned long)r.clock_after_ns, (long)r.offset_ns);
 }
 
 void init_time(void)
@@ -167,12 +234,21 @@ void init_time(void)
     unsigned long flags;
     xenvcpu_domain *d = xv();
 
-    if (!xv_timers_ready) {
+    /* Once: fini_time/init_time also bracket a suspend, and the wake-up
+     * timer may be armed across it. Initialising it again would drop its
+     * links while the driver's queue still holds it. */
+    if (!xv_set_up) {
         xv_check(xenvcpu_timer_driver_init(&xv_timers, d, NULL), "timer_driver_init");
         xv_check(xenvcpu_timer_init(&xv_wake, xv_woken, NULL), "timer_init");
         xv_steal_ok = xenvcpu_steal_start(d, 0) == XENVCPU_OK &&
                       xenvcpu_steal_update(d, 0, &xv_steal_base) == XENVCPU_OK;
+        xv_set_up = 1;
+    } else if (xv_new_domain) {
+        /* Upcalls are off (post_suspend enables them after init_time). */
+        xv_new_domain = 0;
+        xv_resumed();
     }
+    xv_virqs = xv_virqs_no_timer = 0;
     xv_virq_port = bind_virq(VIRQ_TIMER, xv_virq_timer, NULL);
     if (xv_virq_port == (evtchn_port_t)-1) {
         printk("xenvcpu: cannot bind VIRQ_TIMER\n");
@@ -193,8 +269,17 @@ void fini_time(void)
 
     local_irq_save(flags);
     if (xv_timers_ready) {
+        xenvcpu_steal_sample last;
+
         xv_timers_ready = 0;
         xv_check(xenvcpu_timer_driver_stop(&xv_timers, 0), "timer_driver_stop");
+        /* What this domain's runstate totals hold, before a restore drops them. */
+        if (xv_steal_ok)
+            (void)xenvcpu_steal_update(xv(), 0, &last);
+        /* No reading after it (upcalls off until init_time): a resume goes on from here. */
+        xv_before = xenvcpu_domain_now(xv());
+        printk("xenvcpu: timer VIRQs since init_time: %lu, with no timer pending: %lu\n",
+               (unsigned long)xv_virqs, (unsigned long)xv_virqs_no_timer);
     }
     local_irq_restore(flags);
     if (xv_virq_port != (evtchn_port_t)-1) {

@@ -190,6 +190,18 @@ public:
     /// step after the hypercall failed: it stopped there; see
     /// docs/lifecycle.md, "When a step fails").
     Result<SuspendOutcome> suspend(const SuspendConfig& config, SuspendReport* report = nullptr) noexcept;
+    /// For a kernel that made SCHEDOP_shutdown(SHUTDOWN_suspend) itself and
+    /// got 0 back (a new domain): redo the library's part of the resumed
+    /// path of suspend() (docs/lifecycle.md, "A kernel that suspends
+    /// itself"). `before_ns` is the kernel-visible clock read right before
+    /// its hypercall, no lower than any reading the kernel took (the clock
+    /// goes on from it). On vCPU 0, upcalls held off, the kernel's
+    /// shared_info mapped again (PV: the remap_shared_info hook returns it).
+    /// Parks nothing and brings no AP back; `config.timers`, if given, is
+    /// started again when it was running; start_info_mfn and before_suspend
+    /// are not used. Errors: not_current_vcpu, invalid_argument (as
+    /// suspend()), resume_failed (see the report).
+    Result<void> resumed(const SuspendConfig& config, uint64_t before_ns, SuspendReport* report = nullptr) noexcept;
 
     /// One step of a bounded wait: the relax hook, else SCHEDOP_yield.
     void relax() noexcept;

@@ -35,15 +35,8 @@ uint64_t cr3(void* ctx) noexcept
     return c->pv_cr3(c->ctx);
 }
 
-} // namespace
-
-extern "C" {
-
-xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain* d, const xenvcpu_suspend_config* config,
-                                    xenvcpu_suspend_outcome* outcome, xenvcpu_suspend_report* report) noexcept
+SuspendConfig convert(xenvcpu_domain* d, const xenvcpu_suspend_config* config) noexcept
 {
-    if (d == nullptr || config == nullptr)
-        return XENVCPU_INVALID_ARGUMENT;
     SuspendConfig c;
     c.start_info_mfn = config->start_info_mfn;
     c.upcall_vector = config->upcall_vector;
@@ -56,24 +49,54 @@ xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain* d, const xenvcpu_suspend_con
     c.hooks.remap_shared_info = config->remap_shared_info != nullptr ? &remap : nullptr;
     c.hooks.before_suspend = config->before_suspend != nullptr ? &before : nullptr;
     c.hooks.pv_cr3 = config->pv_cr3 != nullptr ? &cr3 : nullptr;
+    return c;
+}
+
+void copy_out(const SuspendReport& r, xenvcpu_suspend_report* report) noexcept
+{
+    if (report == nullptr)
+        return;
+    report->outcome = static_cast<xenvcpu_suspend_outcome>(r.outcome);
+    report->failed_step = static_cast<xenvcpu_suspend_step>(r.failed_step);
+    report->failed_vcpu = r.failed_vcpu.value;
+    report->cause = code(r.cause);
+    report->clock_before_ns = r.clock_before_ns;
+    report->clock_after_ns = r.clock_after_ns;
+    report->offset_ns = r.offset_ns;
+    report->aps_parked = r.aps_parked;
+    report->aps_back = r.aps_back;
+    report->ports_rebound = r.ports_rebound;
+    report->downed_to_register = r.downed_to_register;
+    report->still_registered = r.still_registered;
+}
+
+} // namespace
+
+extern "C" {
+
+xenvcpu_errc xenvcpu_domain_suspend(xenvcpu_domain* d, const xenvcpu_suspend_config* config,
+                                    xenvcpu_suspend_outcome* outcome, xenvcpu_suspend_report* report) noexcept
+{
+    if (d == nullptr || config == nullptr)
+        return XENVCPU_INVALID_ARGUMENT;
+    const SuspendConfig c = convert(d, config);
     SuspendReport r;
     const Result<SuspendOutcome> got = dom(d).suspend(c, &r);
-    if (report != nullptr) {
-        report->outcome = static_cast<xenvcpu_suspend_outcome>(r.outcome);
-        report->failed_step = static_cast<xenvcpu_suspend_step>(r.failed_step);
-        report->failed_vcpu = r.failed_vcpu.value;
-        report->cause = code(r.cause);
-        report->clock_before_ns = r.clock_before_ns;
-        report->clock_after_ns = r.clock_after_ns;
-        report->offset_ns = r.offset_ns;
-        report->aps_parked = r.aps_parked;
-        report->aps_back = r.aps_back;
-        report->ports_rebound = r.ports_rebound;
-        report->downed_to_register = r.downed_to_register;
-        report->still_registered = r.still_registered;
-    }
+    copy_out(r, report);
     if (got.has_value() && outcome != nullptr)
         *outcome = static_cast<xenvcpu_suspend_outcome>(*got);
+    return code(got);
+}
+
+xenvcpu_errc xenvcpu_domain_resumed(xenvcpu_domain* d, const xenvcpu_suspend_config* config, uint64_t before_ns,
+                                    xenvcpu_suspend_report* report) noexcept
+{
+    if (d == nullptr || config == nullptr)
+        return XENVCPU_INVALID_ARGUMENT;
+    const SuspendConfig c = convert(d, config);
+    SuspendReport r;
+    const Result<void> got = dom(d).resumed(c, before_ns, &r);
+    copy_out(r, report);
     return code(got);
 }
 

@@ -164,6 +164,34 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     return SuspendOutcome::resumed;
 }
 
+Result<void> Domain::resumed(const SuspendConfig& config, uint64_t before_ns, SuspendReport* out) noexcept
+{
+    SuspendReport local{};
+    SuspendReport& report = out != nullptr ? *out : local;
+    report = SuspendReport{};
+    if (slots_ == nullptr)
+        return err(Errc::invalid_argument);
+    if (self() != boot_vcpu)
+        return err(Errc::not_current_vcpu);
+    if (kind_ == GuestKind::pv && config.hooks.remap_shared_info == nullptr)
+        return err(Errc::invalid_argument);
+    if (kind_ == GuestKind::pvh && hooks_.frame_of == nullptr)
+        return err(Errc::invalid_argument);
+    // The kernel's hypercall returned 0: the same steps as suspend()'s
+    // resumed path, from the clock reading the kernel took before it.
+    report.outcome = SuspendOutcome::resumed;
+    report.clock_before_ns = before_ns;
+    ++restores_;
+    const bool restart_timers = config.timers != nullptr && slots_[0].timers.started();
+    if (auto r = resume_new_domain(config, report, before_ns); !r.has_value())
+        return err(r.error());
+    if (restart_timers) {
+        if (auto r = config.timers->start(boot_vcpu); !r.has_value())
+            return err(fail(report, SuspendStep::timers, boot_vcpu, r.error()));
+    }
+    return ok();
+}
+
 Result<void> Domain::resume_new_domain(const SuspendConfig& config, SuspendReport& report, uint64_t before) noexcept
 {
     const uint32_t n = managed();

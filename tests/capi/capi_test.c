@@ -691,6 +691,31 @@ static void test_suspend(void)
         CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, NULL, NULL), XENVCPU_NOT_CURRENT_VCPU);
         xvt_set_current(0);
         CHECK_ERR(xenvcpu_domain_suspend(&dom, NULL, NULL, NULL), XENVCPU_INVALID_ARGUMENT);
+
+        /* A kernel that made the hypercall itself (Mini-OS): its timers
+         * stopped, the clock read, time 1 s back in the new domain; the
+         * library redoes its part, the kernel restarts its timers. */
+        CHECK_ERR(xenvcpu_timer_driver_arm_after(&timers, 0, &timer_a, 50000000, 0), XENVCPU_OK);
+        deadline = xenvcpu_timer_deadline(&timer_a);
+        fa.count = 0;
+        CHECK_ERR(xenvcpu_timer_driver_stop(&timers, 0), XENVCPU_OK);
+        before = xenvcpu_domain_now(&dom);
+        xvt_plan_suspend(0, -1000000000, 1);
+        CHECK(xvt_suspend_call(pvh ? 0 : 0x777) == 0);
+        c.smp = NULL;
+        c.before_suspend = NULL;
+        CHECK_ERR(xenvcpu_domain_resumed(&dom, &c, before, &r), XENVCPU_OK);
+        CHECK(xvt_restores() == 2 && r.outcome == XENVCPU_SUSPEND_RESUMED && r.clock_before_ns == before);
+        CHECK(xenvcpu_domain_now(&dom) >= before && xenvcpu_domain_clock_offset(&dom) == r.offset_ns);
+        CHECK(xvt_runstate_area(0) && xvt_time_area(0));
+        CHECK(pvh || (remaps == 2 && xvt_periodic_ns(0) == 0));
+        CHECK_ERR(xenvcpu_timer_driver_start(&timers, 0), XENVCPU_OK);
+        while (xenvcpu_timer_driver_now(&timers) < deadline + 1000000) {
+            xvt_advance(500000);
+            CHECK_ERR(xenvcpu_events_dispatch(&dom, 0, 0, &handled, NULL), XENVCPU_OK);
+        }
+        CHECK(fa.count == 1 && fa.now >= deadline);
+        CHECK_ERR(xenvcpu_domain_resumed(&dom, NULL, before, NULL), XENVCPU_INVALID_ARGUMENT);
     }
 }
 

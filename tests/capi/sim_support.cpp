@@ -1,6 +1,7 @@
 // The simulated Xen for the C API's host test (capi_test.c), driven
 // through a few C-callable helpers: the simulator is C++, the test is C.
 // One simulated domain at a time; the calling thread acts as its vCPUs.
+#include <xen/hypercall/sched_op.hpp>
 #include <memory>
 
 #include <sim/hypervisor.hpp>
@@ -53,6 +54,7 @@ void xvt_plan_suspend(int cancel, int64_t jump_ns, uint32_t toolstack_ports)
 {
     hv->plan_suspend(sim::SuspendPlan{cancel != 0, jump_ns, 0, 0, toolstack_ports});
 }
+long xvt_suspend_call(uint64_t start_info_mfn) { return xen::hc::sched_suspend(start_info_mfn).value_or(-1); }
 void* xvt_shared_info(void) { return &hv->shared_info(); }
 uint32_t xvt_restores(void) { return hv->restores(); }
 uint64_t xvt_callback_irq(void) { return hv->hvm_param(xen::abi::hvm_param::callback_irq).value_or(0); }

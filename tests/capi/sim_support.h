@@ -39,6 +39,8 @@ const void *xvt_hvm_context(void);
  * low ports); Xen's shared_info now; restores so far; the PVH callback
  * param (0 if unset). */
 void xvt_plan_suspend(int cancel, int64_t jump_ns, uint32_t toolstack_ports);
+/* The kernel's own SCHEDOP_shutdown(SHUTDOWN_suspend): Xen's return value. */
+long xvt_suspend_call(uint64_t start_info_mfn);
 void *xvt_shared_info(void);
 uint32_t xvt_restores(void);
 uint64_t xvt_callback_irq(void);

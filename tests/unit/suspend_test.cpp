@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include <xen/hypercall/sched_op.hpp>
 #include <xen/runstate/area.hpp>
 #include <xen/time/timer_driver.hpp>
 
@@ -506,4 +507,101 @@ TEST_CASE("suspend: physical-address areas (ops 14 and 15) are registered again 
     CHECK(w.rig.hv.runstate_area_phys(VcpuId{1}) == rs.get());
     CHECK(w.rig.hv.time_area_phys(VcpuId{2}) == phys_time.get());
     CHECK(d.find(VcpuId{1})->runstate.kind == xen::AreaKind::physical_address);
+}
+
+// A kernel that makes the suspend hypercall itself (Mini-OS's shutdown.c
+// does, with shared_info unmapped around it) and then tells the Domain:
+// the library's part of the resumed path, with the clock going on from
+// the reading the kernel took before its hypercall.
+TEST_CASE("suspend: a kernel that suspended itself has the library redo its part", "[suspend]")
+{
+    const auto guest = GENERATE(sim::GuestType::pv, sim::GuestType::pvh);
+    const auto jump = GENERATE(int64_t{-2'000'000'000}, int64_t{3'600'000'000'000});
+    sim::Config cfg = config_for(guest, sim::xen_4_17_7);
+    cfg.vcpus = 1; // as Mini-OS
+    World w(cfg);
+    sim::Hypervisor& hv = w.rig.hv;
+    xen::Domain& d = *w.rig.domain;
+    w.rig.step_ns = 1'000;
+    xen::StealClock& steal = d.find(VcpuId{0})->steal;
+    steal.start(*xen::hc::vcpu_get_runstate_info(VcpuId{0}));
+    hv.preempt(VcpuId{0}, 2'000'000);
+    steal.update(*xen::hc::vcpu_get_runstate_info(VcpuId{0}));
+    const uint64_t steal_before = steal.steal_ns();
+
+    // The kernel's own sequence: its timers stopped, the clock read, the
+    // hypercall.
+    REQUIRE(w.timers.stop(VcpuId{0}).has_value());
+    const uint64_t before = d.now();
+    hv.plan_suspend(sim::SuspendPlan{false, jump, 0, 0x1234, 2});
+    const auto rc = xen::hc::sched_suspend(guest == sim::GuestType::pv ? 0x1234 : 0);
+    REQUIRE(rc.has_value());
+    REQUIRE(*rc == 0);
+    CHECK(hv.restores() == 1);
+
+    xen::SuspendConfig c = w.config();
+    c.smp = nullptr; // the kernel's APs are its own business here
+    xen::SuspendReport report;
+    const auto r = d.resumed(c, before, &report);
+    INFO(xen::suspend_step_name(report.failed_step) << " " << xen::errc_name(report.cause));
+    REQUIRE(r.has_value());
+    CHECK(d.restores() == 1);
+    CHECK(report.outcome == xen::SuspendOutcome::resumed);
+    CHECK(report.clock_before_ns == before);
+    CHECK(report.clock_after_ns >= before);
+    CHECK(d.now() >= before);
+    CHECK(d.clock_offset() == report.offset_ns);
+    // Registered again: the update flag, the runstate areas, the time
+    // area; PV: the tick stopped; the library's VIRQ_TIMER bound again.
+    CHECK(&d.shared() == &hv.shared_info());
+    CHECK(hv.vm_assist_enabled(abi::vmasst_type::runstate_update_flag));
+    CHECK(hv.time_area_va(VcpuId{0}) == w.time_area.get());
+    CHECK(hv.runstate_area_va(VcpuId{0}) == d.find(VcpuId{0})->runstate.area.get());
+    CHECK(hv.vcpu(VcpuId{0}).periodic_period_ns == 0);
+    const uint32_t timer_port = hv.virq_port(VcpuId{0}, abi::virq::timer);
+    CHECK(timer_port != 0);
+    CHECK(d.events().find(&xen::TimerDriver::on_virq_timer, &w.timers, VcpuId{0}).value().value == timer_port);
+
+    // The timer the kernel stopped: restarted by the kernel, held by Xen in
+    // its own time, run once, not before its deadline by the kernel clock.
+    REQUIRE(w.timers.start(VcpuId{0}).has_value());
+    REQUIRE(hv.vcpu(VcpuId{0}).singleshot_ns.has_value());
+    CHECK(*hv.vcpu(VcpuId{0}).singleshot_ns == d.to_xen_time(w.fired.deadline));
+    const uint64_t left = w.fired.deadline - w.timers.now();
+    w.run(left - 200'000);
+    CHECK(w.fired.at.empty());
+    w.run(2'000'000);
+    REQUIRE(w.fired.at.size() == 1);
+    CHECK(w.fired.at[0] >= w.fired.deadline);
+
+    // Steal goes on from the old domain's total.
+    hv.preempt(VcpuId{0}, 1'000'000);
+    steal.update(*xen::hc::vcpu_get_runstate_info(VcpuId{0}));
+    CHECK(steal.steal_ns() >= steal_before + 1'000'000);
+}
+
+TEST_CASE("suspend: resumed() restarts a running driver; refusals as suspend()'s", "[suspend]")
+{
+    World w(config_for(sim::GuestType::pv, sim::xen_4_20));
+    xen::Domain& d = *w.rig.domain;
+    sim::Hypervisor& hv = w.rig.hv;
+    xen::SuspendConfig c = w.config();
+    c.smp = nullptr;
+    c.hooks.remap_shared_info = nullptr;
+    CHECK(d.resumed(c, d.now()).error() == xen::Errc::invalid_argument);
+    c.hooks.remap_shared_info = &remap;
+    sim::set_current_vcpu(VcpuId{1});
+    CHECK(d.resumed(c, d.now()).error() == xen::Errc::not_current_vcpu);
+    sim::set_current_vcpu(VcpuId{0});
+    CHECK(d.restores() == 0);
+
+    // The driver left running through the kernel's hypercall: resumed()
+    // starts it again, so Xen holds the deadline in its new time.
+    const uint64_t before = d.now();
+    hv.plan_suspend(sim::SuspendPlan{false, -1'000'000'000, 0, 0x1234, 1});
+    REQUIRE(xen::hc::sched_suspend(0x1234).value() == 0);
+    REQUIRE(d.resumed(c, before).has_value());
+    REQUIRE(hv.vcpu(VcpuId{0}).singleshot_ns.has_value());
+    CHECK(*hv.vcpu(VcpuId{0}).singleshot_ns == d.to_xen_time(w.fired.deadline));
+    CHECK(d.now() >= before);
 }
