@@ -352,6 +352,23 @@ static void test_events(void)
 
 static void count_call(void *arg) { ++*(unsigned *)arg; }
 
+/* A made-up boot state for both guest kinds: the simulator checks its
+ * shape, not what it points at. */
+static void make_smp_config(xenvcpu_smp_config *sc, xenvcpu_vcpu_info_placement placement)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->pv.cr3 = (uint64_t)0x1234 << 12;
+    sc->pv.event_callback = 0x100400;
+    sc->pv.failsafe_callback = 0x100440;
+    sc->hvm.cr0 = 0x80000011;
+    sc->hvm.cr3 = 0x200000;
+    sc->hvm.cr4 = 0x20;
+    sc->hvm.efer = 0x500;
+    sc->entry_stub = 0x100800;
+    sc->ap_entry = ap_entry;
+    sc->placement = placement;
+}
+
 static void test_smp(void)
 {
     xenvcpu_smp_config sc;
@@ -361,13 +378,7 @@ static void test_smp(void)
     unsigned calls = 0;
     fresh_domain(0, 4, 1, true);
 
-    memset(&sc, 0, sizeof sc);
-    sc.pv.cr3 = (uint64_t)0x1234 << 12;
-    sc.pv.event_callback = 0x100400;
-    sc.pv.failsafe_callback = 0x100440;
-    sc.entry_stub = 0x100800;
-    sc.ap_entry = ap_entry;
-    sc.placement = XENVCPU_VCPU_INFO_EVERY_AP;
+    make_smp_config(&sc, XENVCPU_VCPU_INFO_EVERY_AP);
     CHECK_ERR(xenvcpu_smp_init(&smp, &dom, NULL, &scratch), XENVCPU_INVALID_ARGUMENT);
     CHECK_ERR(xenvcpu_smp_init(&smp, &dom, &sc, &scratch), XENVCPU_OK);
     CHECK(xenvcpu_smp_count(&smp) == 4 && xenvcpu_smp_online_count(&smp) == 1 && xenvcpu_smp_self(&smp) == 0);
@@ -421,14 +432,7 @@ static void test_smp(void)
 
     /* PVH, in parallel, with only the vCPUs >= 32 given a vcpu_info. */
     fresh_domain(1, 3, 1, true);
-    memset(&sc, 0, sizeof sc);
-    sc.hvm.cr0 = 0x80000011;
-    sc.hvm.cr3 = 0x200000;
-    sc.hvm.cr4 = 0x20;
-    sc.hvm.efer = 0x500;
-    sc.entry_stub = 0x100800;
-    sc.ap_entry = ap_entry;
-    sc.placement = XENVCPU_VCPU_INFO_BEYOND_LEGACY;
+    make_smp_config(&sc, XENVCPU_VCPU_INFO_BEYOND_LEGACY);
     CHECK_ERR(xenvcpu_smp_init(&smp, &dom, &sc, &scratch), XENVCPU_OK);
     xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, &bound, &report);
     CHECK(report.online == 3 && report.failed == 0);
@@ -603,17 +607,7 @@ static void test_suspend(void)
 
     for (pvh = 0; pvh <= 1; ++pvh) {
         fresh_domain(pvh, 4, pvh, true);
-        memset(&sc, 0, sizeof sc);
-        sc.pv.cr3 = (uint64_t)0x1234 << 12;
-        sc.pv.event_callback = 0x100400;
-        sc.pv.failsafe_callback = 0x100440;
-        sc.hvm.cr0 = 0x80000011;
-        sc.hvm.cr3 = 0x200000;
-        sc.hvm.cr4 = 0x20;
-        sc.hvm.efer = 0x500;
-        sc.entry_stub = 0x100800;
-        sc.ap_entry = ap_entry;
-        sc.placement = XENVCPU_VCPU_INFO_EVERY_AP;
+        make_smp_config(&sc, XENVCPU_VCPU_INFO_EVERY_AP);
         CHECK_ERR(xenvcpu_smp_init(&smp, &dom, &sc, &scratch), XENVCPU_OK);
         xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, &bound, &bu);
         CHECK(bu.online == 4);
