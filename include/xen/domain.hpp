@@ -241,6 +241,7 @@ private:
     uint64_t raw_own_now() noexcept;
     Result<void> resume_new_domain(const SuspendConfig& config, SuspendReport& report, uint64_t before) noexcept;
     void bring_back(const SuspendConfig& config, SuspendReport& report, bool new_domain) noexcept;
+    Result<void> check_suspend_config(const SuspendConfig& config, bool brings_back_aps) const noexcept;
 
     KernelHooks hooks_{};
     abi::shared_info* shared_ = nullptr;

@@ -54,11 +54,8 @@ void Domain::bring_back(const SuspendConfig& config, SuspendReport& report, bool
     }
 }
 
-Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendReport* out) noexcept
+Result<void> Domain::check_suspend_config(const SuspendConfig& config, bool brings_back_aps) const noexcept
 {
-    SuspendReport local{};
-    SuspendReport& report = out != nullptr ? *out : local;
-    report = SuspendReport{};
     if (slots_ == nullptr)
         return err(Errc::invalid_argument);
     // vCPU 0: the PV restorer rewrites vCPU 0's third argument register
@@ -66,11 +63,23 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     // and vCPU 0 is the one vCPU Smp never parks.
     if (self() != boot_vcpu)
         return err(Errc::not_current_vcpu);
+    // PV: the new shared_info is the kernel's to map, and restarted APs
+    // need the L4's new frame; PVH: shared_info goes back at its GFN.
     if (kind_ == GuestKind::pv &&
-        (config.hooks.remap_shared_info == nullptr || (config.smp != nullptr && config.hooks.pv_cr3 == nullptr)))
+        (config.hooks.remap_shared_info == nullptr ||
+         (brings_back_aps && config.smp != nullptr && config.hooks.pv_cr3 == nullptr)))
         return err(Errc::invalid_argument);
     if (kind_ == GuestKind::pvh && hooks_.frame_of == nullptr)
         return err(Errc::invalid_argument);
+    return ok();
+}
+
+Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendReport* out) noexcept
+{
+    SuspendReport local{};
+    SuspendReport& report = out != nullptr ? *out : local;
+    report = SuspendReport{};
+    XEN_TRY(check_suspend_config(config, true));
 
     // 1. Park every online AP: Xen then holds no AP inside the kernel, and
     // in a new domain they are down, which registration on Xen <= 4.17
@@ -169,14 +178,7 @@ Result<void> Domain::resumed(const SuspendConfig& config, uint64_t before_ns, Su
     SuspendReport local{};
     SuspendReport& report = out != nullptr ? *out : local;
     report = SuspendReport{};
-    if (slots_ == nullptr)
-        return err(Errc::invalid_argument);
-    if (self() != boot_vcpu)
-        return err(Errc::not_current_vcpu);
-    if (kind_ == GuestKind::pv && config.hooks.remap_shared_info == nullptr)
-        return err(Errc::invalid_argument);
-    if (kind_ == GuestKind::pvh && hooks_.frame_of == nullptr)
-        return err(Errc::invalid_argument);
+    XEN_TRY(check_suspend_config(config, false));
     // The kernel's hypercall returned 0: the same steps as suspend()'s
     // resumed path, from the clock reading the kernel took before it.
     report.outcome = SuspendOutcome::resumed;
