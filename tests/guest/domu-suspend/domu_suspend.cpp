@@ -20,7 +20,8 @@
 // across it, the timers' lateness, the library's offset.
 //
 // `tap-restart=1`: after a restore, a new TAP stream (numbering from 1), for
-// the restore across a reboot of Xen, which a second machine run judges.
+// the restore across a reboot of Xen, which a second machine run judges;
+// `time-back=1` checks that Xen's time restarted lower there.
 #include <xen/abi/shared_info.hpp>
 #include <xen/arch/x86.hpp>
 #include <xen/lifecycle.hpp>
@@ -228,6 +229,13 @@ void follow_suspend(Tap& tap, const Context& context, uint32_t n, char expected)
     // restore on a rebooted Xen).
     tap.metric(area, off >= 0 ? "xen_time_back_ns" : "xen_time_forward_ns",
                off >= 0 ? static_cast<uint64_t>(off) : static_cast<uint64_t>(-off), "ns");
+
+    // `time-back=1` (a restore on a rebooted Xen): Xen's time after the
+    // gap is lower than before it, and the kernel clock still went on.
+    if (context.cmdline.get_uint("time-back", 0) != 0)
+        tap.result(resumed && off > 0 && behind == 0, area, "request ", n, ": Xen's system time restarted ",
+                   off > 0 ? static_cast<uint64_t>(off) / 1'000'000 : 0,
+                   " ms lower than before the gap; the kernel clock went on from where it stopped");
 
     // Every vCPU online, answering calls.
     tap.result(smp::online_count() == nr && unsampled == 0, area, "request ", n, ": ", smp::online_count(), " of ", nr,
