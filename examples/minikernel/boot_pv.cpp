@@ -15,6 +15,7 @@
 
 #include "console.hpp"
 #include "domain.hpp"
+#include "lifecycle.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
 #include "memory.hpp"
@@ -72,7 +73,9 @@ constexpr uint64_t pte_writable = 1u << 1;
 constexpr uint64_t pte_accessed = 1u << 5;
 constexpr uint64_t pte_dirty = 1u << 6;
 
-xen::abi::shared_info* map_shared_info(uint64_t machine_address) noexcept
+} // namespace
+
+xen::abi::shared_info* pv_map_shared_info(uint64_t machine_address) noexcept
 {
     const uint64_t va = reinterpret_cast<uint64_t>(shared_info_page);
     const uint64_t pte = machine_address | pte_present | pte_writable | pte_accessed | pte_dirty;
@@ -87,9 +90,9 @@ xen::abi::shared_info* map_shared_info(uint64_t machine_address) noexcept
 // shared_info: published now, before any save can come (and again after
 // every resume, into the new shared_info). 1 GiB of frame lists is far more
 // than the minikernel is ever given.
-xen::pv::P2mFrameLists<1> p2m_lists;
+static xen::pv::P2mFrameLists<1> p2m_lists;
 
-void publish_p2m(const xen::abi::start_info& start) noexcept
+void pv_publish_p2m(const xen::abi::start_info& start) noexcept
 {
     if (auto r = xen::pv::publish_p2m(domain(), reinterpret_cast<const uint64_t*>(start.mfn_list), start.nr_pages,
                                       p2m_lists);
@@ -98,7 +101,22 @@ void publish_p2m(const xen::abi::start_info& start) noexcept
     }
 }
 
-} // namespace
+// Before a save the page over which shared_info is mapped gets its own
+// frame back (lifecycle.cpp says why), with a copy of what shared_info held
+// so that the clock reads on. pv_map_shared_info maps shared_info again.
+void pv_unmap_shared_info() noexcept
+{
+    alignas(16) static char copy[4096];
+    __builtin_memcpy(copy, shared_info_page, sizeof(copy));
+    const uint64_t va = reinterpret_cast<uint64_t>(shared_info_page);
+    const uint64_t pte = (uint64_t{xen_frame_of(shared_info_page).value} << 12) | pte_present | pte_writable |
+                         pte_accessed | pte_dirty;
+    if (!xen::hc::update_va_mapping(va, pte, xen::abi::uvmf_invlpg | xen::abi::uvmf_local)) {
+        console::print("Bail out! update_va_mapping(own frame of the shared_info page) failed\n");
+        machine_crash();
+    }
+    __builtin_memcpy(shared_info_page, copy, sizeof(copy));
+}
 
 extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
 {
@@ -113,14 +131,14 @@ extern "C" [[noreturn]] void pv_main(const xen::abi::start_info* start) noexcept
     if (!xen::hc::update_va_mapping(0, 0, xen::abi::uvmf_invlpg | xen::abi::uvmf_local))
         console::print("# could not unmap page 0\n");
 
-    xen::abi::shared_info* shared = map_shared_info(start->shared_info);
+    xen::abi::shared_info* shared = pv_map_shared_info(start->shared_info);
     // Per-CPU data for the boot vCPU, and what every AP starts with: this
     // trap table, and Xen's bootstrap page tables (pt_base, the L4) as cr3.
     smp::init_boot_cpu(&shared->vcpu_info[0]);
     const void* l4 = reinterpret_cast<const void*>(start->pt_base);
     smp::set_pv_boot(xen::abi::pfn_to_cr3(xen_frame_of(l4).value), trap_table);
     domain_init(shared, GuestType::pv);
-    publish_p2m(*start);
+    pv_publish_p2m(*start);
     events::enable();
 
     const BootInfo boot{GuestType::pv, reinterpret_cast<const char*>(start->cmd_line), shared,

@@ -4,6 +4,8 @@
 #include <xen/hypercall/sched_op.hpp>
 
 #include "console.hpp"
+#include "events.hpp"
+#include "lifecycle.hpp"
 #include "memory.hpp"
 #include "percpu.hpp"
 #include "smp_internal.hpp"
@@ -36,6 +38,24 @@ void hook_relax(void*) noexcept
 
 xen::Result<void> hook_ap_prepare(void*, xen::VcpuId v) noexcept { return smp::prepare_percpu(v); }
 
+// An AP parked for a suspend stops its timers (they stay armed) and starts
+// them again when a cancelled suspend brings it back; after a restore its
+// entry runs again instead (smp.cpp). Hotplug leaves them alone.
+void hook_before_park(void*, xen::VcpuId v) noexcept
+{
+    if (lifecycle::suspending() && timers::cpu_state(v).started()) {
+        events::disable();
+        (void)timers::driver().stop(v);
+        events::enable();
+    }
+}
+
+void hook_after_resume(void*, xen::VcpuId v) noexcept
+{
+    if (lifecycle::suspending() && timers::cpu_state(v).bound())
+        (void)timers::take_over(v);
+}
+
 // The library's diagnostics, as TAP comments so that they never break the
 // stream.
 void hook_log(void*, const char* text, size_t len) noexcept
@@ -58,6 +78,8 @@ void domain_init(xen::abi::shared_info* shared, GuestType type) noexcept
     c.hooks.ap_stack = &hook_ap_stack;
     c.hooks.relax = &hook_relax;
     c.hooks.ap_prepare = &hook_ap_prepare;
+    c.hooks.before_park = &hook_before_park;
+    c.hooks.after_resume = &hook_after_resume;
     c.hooks.log = &hook_log;
     // now_ns stays null: the domain's own SystemClock is the kernel's clock.
     if (auto r = the_domain.init(c, storage); !r) {

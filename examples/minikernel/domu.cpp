@@ -20,6 +20,7 @@
 #include <new>
 #include <xen/time/pvclock.hpp>
 
+#include "domain.hpp"
 #include "smp.hpp"
 
 namespace mk::domu {
@@ -81,10 +82,10 @@ void yield(void*) noexcept { idle_wait(2'000'000); }
 
 } // namespace
 
-void init(const BootInfo& boot, uint32_t features) noexcept
+namespace {
+
+void attach(const BootInfo& boot) noexcept
 {
-    if (xen::hc::has_feature(features, xen::abi::xenfeat::dom0))
-        return;
     void* cons_page = nullptr;
     void* store_page = nullptr;
     uint32_t cons_port = 0, store_port = 0;
@@ -111,6 +112,7 @@ void init(const BootInfo& boot, uint32_t features) noexcept
     }
     shared = boot.shared;
     guest = boot.type;
+    nr_ports = 0;
     if (cons_port != 0)
         ports[nr_ports++] = xen::hc::Port{cons_port};
     if (store_port != 0)
@@ -124,6 +126,30 @@ void init(const BootInfo& boot, uint32_t features) noexcept
     if (store_page != nullptr && store_port != 0)
         store = new (xenstore_storage) xen::XenStore(static_cast<xen::abi::xenstore_domain_interface*>(store_page),
                                                      xen::hc::Port{store_port}, yield, nullptr, 30000);
+}
+
+} // namespace
+
+void init(const BootInfo& boot, uint32_t features) noexcept
+{
+    if (xen::hc::has_feature(features, xen::abi::xenfeat::dom0))
+        return;
+    attach(boot);
+    // Tell the toolstack we suspend through control/shutdown (as Linux and
+    // Mini-OS do); whoever watches it answers (lifecycle.hpp).
+    if (store != nullptr)
+        (void)store->write("control/feature-suspend", "1");
+}
+
+void reattach(const BootInfo& boot) noexcept
+{
+    if (console == nullptr && store == nullptr)
+        return;
+    // The new domain's shared_info (PV: the page was mapped again).
+    attach(BootInfo{boot.type, boot.cmdline, &domain().shared(), boot.start_info, boot.nr_pages});
+    // Ports in a new domain start masked (a PV restore masks them all):
+    // the rings' notifications must reach SCHEDOP_poll, which looks at
+    // pending bits only, so nothing else is needed.
 }
 
 bool active() noexcept { return console != nullptr; }
@@ -144,7 +170,9 @@ void idle_wait(uint64_t timeout_ns) noexcept
     // which Xen asks for the vCPU's interrupt window). The guard's end lets
     // in what came meanwhile.
     xen::UpcallGuard off(guest, smp::this_vcpu_info());
-    (void)xen::hc::sched_poll(ports, nr_ports, now + timeout_ns);
+    // The poll's timeout is in Xen's system time, which the kernel clock
+    // leaves after a restore (Domain::clock_offset).
+    (void)xen::hc::sched_poll(ports, nr_ports, domain_ready() ? domain().to_xen_time(now + timeout_ns) : now + timeout_ns);
 }
 
 // The ring has one producer index: CPUs printing at once take turns, a

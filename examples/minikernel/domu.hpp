@@ -15,6 +15,12 @@ namespace mk::domu {
 /// (XENFEAT_dom0 clear). Call once, on vCPU 0, before the first print.
 void init(const BootInfo& boot, uint32_t features) noexcept;
 
+/// After a restore into a new domain: find the rings again (the frames
+/// and ports the new domain has: PV start_info, which the restorer
+/// rewrote; PVH the HVM params) and attach to them. Xenstored forgot our
+/// watches: set them again.
+void reattach(const BootInfo& boot) noexcept;
+
 /// True once init found a console ring (this is a domU).
 bool active() noexcept;
 

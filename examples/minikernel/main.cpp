@@ -7,6 +7,7 @@
 #include "domu.hpp"
 #include "framework/guest_tests.hpp"
 #include "kernel.hpp"
+#include "lifecycle.hpp"
 
 namespace mk {
 
@@ -62,6 +63,7 @@ void describe_xen(const Context& context) noexcept
     const Context context{boot, cmdline, version.value_or(xen::hc::XenVersion{0, 0}), features.value_or(0)};
     // Before the first line: a domU prints through its console ring.
     domu::init(boot, context.features);
+    lifecycle::init(boot);
 
     describe_xen(context);
     guest_tests::run_all(context);

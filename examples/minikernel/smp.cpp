@@ -12,8 +12,10 @@
 #include "descriptors.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
+#include "lifecycle.hpp"
 #include "percpu.hpp"
 #include "smp_internal.hpp"
+#include "timers.hpp"
 #include "traps.hpp"
 
 namespace mk::smp {
@@ -92,6 +94,10 @@ void idle_block() noexcept { (void)xen::safe_halt(guest_type(), this_vcpu_info()
     }
     // PV: Xen loaded the GS base, the trap table and the callbacks from the
     // context; events stay masked in our vcpu_info until the idle loop.
+    // Restarted after a restore (docs/lifecycle.md): its timers are still
+    // queued and their VIRQ bound again by the library; program them.
+    if (lifecycle::suspending() && timers::cpu_state(v).bound())
+        (void)timers::take_over(v);
     controller_.ap_online(v);
     idle_loop(v);
 }
