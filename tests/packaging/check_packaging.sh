@@ -1,109 +1,123 @@
 #!/usr/bin/env bash
-# The library as other projects consume it, in the freestanding build:
-#  1. as a meson subproject: dependency('xenvcpu') through
-#     meson.override_dependency, linked into a tiny freestanding object;
-#  2. installed: headers under <includedir>/xenvcpu/xen/ (never shadowing
-#     Xen's own xen/*.h), libxenvcpu.a and xenvcpu.pc whose Cflags point
-#     there;
-#  3. the C API from the install: a C file built with pkg-config's flags
-#     beside a kernel's usual ones (freestanding, no red zone, kernel code
-#     model, general registers only) includes <xenvcpu.h>, links against the archive,
-#     and the result asks only for the documented hooks (xenvcpu_panic and
-#     the mem* functions);
-#  4. a kernel with a hypercall page of its own: it defines
+# The library as kernel projects take it, from the freestanding build:
+#  1. installed: `meson install` of this build into a temporary tree gives
+#     headers under <includedir>/xenvcpu/ (never shadowing Xen's own
+#     xen/*.h), libxenvcpu.a, xenvcpu.pc whose Cflags point there, and the
+#     CMake package (<libdir>/cmake/xenvcpu/xenvcpuConfig.cmake + Version);
+#  2. the three consumer examples in examples/consumers/, each a tiny
+#     freestanding C kernel built with the kernel flags of docs/building.md
+#     and linked (ld -r) with the archive:
+#       meson  as a subproject (dependency('xenvcpu') through
+#              meson.override_dependency), then against the install through
+#              pkg-config;
+#       cmake  find_package(xenvcpu) with CMAKE_PREFIX_PATH = the install;
+#       make   pkg-config --cflags --libs xenvcpu, PKG_CONFIG_PATH = the install;
+#     each build is warning-free (the examples use -Werror) and each linked
+#     object asks only for the documented link-time hooks (check_undefined);
+#  3. a kernel with a hypercall page of its own: it defines
 #     xenvcpu_hypercall_page as an alias of its page, and the archive's page
 #     is not linked at all.
+# The install is staged with --destdir, so the tree is DEST/PREFIX: CMake
+# takes it as it is (the package config finds its prefix from its own
+# location), pkg-config through PKG_CONFIG_SYSROOT_DIR=DEST.
+# Needs meson, ninja, cmake, make and pkg-config (scripts/test installs them).
 # Usage: check_packaging.sh SOURCE_ROOT BUILD_ROOT
 set -euo pipefail
 src=$1 build=$2
+examples=$src/examples/consumers
 work=$(mktemp -d "${TMPDIR:-/tmp}/xenvcpu-packaging.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# 1. Subproject.
-mkdir -p "$work/user/subprojects"
-ln -s "$src" "$work/user/subprojects/xenvcpu"
-cat >"$work/user/meson.build" <<'MESON'
-project('user-kernel', 'cpp', default_options: ['cpp_std=c++20'])
-dep = dependency('xenvcpu', fallback: ['xenvcpu', 'xenvcpu_dep'])
-static_library('user', 'user.cpp', dependencies: dep,
-  cpp_args: ['-ffreestanding', '-fno-exceptions', '-fno-rtti', '-mno-red-zone', '-mcmodel=kernel', '-fno-pic'])
-MESON
-cat >"$work/user/user.cpp" <<'CPP'
-#include <xen/hypercall.hpp>
-extern "C" long user_is_up(unsigned id) { return xen::hc::vcpu_is_up(xen::VcpuId{id}).value_or(false); }
-CPP
-meson setup "$work/user-build" "$work/user" --cross-file "$src/cross/x86_64-xen.ini" >"$work/setup.log" 2>&1 ||
-    { cat "$work/setup.log"; echo "FAIL: configuring a project that uses xenvcpu as a subproject"; exit 1; }
-ninja -C "$work/user-build" >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; echo "FAIL: building against the subproject"; exit 1; }
-echo "ok: used as a meson subproject (dependency('xenvcpu'))"
+fail() { echo "FAIL: $*"; exit 1; }
+for tool in meson ninja cmake make pkg-config nm ld; do
+    command -v "$tool" >/dev/null ||
+        fail "$tool is not installed; the consumer examples need it (scripts/test installs it: apt-get install cmake make pkg-config ...)"
+done
 
-# 2. Install.
-meson install -C "$build" --destdir "$work/dest" --no-rebuild >"$work/install.log" 2>&1 ||
-    { cat "$work/install.log"; echo "FAIL: meson install"; exit 1; }
-pc=$(find "$work/dest" -name xenvcpu.pc | head -n1)
-hdr=$(find "$work/dest" -path '*/xenvcpu/xen/hypercall/vcpu_op.hpp' | head -n1)
-lib=$(find "$work/dest" -name libxenvcpu.a | head -n1)
-[ -n "$pc" ] && [ -n "$hdr" ] && [ -n "$lib" ] ||
-    { find "$work/dest"; echo "FAIL: install is missing xenvcpu.pc, headers or libxenvcpu.a"; exit 1; }
-grep -q -- '-I${includedir}/xenvcpu' "$pc" ||
-    { cat "$pc"; echo "FAIL: xenvcpu.pc does not add <includedir>/xenvcpu"; exit 1; }
-if find "$work/dest" -path '*/include/xen/*' -not -path '*/xenvcpu/*' | grep -q .; then
-    echo "FAIL: headers installed where they could shadow Xen's xen/*.h"; exit 1
-fi
-echo "ok: installed headers in <includedir>/xenvcpu/xen, libxenvcpu.a, xenvcpu.pc"
-
-# 3. The C API, installed. The .pc names the install prefix; the sysroot
-#    puts the staged copy in front of it.
-chdr=$(find "$work/dest" -path '*/include/xenvcpu/xenvcpu.h' | head -n1)
-[ -n "$chdr" ] || { find "$work/dest"; echo "FAIL: xenvcpu.h is not installed in <includedir>/xenvcpu"; exit 1; }
-export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$work/dest"
-cflags=$(pkg-config --cflags xenvcpu)
-cat >"$work/user.c" <<'C'
-#include <xenvcpu.h>
-
-static xenvcpu_domain domain;
-static xenvcpu_vcpu_slot slots[4];
-static xenvcpu_event_slot ports[16];
-static xenvcpu_smp smp;
-static xenvcpu_smp_scratch scratch;
-static xenvcpu_timer_driver timers;
-
-static uint32_t current(void *ctx) { (void)ctx; return 0; }
-
-int user_setup(void *shared_info, const xenvcpu_smp_config *sc)
-{
-    xenvcpu_domain_config cfg = {XENVCPU_GUEST_PV, 0, 0, {0, current, 0, 0, 0, 0, 0, 0, 0, 0}};
-    uint32_t n = 0;
-    cfg.shared_info = shared_info;
-    if (xenvcpu_domain_init(&domain, &cfg, slots, 4, ports, 16) != XENVCPU_OK ||
-        xenvcpu_domain_discover(&domain, XENVCPU_MAX_PROBED_VCPUS, &n) != XENVCPU_OK ||
-        xenvcpu_smp_init(&smp, &domain, sc, &scratch) != XENVCPU_OK ||
-        xenvcpu_timer_driver_init(&timers, &domain, 0) != XENVCPU_OK)
-        return -1;
-    xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, 0, 0);
-    return (int)xenvcpu_domain_now(&domain);
+# Run a build step quietly; on failure show its log.
+run() { # log name, what, command...
+    local log=$work/$1.log what=$2; shift 2
+    "$@" >"$log" 2>&1 || { cat "$log"; fail "$what"; }
 }
-C
-# shellcheck disable=SC2086
-gcc -std=c11 -Wall -Wextra -pedantic -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only $cflags -c "$work/user.c" -o "$work/user.o" 2>"$work/cc.log" ||
-    { cat "$work/cc.log"; echo "FAIL: a C file does not build with pkg-config --cflags xenvcpu"; exit 1; }
-if grep -q . "$work/cc.log"; then
-    cat "$work/cc.log"; echo "FAIL: warnings building a C file against the installed <xenvcpu.h>"; exit 1
-fi
-libs=$(pkg-config --libs xenvcpu)
-# A relocatable link takes from the archive what the C file needs, as a
-# kernel's final link would.
-# shellcheck disable=SC2086
-ld -r -o "$work/linked.o" "$work/user.o" $libs ||
-    { echo "FAIL: linking a C file against the installed libxenvcpu.a ($libs)"; exit 1; }
-unexpected=$(nm -u "$work/linked.o" | awk '{print $NF}' | grep -v -x -e xenvcpu_panic -e memcpy -e memset -e memmove -e memcmp || true)
-if [ -n "$unexpected" ]; then
-    echo "$unexpected"; echo "FAIL: a C kernel linking the C API would have to provide the symbols above"; exit 1
-fi
-echo "ok: a C file built with pkg-config's flags includes <xenvcpu.h> and links; it needs only: $(nm -u "$work/linked.o" | awk '{print $NF}' | sort -u | tr '\n' ' ')"
 
-# 4. The kernel's own hypercall page, by symbol.
+# The link-time symbols a kernel provides (docs/building.md, "What a kernel
+# provides"). The examples define xenvcpu_panic themselves and leave the
+# string functions to the rest of the kernel.
+documented_hooks=(xenvcpu_panic memcpy memset memmove memcmp)
+check_undefined() { # linked object, what
+    local undefined sym hook unexpected=""
+    undefined=$(nm -u "$1" | awk '{print $NF}' | sort -u)
+    for sym in $undefined; do
+        for hook in "${documented_hooks[@]}"; do [ "$sym" = "$hook" ] && continue 2; done
+        unexpected+=" $sym"
+    done
+    [ -z "$unexpected" ] || fail "$2: the link also asks for:$unexpected (allowed: ${documented_hooks[*]})"
+    nm "$1" | grep -q ' T xenvcpu_domain_init$' || fail "$2: the library's code is not in the linked object"
+    echo "ok: $2 builds and links; undefined: ${undefined//$'\n'/ }"
+}
+
+# 1. Install.
+run install "meson install" meson install -C "$build" --destdir "$work/dest" --no-rebuild
+read -r prefix libdir includedir < <(meson introspect "$build" --buildoptions | /usr/bin/python3 -c '
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+print(o["prefix"], o["libdir"], o["includedir"])')
+root=$work/dest$prefix
+lib=$root/$libdir inc=$root/$includedir
+for f in "$inc/xenvcpu/xenvcpu.h" "$inc/xenvcpu/xen/hypercall/vcpu_op.hpp" "$lib/libxenvcpu.a" \
+         "$lib/pkgconfig/xenvcpu.pc" "$lib/cmake/xenvcpu/xenvcpuConfig.cmake" \
+         "$lib/cmake/xenvcpu/xenvcpuConfigVersion.cmake"; do
+    [ -f "$f" ] || { (cd "$root" && find . -type f | sort); fail "the install has no ${f#"$root"/}"; }
+done
+# shellcheck disable=SC2016 # the literal ${includedir} of the .pc
+grep -q -- '-I${includedir}/xenvcpu' "$lib/pkgconfig/xenvcpu.pc" ||
+    { cat "$lib/pkgconfig/xenvcpu.pc"; fail "xenvcpu.pc does not add <includedir>/xenvcpu"; }
+if find "$work/dest" -path '*/include/xen/*' -not -path '*/xenvcpu/*' | grep -q .; then
+    fail "headers installed where they could shadow Xen's xen/*.h"
+fi
+echo "ok: installed under $prefix: $(cd "$root" && find . -type f -not -path './include/xenvcpu/xen/*' | sort | sed 's|^\./||' | tr '\n' ' ')and $(find "$inc/xenvcpu/xen" -type f | wc -l) headers in $includedir/xenvcpu/xen"
+
+# pkg-config reads the staged .pc; the sysroot puts the staging directory
+# in front of the prefix it names.
+export PKG_CONFIG_SYSROOT_DIR=$work/dest
+
+# 2a. meson, as a subproject.
+cp -r "$examples/meson" "$work/meson-sub"
+mkdir "$work/meson-sub/subprojects"
+ln -s "$src" "$work/meson-sub/subprojects/xenvcpu"
+run meson-sub-setup "configuring the meson example with xenvcpu as a subproject" \
+    meson setup "$work/meson-sub/build" "$work/meson-sub" --cross-file "$work/meson-sub/cross.ini" \
+    --force-fallback-for=xenvcpu
+grep -q 'Subproject xenvcpu finished' "$work/meson-sub-setup.log" ||
+    { cat "$work/meson-sub-setup.log"; fail "the meson example did not take xenvcpu as a subproject"; }
+run meson-sub-build "building the meson example with xenvcpu as a subproject" ninja -C "$work/meson-sub/build"
+check_undefined "$work/meson-sub/build/kernel.o" "meson example, xenvcpu as a subproject"
+
+# 2b. meson, installed (pkg-config; meson reads no PKG_CONFIG_PATH in a
+#     cross build, so the path is an option).
+cp -r "$examples/meson" "$work/meson-pc"
+run meson-pc-setup "configuring the meson example against the install" \
+    meson setup "$work/meson-pc/build" "$work/meson-pc" --cross-file "$work/meson-pc/cross.ini" \
+    -Dpkg_config_path="$lib/pkgconfig"
+grep -q 'pkg-config --modversion xenvcpu` -> 0' "$work/meson-pc/build/meson-logs/meson-log.txt" ||
+    { cat "$work/meson-pc-setup.log"; fail "the meson example did not find the install through pkg-config"; }
+run meson-pc-build "building the meson example against the install" ninja -C "$work/meson-pc/build"
+check_undefined "$work/meson-pc/build/kernel.o" "meson example, installed xenvcpu through pkg-config"
+
+# 2c. CMake: find_package from the install prefix.
+run cmake-setup "configuring the CMake example (find_package(xenvcpu) in $root)" \
+    cmake -S "$examples/cmake" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$root"
+found=$(sed -n 's/^xenvcpu_DIR:PATH=//p' "$work/cmake/CMakeCache.txt")
+[ "$found" = "$lib/cmake/xenvcpu" ] || fail "the CMake example found xenvcpu in '$found', not in the install"
+run cmake-build "building the CMake example" cmake --build "$work/cmake"
+check_undefined "$work/cmake/kernel.o" "CMake example, find_package(xenvcpu)"
+
+# 2d. make with pkg-config.
+cp -r "$examples/make" "$work/make"
+run make-build "building the make example" env PKG_CONFIG_PATH="$lib/pkgconfig" make -C "$work/make"
+check_undefined "$work/make/kernel.o" "make example, pkg-config --cflags --libs xenvcpu"
+
+# 3. The kernel's own hypercall page, by symbol.
 cat >"$work/own_page.S" <<'ASM'
     .section .text.kernel_hypercall_page, "ax", @progbits
     .balign 4096
@@ -115,12 +129,13 @@ hypercall_page:
     .section .note.GNU-stack, "", @progbits
 ASM
 gcc -c "$work/own_page.S" -o "$work/own_page.o"
+libs=$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --libs xenvcpu)
 # shellcheck disable=SC2086
-ld -r -o "$work/own.o" "$work/user.o" "$work/own_page.o" $libs ||
-    { echo "FAIL: linking the C API beside the kernel's own hypercall page"; exit 1; }
+ld -r -o "$work/own.o" "$work/make/kernel.c.o" "$work/own_page.o" $libs ||
+    fail "linking the C API beside the kernel's own hypercall page"
 if objdump -h "$work/own.o" | grep -q 'text\.xenvcpu_hypercall_page'; then
-    echo "FAIL: the library's hypercall page was linked although the kernel defines xenvcpu_hypercall_page"; exit 1
+    fail "the library's hypercall page was linked although the kernel defines xenvcpu_hypercall_page"
 fi
 [ "$(nm "$work/own.o" | awk '$2 == "T" && $3 == "xenvcpu_hypercall_page"' | wc -l)" = 1 ] ||
-    { nm "$work/own.o" | grep hypercall_page; echo "FAIL: xenvcpu_hypercall_page is not the kernel's page alone"; exit 1; }
+    { nm "$work/own.o" | grep hypercall_page; fail "xenvcpu_hypercall_page is not the kernel's page alone"; }
 echo "ok: with the kernel's own page aliased as xenvcpu_hypercall_page, the library's page is not linked"
