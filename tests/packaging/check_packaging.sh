@@ -82,11 +82,12 @@ echo "ok: installed under $prefix: $(cd "$root" && find . -type f -not -path './
 export PKG_CONFIG_SYSROOT_DIR=$work/dest
 
 # 2a. meson, as a subproject.
-cp -r "$examples/meson" "$work/meson-sub"
-mkdir "$work/meson-sub/subprojects"
-ln -s "$src" "$work/meson-sub/subprojects/xenvcpu"
+# The examples share ../kernel.c, so each copy takes the whole directory.
+cp -r "$examples" "$work/meson-sub"
+mkdir "$work/meson-sub/meson/subprojects"
+ln -s "$src" "$work/meson-sub/meson/subprojects/xenvcpu"
 run meson-sub-setup "configuring the meson example with xenvcpu as a subproject" \
-    meson setup "$work/meson-sub/build" "$work/meson-sub" --cross-file "$work/meson-sub/cross.ini" \
+    meson setup "$work/meson-sub/build" "$work/meson-sub/meson" --cross-file "$work/meson-sub/meson/cross.ini" \
     --force-fallback-for=xenvcpu
 grep -q 'Subproject xenvcpu finished' "$work/meson-sub-setup.log" ||
     { cat "$work/meson-sub-setup.log"; fail "the meson example did not take xenvcpu as a subproject"; }
@@ -95,9 +96,9 @@ check_undefined "$work/meson-sub/build/kernel.o" "meson example, xenvcpu as a su
 
 # 2b. meson, installed (pkg-config; meson reads no PKG_CONFIG_PATH in a
 #     cross build, so the path is an option).
-cp -r "$examples/meson" "$work/meson-pc"
+cp -r "$examples" "$work/meson-pc"
 run meson-pc-setup "configuring the meson example against the install" \
-    meson setup "$work/meson-pc/build" "$work/meson-pc" --cross-file "$work/meson-pc/cross.ini" \
+    meson setup "$work/meson-pc/build" "$work/meson-pc/meson" --cross-file "$work/meson-pc/meson/cross.ini" \
     -Dpkg_config_path="$lib/pkgconfig"
 grep -q 'pkg-config --modversion xenvcpu` -> 0' "$work/meson-pc/build/meson-logs/meson-log.txt" ||
     { cat "$work/meson-pc-setup.log"; fail "the meson example did not find the install through pkg-config"; }
@@ -113,9 +114,9 @@ run cmake-build "building the CMake example" cmake --build "$work/cmake"
 check_undefined "$work/cmake/kernel.o" "CMake example, find_package(xenvcpu)"
 
 # 2d. make with pkg-config.
-cp -r "$examples/make" "$work/make"
-run make-build "building the make example" env PKG_CONFIG_PATH="$lib/pkgconfig" make -C "$work/make"
-check_undefined "$work/make/kernel.o" "make example, pkg-config --cflags --libs xenvcpu"
+cp -r "$examples" "$work/make"
+run make-build "building the make example" env PKG_CONFIG_PATH="$lib/pkgconfig" make -C "$work/make/make"
+check_undefined "$work/make/make/kernel.o" "make example, pkg-config --cflags --libs xenvcpu"
 
 # 3. The kernel's own hypercall page, by symbol.
 cat >"$work/own_page.S" <<'ASM'
@@ -131,7 +132,7 @@ ASM
 gcc -c "$work/own_page.S" -o "$work/own_page.o"
 libs=$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --libs xenvcpu)
 # shellcheck disable=SC2086
-ld -r -o "$work/own.o" "$work/make/kernel.c.o" "$work/own_page.o" $libs ||
+ld -r -o "$work/own.o" "$work/make/make/kernel.c.o" "$work/own_page.o" $libs ||
     fail "linking the C API beside the kernel's own hypercall page"
 if objdump -h "$work/own.o" | grep -q 'text\.xenvcpu_hypercall_page'; then
     fail "the library's hypercall page was linked although the kernel defines xenvcpu_hypercall_page"

@@ -1,5 +1,5 @@
-/* kernel.c: the smallest "kernel" that takes xenvcpu, built by the cmake
- * example (examples/consumers/README.md).
+/* kernel.c: the smallest "kernel" that takes xenvcpu, shared by the meson,
+ * CMake and make examples beside it (examples/consumers/README.md).
  *
  * Freestanding C: it gives the library its hooks, sets up the domain over
  * the shared_info page its boot code hands it, and makes vCPU 0 tickless
