@@ -11,6 +11,7 @@ line `<!-- suites: ... -->`; paste the output of `./scripts/test --list`
 there when a suite comes or goes.
 """
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -41,11 +42,16 @@ check('scripts/test --list names each suite once',
 # and build/tsan need not be configured).
 declared = {}
 unreadable = []
-skip = {'build', 'subprojects', '.cache', '.git'}
-for path in sorted(source.rglob('meson.build')):
+build_files = []
+for top, dirs, files in os.walk(source):
+    # Not the build directories (build/host, build/target...), subprojects,
+    # or hidden ones (.git, the download cache).
+    at_top = pathlib.Path(top) == source
+    dirs[:] = sorted(d for d in dirs
+                     if not (d.startswith('.') or d == 'subprojects' or (at_top and d.startswith('build'))))
+    build_files += [pathlib.Path(top) / 'meson.build'] if 'meson.build' in files else []
+for path in build_files:
     rel = path.relative_to(source)
-    if rel.parts[0] in skip or rel.parts[0].startswith('build'):
-        continue
     text = path.read_text()
     for match in re.finditer(r'\bsuite\s*:\s*(\[[^\]]*\]|\'[^\']*\'|[^,)\s]+)', text):
         value = match.group(1)
