@@ -88,6 +88,9 @@ struct BringUpReport {
     uint64_t total_ns = 0; ///< from the first prepare to the last check-in seen
     uint64_t prepare_phase_ns = 0; ///< parallel: preparing them all
     uint64_t start_phase_ns = 0;   ///< parallel: preparing and starting them all (then the wait)
+    /// Xen system time when the call began: t = 0 of every vCPU's
+    /// SmpCpu::timeline stamps from this bring-up.
+    uint64_t start_ns = 0;
     Errc first_error = Errc{};
 };
 
@@ -148,7 +151,8 @@ public:
     /// Bring every down AP online. Parallel: prepare and start all, then
     /// await all within one bound. Serial: each AP within its own bound.
     /// APs that fail do not stop the others. Per-vCPU errors are in
-    /// part(v).last_error, times in part(v).bringup_ns.
+    /// part(v).last_error, times in part(v).bringup_ns and, step by step
+    /// (prepare, up, check-in seen), in part(v).timeline.
     BringUpReport bring_up(BringUpMode mode, const WaitBound& bound = {}) noexcept;
 
     // --- on the AP ----------------------------------------------------------

@@ -19,6 +19,8 @@ Result<void> Smp::prepare(VcpuId v) noexcept
         return ok();
     if (v == boot_vcpu || s != CpuState::down)
         return err(Errc::invalid_argument);
+    c.timeline = SmpTimeline{};
+    c.timeline.prepare_begin_ns = now();
     auto fail = [&](Errc e) -> Result<void> {
         c.last_error = e;
         return err(e);
@@ -66,6 +68,7 @@ Result<void> Smp::prepare(VcpuId v) noexcept
         }
     }
     c.last_error = Errc{};
+    c.timeline.prepare_end_ns = now();
     store_state(c, CpuState::prepared);
     return ok();
 }

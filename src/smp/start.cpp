@@ -12,10 +12,12 @@ using smp_detail::store_state;
 
 namespace {
 
-// Record a check-in seen by the controller: bring-up time by Xen system
-// time, from the controller's stamp before initialise to the AP's own.
-void take_in(SmpCpu& c) noexcept
+// Record a check-in seen by the controller (at `seen_ns`, its own clock):
+// bring-up time by Xen system time, from the controller's stamp before
+// initialise to the AP's own.
+void take_in(SmpCpu& c, uint64_t seen_ns) noexcept
 {
+    c.timeline.online_ns = seen_ns;
     const uint64_t start = c.handshake.start_ns;
     const uint64_t seen = c.handshake.online_ns;
     c.bringup_ns = seen > start ? seen - start : 0;
@@ -92,6 +94,7 @@ Result<void> Smp::start(VcpuId v) noexcept
         store_state(c, CpuState::parked);
         return up;
     }
+    c.timeline.up_ns = now();
     return ok();
 }
 
@@ -106,6 +109,7 @@ Result<void> Smp::restart(VcpuId v, const WaitBound& bound) noexcept
     // hvm_save_cpu_ctxt), so the new domain has it uninitialised.
     c.initialised = false;
     c.remote_down = false;
+    c.timeline = SmpTimeline{}; // not prepared again: only up and online get stamps
     __atomic_store_n(&c.mailbox.park, 0u, __ATOMIC_RELEASE);
     store_state(c, CpuState::prepared);
     XEN_TRY(start(v));
@@ -127,7 +131,7 @@ Result<void> Smp::await_online(VcpuId v, const WaitBound& bound) noexcept
         return r;
     }
     if (s == CpuState::starting) {
-        take_in(c);
+        take_in(c, now());
         return ok();
     }
     ++c.cycles;
@@ -144,6 +148,7 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
             report.first_error = e;
     };
     const uint64_t t0 = now();
+    report.start_ns = t0;
 
     if (mode == BringUpMode::serial) {
         for (uint32_t id = 0; id < count(); ++id) {
@@ -180,12 +185,13 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         // within one bound, taking each in as it checks in.
         auto all_in = [&] {
             bool all = true;
+            uint64_t seen = 0; // read once per poll, only when someone checked in
             for (uint32_t id = 0; id < count(); ++id) {
                 SmpCpu& c = part(VcpuId{id});
                 if (load_state(c) != CpuState::starting)
                     continue;
                 if (ap_generation(c.handshake) >= c.awaited_generation)
-                    take_in(c);
+                    take_in(c, seen != 0 ? seen : (seen = now()));
                 else
                     all = false;
             }

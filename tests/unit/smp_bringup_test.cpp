@@ -1,6 +1,8 @@
 // xen::Smp on the simulated Xen: discovery, preparation, bring-up of 1..128
 // vCPUs (PV and PVH, serial and parallel), the 32-vCPU line, APs that never
 // check in, and a failure injected at each hypercall of the sequence.
+#include <algorithm>
+
 #include <xen/smp.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
 
@@ -112,6 +114,73 @@ TEST_CASE("bring_up: every vCPU from 1 to 128 comes online, PV and PVH, serial a
             }
         }
     }
+}
+
+TEST_CASE("bring_up: each AP's timeline says when it was prepared, upped and seen online, in the mode's order", "[smp]")
+{
+    for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
+        for (auto mode : {BringUpMode::parallel, BringUpMode::serial}) {
+            DYNAMIC_SECTION(name(guest) << " " << name(mode))
+            {
+                constexpr uint32_t n = 6;
+                Rig rig(domain(guest, n));
+                const auto report = rig.bring_up(mode);
+                REQUIRE(report.online == n);
+                CHECK(report.start_ns > 0);
+                // The boot vCPU is never brought up: no stamps.
+                const xen::SmpTimeline& boot = rig.smp->part(xen::boot_vcpu).timeline;
+                CHECK((boot.prepare_begin_ns == 0 && boot.up_ns == 0 && boot.online_ns == 0));
+                uint64_t last_prepared = 0, first_up = ~uint64_t{0}, last_up = 0, first_seen = ~uint64_t{0};
+                for (uint32_t id = 1; id < n; ++id) {
+                    const xen::SmpTimeline& t = rig.smp->part(VcpuId{id}).timeline;
+                    // Every step stamped, in order, within the call.
+                    CHECK(report.start_ns <= t.prepare_begin_ns);
+                    CHECK(t.prepare_begin_ns <= t.prepare_end_ns);
+                    CHECK(t.prepare_end_ns <= t.up_ns);
+                    CHECK(t.up_ns < t.online_ns); // the check-in takes the AP's steps
+                    CHECK(t.online_ns <= report.start_ns + report.total_ns);
+                    // The check-in was seen after the AP stamped it.
+                    CHECK(rig.smp->part(VcpuId{id}).handshake.online_ns <= t.online_ns);
+                    if (mode == BringUpMode::serial && id > 1) {
+                        // One AP at a time: the next is prepared only after
+                        // the previous one was seen online.
+                        CHECK(rig.smp->part(VcpuId{id - 1}).timeline.online_ns <= t.prepare_begin_ns);
+                    }
+                    last_prepared = std::max(last_prepared, t.prepare_end_ns);
+                    first_up = std::min(first_up, t.up_ns);
+                    last_up = std::max(last_up, t.up_ns);
+                    first_seen = std::min(first_seen, t.online_ns);
+                }
+                if (mode == BringUpMode::parallel) {
+                    // All prepared before any is upped, all upped before any is awaited.
+                    CHECK(last_prepared <= first_up);
+                    CHECK(last_up < first_seen);
+                    CHECK(report.prepare_phase_ns <= first_up - report.start_ns);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("prepare, start and await_online one by one: each stamps its own step of the timeline", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 3));
+    REQUIRE(rig.discover().has_value());
+    REQUIRE(rig.smp->prepare(VcpuId{1}).has_value());
+    const xen::SmpTimeline& t = rig.smp->part(VcpuId{1}).timeline;
+    CHECK(t.prepare_begin_ns > 0);
+    CHECK(t.prepare_end_ns >= t.prepare_begin_ns);
+    CHECK((t.up_ns == 0 && t.online_ns == 0));
+    // Preparing a prepared vCPU again is a no-op: the stamps stay.
+    const xen::SmpTimeline before = t;
+    rig.relax();
+    REQUIRE(rig.smp->prepare(VcpuId{1}).has_value());
+    CHECK((t.prepare_begin_ns == before.prepare_begin_ns && t.prepare_end_ns == before.prepare_end_ns));
+    REQUIRE(rig.smp->start(VcpuId{1}).has_value());
+    CHECK(t.up_ns >= t.prepare_end_ns);
+    CHECK(t.online_ns == 0); // not awaited yet
+    REQUIRE(rig.smp->await_online(VcpuId{1}).has_value());
+    CHECK(t.online_ns > t.up_ns);
 }
 
 TEST_CASE("bring_up: on Xen 4.20 too (register_vcpu_info's 4.18+ rules)", "[smp]")

@@ -59,6 +59,19 @@ struct alignas(64) CallMailbox {
 };
 static_assert(sizeof(CallMailbox) == 64);
 
+/// When the controller did each step of a vCPU's last bring-up, by Xen
+/// system time (Domain::now, the clock of every bounded wait); 0: not (yet)
+/// done. For timelines: Smp fills it in, the kernel reads it
+/// (BringUpReport::start_ns is the bring-up call's own start). A later
+/// prepare/start of the same vCPU (Smp::restart after a restore) writes it
+/// afresh; hotplug (offline/online) leaves it alone.
+struct SmpTimeline {
+    uint64_t prepare_begin_ns = 0; ///< prepare() began its work (the vCPU was down)
+    uint64_t prepare_end_ns = 0;   ///< prepare() succeeded: vcpu_info, mask, IPI and hook done
+    uint64_t up_ns = 0;            ///< VCPUOP_up returned success in start()
+    uint64_t online_ns = 0;        ///< the controller saw its check-in (await_online, bring_up)
+};
+
 /// One vCPU's SMP state (constexpr, zeroed: a static array of slots needs
 /// no constructor to run). Never moved.
 struct alignas(64) SmpCpu {
@@ -78,6 +91,7 @@ struct alignas(64) SmpCpu {
     uint32_t cycles = 0;          ///< completed park/resume cycles
     uint32_t awaited_generation = 0; ///< the check-in the controller waits for
     bool remote_down = false;     ///< taken down by offline_remote: no check-in on resume
+    SmpTimeline timeline{};       ///< when its last bring-up's steps happened
 
     constexpr SmpCpu() noexcept = default;
     SmpCpu(const SmpCpu&) = delete;

@@ -27,11 +27,24 @@ void Tap::end(Outcome outcome) noexcept
     }
 }
 
-void Tap::metric(const char* area, const char* name, uint64_t value, const char* unit, int64_t vcpu) noexcept
+void Tap::metric_head(const char* area, const char* name, uint64_t value, const char* unit, int64_t vcpu) noexcept
 {
     console::print("# metric ", area, ".", name, "=", value, unit);
     if (vcpu >= 0)
         console::print(" vcpu=", vcpu);
+}
+
+void Tap::metric_tag(const MetricTag& tag) noexcept
+{
+    if (tag.token != nullptr)
+        console::print(" ", tag.key, "=", tag.token);
+    else
+        console::print(" ", tag.key, "=", tag.number);
+}
+
+void Tap::metric(const char* area, const char* name, uint64_t value, const char* unit, int64_t vcpu) noexcept
+{
+    metric_head(area, name, value, unit, vcpu);
     console::print("\n");
 }
 

@@ -6,6 +6,7 @@
 //     not ok 2 - broken: fails on purpose
 //     ok 3 - vcpuop: runstate_phys_area # SKIP not in Xen 4.17
 //     # metric events.upcall_ns=1234ns vcpu=0
+//     # metric timers.lateness_bucket=17 vcpu=1 le_us=50
 //     ok 4 - hotplug: not run # SKIP needs 2 vCPUs, the domain has 1
 //     1..4
 #pragma once
@@ -15,6 +16,17 @@
 #include "console.hpp"
 
 namespace mk {
+
+/// One extra `key=token` tag of a metric line, after the vcpu tag: key
+/// [a-z_]+, token [A-Za-z0-9_.+-]+ (a number, or a word such as `inf`).
+struct MetricTag {
+    const char* key;
+    const char* token; ///< printed when not null; else `number`
+    uint64_t number;
+
+    constexpr MetricTag(const char* k, uint64_t n) noexcept : key(k), token(nullptr), number(n) {}
+    constexpr MetricTag(const char* k, const char* t) noexcept : key(k), token(t), number(0) {}
+};
 
 class Tap {
 public:
@@ -64,6 +76,19 @@ public:
     void metric(const char* area, const char* name, uint64_t value, const char* unit = "",
                 int64_t vcpu = -1) noexcept;
 
+    /// `# metric area.name=value[unit] [vcpu=id] key=token...`: the same
+    /// with extra tags, e.g. `MetricTag{"cycle", 3}` (the grammar:
+    /// docs/boot-harness.md; the lines: tests/guest/README.md).
+    template <class... More>
+    void metric(const char* area, const char* name, uint64_t value, const char* unit, int64_t vcpu,
+                const MetricTag& tag, const More&... more) noexcept
+    {
+        metric_head(area, name, value, unit, vcpu);
+        metric_tag(tag);
+        (metric_tag(more), ...);
+        console::print("\n");
+    }
+
     /// A new stream: `TAP version 13` again, numbering from 1. For a guest
     /// restored in another machine run, whose harness never saw the first.
     void restart() noexcept
@@ -81,6 +106,8 @@ private:
     enum class Outcome : uint8_t { passed, failed, skipped };
     void begin(const char* status, const char* area) noexcept;
     void end(Outcome outcome) noexcept;
+    void metric_head(const char* area, const char* name, uint64_t value, const char* unit, int64_t vcpu) noexcept;
+    void metric_tag(const MetricTag& tag) noexcept;
 
     unsigned number_ = 0;
     unsigned passed_ = 0;

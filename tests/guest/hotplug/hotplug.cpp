@@ -5,7 +5,9 @@
 // VCPUOP_down, checks in again, and runs a call. Then the guard: with every
 // AP parked, the boot vCPU is the last one up, and taking it down is
 // refused (Xen would power the domain off). Figures: hotplug.cycles,
-// hotplug.offline_ns and hotplug.online_ns (mean per operation).
+// hotplug.offline_ns and hotplug.online_ns (mean per operation), and each
+// step's own time, hotplug.cycle_offline_ns and hotplug.cycle_online_ns
+// with vcpu= and cycle= (from 1), printed after its cycle.
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/smp.hpp>
 
@@ -35,7 +37,7 @@ struct Cycles {
 };
 
 // 1-3. `cycles` rounds of each online AP offline and back.
-void run_cycles(xen::Smp* ctl, uint32_t n, uint64_t cycles, Cycles& r) noexcept
+void run_cycles(Tap& tap, xen::Smp* ctl, uint32_t n, uint64_t cycles, Cycles& r) noexcept
 {
     auto note = [&](xen::Errc e, xen::VcpuId v) {
         if (r.first == xen::Errc{}) {
@@ -70,6 +72,11 @@ void run_cycles(xen::Smp* ctl, uint32_t n, uint64_t cycles, Cycles& r) noexcept
             const uint32_t before = runs[id];
             if (on.has_value() && smp::run_on(v, ran, &runs[id]).has_value() && runs[id] == before + 1)
                 ++r.ran_again;
+            // Outside the timed steps: printing takes a console hypercall.
+            if (off.has_value())
+                tap.metric(area, "cycle_offline_ns", t1 - t0, "", id, MetricTag{"cycle", k + 1});
+            if (on.has_value())
+                tap.metric(area, "cycle_online_ns", t3 - t2, "", id, MetricTag{"cycle", k + 1});
         }
     }
 }
@@ -113,7 +120,7 @@ void run_hotplug(Tap& tap, const Context& c) noexcept
     }
 
     Cycles r;
-    run_cycles(ctl, n, cycles, r);
+    run_cycles(tap, ctl, n, cycles, r);
     tap.metric(area, "cycles", r.ok_cycles);
     if (r.ok_cycles > 0) {
         tap.metric(area, "offline_ns", r.offline_ns / r.ok_cycles);

@@ -1,8 +1,11 @@
 // smp: bring every vCPU Xen gave the domain online (in parallel by default,
 // one at a time with `smp=serial`), and show that each AP runs: work on its
 // own vCPU, its call IPI, its own vcpu_info beyond the 32-vCPU line, and no
-// second VCPUOP_initialise. Figures: smp.online, smp.bringup_ns per vCPU and
-// smp.bringup_<mode>_total_ns.
+// second VCPUOP_initialise. Figures: smp.online, smp.bringup_ns per vCPU,
+// smp.bringup_<mode>_total_ns, and per AP the first bring-up's timeline
+// (the library's SmpTimeline, ns from the bring_up call's start):
+// smp.ap_prepare_begin_ns, smp.ap_prepare_end_ns, smp.ap_up_ns (VCPUOP_up
+// returned) and smp.ap_online_ns (the boot vCPU saw its check-in).
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/smp.hpp>
 #include <xen/time/pvclock.hpp>
@@ -44,6 +47,14 @@ void report_in(void* arg) noexcept
 
 const char* mode_name(smp::Mode m) noexcept { return m == smp::Mode::serial ? "serial" : "parallel"; }
 
+// One stamp of AP `id`'s timeline, relative to the bring-up's start (none
+// if the step was not done, or belongs to another bring-up).
+void timeline_metric(Tap& tap, const char* name, uint64_t stamp, uint64_t start, uint32_t id) noexcept
+{
+    if (stamp != 0 && stamp >= start)
+        tap.metric(area, name, stamp - start, "", id);
+}
+
 // 2. All online, with the figures.
 void check_online(Tap& tap, xen::Smp* ctl, const smp::BringUp& rec, smp::Mode mode) noexcept
 {
@@ -57,7 +68,12 @@ void check_online(Tap& tap, xen::Smp* ctl, const smp::BringUp& rec, smp::Mode mo
         const xen::SmpCpu& s = ctl->part(v);
         if (ctl->state(v) == xen::CpuState::online)
             tap.metric(area, "bringup_ns", s.bringup_ns, "", id);
-        else
+        const uint64_t t0 = rec.report.start_ns;
+        timeline_metric(tap, "ap_prepare_begin_ns", s.timeline.prepare_begin_ns, t0, id);
+        timeline_metric(tap, "ap_prepare_end_ns", s.timeline.prepare_end_ns, t0, id);
+        timeline_metric(tap, "ap_up_ns", s.timeline.up_ns, t0, id);
+        timeline_metric(tap, "ap_online_ns", s.timeline.online_ns, t0, id);
+        if (ctl->state(v) != xen::CpuState::online)
             tap.comment("smp: vcpu ", id, " ", xen::cpu_state_name(ctl->state(v)),
                         ": ", xen::errc_name(s.last_error), ", stage ", s.handshake.stage);
     }

@@ -220,6 +220,7 @@ void report_vcpus(Tap& tap, uint32_t cpus, uint64_t min_reads, Totals& t) noexce
         tap.metric(area, "blocked_ns", d[2], "", v);
         tap.metric(area, "offline_ns", d[3], "", v);
         tap.metric("clock", "reads", j.reads, "", v);
+        tap.metric("clock", "backwards", j.backwards_own + j.backwards_across, "", v);
     }
 }
 

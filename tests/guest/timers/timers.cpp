@@ -48,6 +48,21 @@ constexpr uint64_t periodic_ns = 10 * ms; // the software periodic timer
 
 struct CpuRun;
 
+/// The lateness histogram's upper bounds, in µs (a last bucket takes the
+/// rest): `timers.lateness_bucket` lines, tests/guest/README.md.
+constexpr uint64_t lateness_bounds_us[] = {1,   2,    5,    10,   20,    50,    100,   200,
+                                           500, 1000, 2000, 5000, 10000, 20000, 50000, 100000};
+constexpr uint32_t lateness_buckets = sizeof(lateness_bounds_us) / sizeof(lateness_bounds_us[0]) + 1;
+
+/// The bucket of a lateness of `late_ns`: the first bound >= it, else the last.
+uint32_t lateness_bucket(uint64_t late_ns) noexcept
+{
+    for (uint32_t b = 0; b + 1 < lateness_buckets; ++b)
+        if (late_ns <= lateness_bounds_us[b] * 1000)
+            return b;
+    return lateness_buckets - 1;
+}
+
 /// One random timer of the timer phase.
 struct Slot {
     xen::Timer timer{&Slot::fire, this};
@@ -78,6 +93,7 @@ struct CpuRun {
     uint64_t worst_late = 0;   // the latest run: how late, and when it was due
     uint64_t worst_due = 0;
     uint64_t runnable_ns = 0;  // steal over the timer phase: runnable, waiting for a pCPU
+    uint32_t late_hist[lateness_buckets] = {}; // first runs by lateness (early ones as 0)
 };
 
 /// Xen's runnable time of `v` (VCPUOP_get_runstate_info), 0 if refused.
@@ -135,6 +151,7 @@ void Slot::fire(xen::Timer&, xen::VcpuId, uint64_t handler_now, void* ctx) noexc
         return;
     }
     ++run.fired;
+    ++run.late_hist[lateness_bucket(handler_now > s->deadline ? handler_now - s->deadline : 0)];
     // Early by the handler's clock, or by a fresh reading of our own.
     const uint64_t again = timers::now();
     if (handler_now < s->deadline || again < s->deadline)
@@ -387,6 +404,14 @@ void sum_up(Tap& tap, uint32_t vcpus, Sum& s) noexcept
         tap.metric(area, "worst_late_us", r.worst_late / 1000, "", id);
         tap.metric(area, "worst_due_ms", r.worst_due / ms, "", id);
         tap.metric(area, "steal_ms", r.runnable_ns / ms, "", id);
+        for (uint32_t b = 0; b < lateness_buckets; ++b) {
+            if (r.late_hist[b] == 0)
+                continue;
+            if (b + 1 < lateness_buckets)
+                tap.metric(area, "lateness_bucket", r.late_hist[b], "", id, MetricTag{"le_us", lateness_bounds_us[b]});
+            else
+                tap.metric(area, "lateness_bucket", r.late_hist[b], "", id, MetricTag{"le_us", "inf"});
+        }
     }
 }
 
