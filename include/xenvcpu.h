@@ -1,4 +1,5 @@
-/* xenvcpu.h: the C API of xenvcpu.
+/** \file
+ * xenvcpu.h: the C API of xenvcpu.
  *
  * A thin layer over the C++ object model (docs/object-model.md): every
  * function here forwards to one call of xen::Domain, xen::Smp,

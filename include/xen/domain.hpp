@@ -1,22 +1,23 @@
-// Domain: the one object a kernel holds for its Xen domain.
-//
-// It owns what every component shares: the guest kind, the kernel's hooks,
-// shared_info, the XENFEAT set, the vCPU count (discovered once), the
-// per-vCPU slots, the event channels and the system clock. Smp and
-// TimerDriver take a Domain and nothing else of the kernel's; the checks
-// and lookups they share (is this vCPU in range, which vCPU is calling,
-// where is its vcpu_info, may it go down) exist here once.
-//
-// It is also the domain view of every VCPUOP: the same operations as the
-// raw hc:: wrappers (xen/hypercall/vcpu_op.hpp), plus what only the domain
-// knows: the vCPU count (vcpu_out_of_range beyond it), the calling vCPU
-// (set/stop_singleshot_timer act on the caller only) and whether any other
-// vCPU is up (down() refuses the last one: Xen would power the domain off).
-//
-// Life: `constexpr` construction (a Domain in .bss needs no constructor to
-// run), then init() once on the boot vCPU, then discover(). Calls that read
-// per-vCPU state may run on any vCPU; init, discover and set_vcpu_count run
-// on one vCPU before the others start. docs/object-model.md.
+/// \file
+/// Domain: the one object a kernel holds for its Xen domain.
+///
+/// It owns what every component shares: the guest kind, the kernel's hooks,
+/// shared_info, the XENFEAT set, the vCPU count (discovered once), the
+/// per-vCPU slots, the event channels and the system clock. Smp and
+/// TimerDriver take a Domain and nothing else of the kernel's; the checks
+/// and lookups they share (is this vCPU in range, which vCPU is calling,
+/// where is its vcpu_info, may it go down) exist here once.
+///
+/// It is also the domain view of every VCPUOP: the same operations as the
+/// raw hc:: wrappers (xen/hypercall/vcpu_op.hpp), plus what only the domain
+/// knows: the vCPU count (vcpu_out_of_range beyond it), the calling vCPU
+/// (set/stop_singleshot_timer act on the caller only) and whether any other
+/// vCPU is up (down() refuses the last one: Xen would power the domain off).
+///
+/// Life: `constexpr` construction (a Domain in .bss needs no constructor to
+/// run), then init() once on the boot vCPU, then discover(). Calls that read
+/// per-vCPU state may run on any vCPU; init, discover and set_vcpu_count run
+/// on one vCPU before the others start. docs/object-model.md.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,9 @@
 #include <xen/time/wallclock.hpp>
 #include <xen/vcpu_slot.hpp>
 
+/// Everything of the C++ API: the object model (Domain, VcpuSlot,
+/// KernelHooks), Smp, TimerDriver, EventChannels, the clocks, and
+/// Result/Errc. docs/object-model.md is the map.
 namespace xen {
 
 /// The most vCPUs discover() probes for. Xen caps HVM/PVH domains at 128

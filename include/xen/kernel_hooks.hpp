@@ -1,18 +1,19 @@
-// KernelHooks: everything the library asks of the kernel it runs in, in one
-// struct of function pointers with one context pointer. The kernel fills it
-// once and hands it to its Domain; every component (Smp, TimerDriver, the
-// clock, bounded waits) reaches the kernel through the Domain's copy.
-//
-// Why a struct of function pointers and not a template parameter: the same
-// library must serve C kernels (a C struct of function pointers is their
-// native idiom: the C API's xenvcpu_hooks mirrors this one, docs/capi.md), one
-// compiled archive must serve every kernel, and none of these hooks is on a
-// hot path (the clock read does not go through a hook unless the kernel
-// asks for it). docs/object-model.md, "Hooks".
-//
-// Not here: the panic sink. Result::value() and XEN_ASSERT must be able to
-// panic from code that has no Domain at hand, so `xenvcpu_panic` stays a
-// link-time hook (include/xen/support/panic.hpp).
+/// \file
+/// KernelHooks: everything the library asks of the kernel it runs in, in one
+/// struct of function pointers with one context pointer. The kernel fills it
+/// once and hands it to its Domain; every component (Smp, TimerDriver, the
+/// clock, bounded waits) reaches the kernel through the Domain's copy.
+///
+/// Why a struct of function pointers and not a template parameter: the same
+/// library must serve C kernels (a C struct of function pointers is their
+/// native idiom: the C API's xenvcpu_hooks mirrors this one, docs/capi.md), one
+/// compiled archive must serve every kernel, and none of these hooks is on a
+/// hot path (the clock read does not go through a hook unless the kernel
+/// asks for it). docs/object-model.md, "Hooks".
+///
+/// Not here: the panic sink. Result::value() and XEN_ASSERT must be able to
+/// panic from code that has no Domain at hand, so `xenvcpu_panic` stays a
+/// link-time hook (include/xen/support/panic.hpp).
 #pragma once
 
 #include <cstddef>

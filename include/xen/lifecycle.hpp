@@ -1,8 +1,9 @@
-// Save, restore, checkpoint and live migration: what Domain::suspend takes
-// and reports. The sequence itself is Domain::suspend (src/domain/suspend.cpp);
-// docs/lifecycle.md says what Xen forgets across a restore, what the library
-// redoes, and what stays the kernel's job; docs/xen-contracts.md, "Save,
-// restore and migration" has the Xen facts it rests on.
+/// \file
+/// Save, restore, checkpoint and live migration: what Domain::suspend takes
+/// and reports. The sequence itself is Domain::suspend (src/domain/suspend.cpp);
+/// docs/lifecycle.md says what Xen forgets across a restore, what the library
+/// redoes, and what stays the kernel's job; docs/xen-contracts.md, "Save,
+/// restore and migration" has the Xen facts it rests on.
 #pragma once
 
 #include <cstdint>

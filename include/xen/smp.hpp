@@ -1,44 +1,45 @@
-// Smp: the domain's vCPUs beyond the boot vCPU - bring-up (PV and PVH,
-// serial or parallel), hotplug, and IPIs with a small cross-vCPU call.
-// docs/xen-contracts.md, "vCPU lifecycle" has the contracts; docs/smp.md
-// walks through them.
-//
-// Numbers: every call takes Xen's vcpu_id (VcpuId), the number every
-// hypercall takes; vCPU 0 is the boot vCPU (PV and PVH both start there).
-// Storage: each vCPU's SmpCpu in its VcpuSlot (through the Domain), plus
-// one SmpScratch for the initialise argument (a PV context is 5 KiB: too big
-// for a kernel stack). The vCPU count is the Domain's (Domain::discover).
-//
-// Bring-up of one AP, all on the controller (normally the boot vCPU):
-//   prepare(v): its vcpu_info placed in its slot (Domain::place_vcpu_info,
-//     VCPUOP_register_vcpu_info; mandatory beyond XEN_LEGACY_MAX_VCPUS: Xen
-//     refuses to initialise a PV vCPU >= 32 without it, and an HVM one would
-//     share a dummy vcpu_info); evtchn_upcall_mask = 1 in the vcpu_info it
-//     will use; the call IPI bound (EVTCHNOP_bind_ipi, delivered to that
-//     vCPU); then the kernel's ap_prepare hook (runstate area, VIRQ_TIMER...).
-//   start(v): the launch fields of the handshake, the PV or PVH context,
-//     VCPUOP_initialise, VCPUOP_up.
-//   await_online(v): poll the handshake (bounded) until the AP checks in.
-// bring_up(serial) does the three per AP; bring_up(parallel) prepares and
-// starts every AP first, then awaits them all.
-//
-// On the AP: the stub at `entry_stub` marks ApStage::entered and calls the
-// kernel's ApEntryFn with the handshake; the kernel sets the vCPU up and
-// calls ap_online(). Its idle loop then calls service() after every
-// wake-up: that runs calls posted to it and, when asked to go offline,
-// parks it.
-//
-// Hotplug: offline(v) asks the AP to park itself (a flag and an IPI); the
-// AP calls VCPUOP_down on itself (synchronous for the caller itself) and the
-// controller polls VCPUOP_is_up until Xen reports it down (bounded).
-// online() is VCPUOP_up: the AP resumes right after its own VCPUOP_down,
-// checks in again, and runs on. Never VCPUOP_initialise again: a vCPU stays
-// initialised after down, and Xen would answer -EEXIST.
-//
-// Where each call may run: controller calls (prepare, start, await_online,
-// bring_up, offline, online, offline_remote) on one vCPU at a time, in
-// thread context; post/call/wait_call/send_ipi on any online vCPU;
-// ap_online, service, park_self on the AP itself, in thread context.
+/// \file
+/// Smp: the domain's vCPUs beyond the boot vCPU - bring-up (PV and PVH,
+/// serial or parallel), hotplug, and IPIs with a small cross-vCPU call.
+/// docs/xen-contracts.md, "vCPU lifecycle" has the contracts; docs/smp.md
+/// walks through them.
+///
+/// Numbers: every call takes Xen's vcpu_id (VcpuId), the number every
+/// hypercall takes; vCPU 0 is the boot vCPU (PV and PVH both start there).
+/// Storage: each vCPU's SmpCpu in its VcpuSlot (through the Domain), plus
+/// one SmpScratch for the initialise argument (a PV context is 5 KiB: too big
+/// for a kernel stack). The vCPU count is the Domain's (Domain::discover).
+///
+/// Bring-up of one AP, all on the controller (normally the boot vCPU):
+///   prepare(v): its vcpu_info placed in its slot (Domain::place_vcpu_info,
+///     VCPUOP_register_vcpu_info; mandatory beyond XEN_LEGACY_MAX_VCPUS: Xen
+///     refuses to initialise a PV vCPU >= 32 without it, and an HVM one would
+///     share a dummy vcpu_info); evtchn_upcall_mask = 1 in the vcpu_info it
+///     will use; the call IPI bound (EVTCHNOP_bind_ipi, delivered to that
+///     vCPU); then the kernel's ap_prepare hook (runstate area, VIRQ_TIMER...).
+///   start(v): the launch fields of the handshake, the PV or PVH context,
+///     VCPUOP_initialise, VCPUOP_up.
+///   await_online(v): poll the handshake (bounded) until the AP checks in.
+/// bring_up(serial) does the three per AP; bring_up(parallel) prepares and
+/// starts every AP first, then awaits them all.
+///
+/// On the AP: the stub at `entry_stub` marks ApStage::entered and calls the
+/// kernel's ApEntryFn with the handshake; the kernel sets the vCPU up and
+/// calls ap_online(). Its idle loop then calls service() after every
+/// wake-up: that runs calls posted to it and, when asked to go offline,
+/// parks it.
+///
+/// Hotplug: offline(v) asks the AP to park itself (a flag and an IPI); the
+/// AP calls VCPUOP_down on itself (synchronous for the caller itself) and the
+/// controller polls VCPUOP_is_up until Xen reports it down (bounded).
+/// online() is VCPUOP_up: the AP resumes right after its own VCPUOP_down,
+/// checks in again, and runs on. Never VCPUOP_initialise again: a vCPU stays
+/// initialised after down, and Xen would answer -EEXIST.
+///
+/// Where each call may run: controller calls (prepare, start, await_online,
+/// bring_up, offline, online, offline_remote) on one vCPU at a time, in
+/// thread context; post/call/wait_call/send_ipi on any online vCPU;
+/// ap_online, service, park_self on the AP itself, in thread context.
 #pragma once
 
 #include <cstdint>

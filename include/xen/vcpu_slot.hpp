@@ -1,15 +1,16 @@
-// VcpuSlot: everything the library keeps for one vCPU, in one block of
-// kernel memory. The kernel declares one slot per vCPU it may run (a static
-// array is enough: slots construct as constants, so the array sits in .bss)
-// and hands the array to its Domain. Slot i belongs to vCPU i: Xen's
-// vcpu_ids are dense from 0, so the vcpu_id is the one key everywhere.
-//
-// Each member is one layer's part, defined and tested in that layer; the
-// slot only holds them together, so that one vCPU's state shares cache
-// lines with nothing of another vCPU's. docs/object-model.md draws it.
-//
-// Xen writes into the slot (the vcpu_info area, the runstate area) once
-// they are registered: a slot never moves and outlives the domain.
+/// \file
+/// VcpuSlot: everything the library keeps for one vCPU, in one block of
+/// kernel memory. The kernel declares one slot per vCPU it may run (a static
+/// array is enough: slots construct as constants, so the array sits in .bss)
+/// and hands the array to its Domain. Slot i belongs to vCPU i: Xen's
+/// vcpu_ids are dense from 0, so the vcpu_id is the one key everywhere.
+///
+/// Each member is one layer's part, defined and tested in that layer; the
+/// slot only holds them together, so that one vCPU's state shares cache
+/// lines with nothing of another vCPU's. docs/object-model.md draws it.
+///
+/// Xen writes into the slot (the vcpu_info area, the runstate area) once
+/// they are registered: a slot never moves and outlives the domain.
 #pragma once
 
 #include <xen/abi/shared_info.hpp>

@@ -1,18 +1,19 @@
-// A minimal xenstore client for a domU: one request at a time over the
-// shared ring page (abi/xenstore.hpp) and its event channel, as xenstored
-// serves it. Read, write, watch and unwatch, plus the watch events that
-// arrive between replies. No transactions: each request here touches one
-// node, which xenstored applies atomically.
-//
-// Waiting is the caller's: the client calls WaitFn while the request ring
-// has no room or no reply has come, and gives up with Errc::timed_out after
-// `max_waits` calls in a row without progress. One vCPU at a time.
-//
-// A xenstored that moved an index of either ring more than the ring's size
-// away from the other has broken the protocol: requests then fail with
-// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
-// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
-// Errc::eio: the stream is out of step and nothing after it is reliable.
+/// \file
+/// A minimal xenstore client for a domU: one request at a time over the
+/// shared ring page (abi/xenstore.hpp) and its event channel, as xenstored
+/// serves it. Read, write, watch and unwatch, plus the watch events that
+/// arrive between replies. No transactions: each request here touches one
+/// node, which xenstored applies atomically.
+///
+/// Waiting is the caller's: the client calls WaitFn while the request ring
+/// has no room or no reply has come, and gives up with Errc::timed_out after
+/// `max_waits` calls in a row without progress. One vCPU at a time.
+///
+/// A xenstored that moved an index of either ring more than the ring's size
+/// away from the other has broken the protocol: requests then fail with
+/// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
+/// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
+/// Errc::eio: the stream is out of step and nothing after it is reliable.
 #pragma once
 
 #include <cstddef>

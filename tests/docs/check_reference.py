@@ -37,7 +37,8 @@ def check(doxygen, source, out):
     config += f'\nOUTPUT_DIRECTORY = "{out}"\nWARN_LOGFILE =\n'
     run = subprocess.run([doxygen, "-"], input=config, cwd=source, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    warnings = [line for line in run.stderr.splitlines() if line.strip()]
+    # Doxygen reports some declarations twice (namespace and file): once each.
+    warnings = list(dict.fromkeys(line for line in run.stderr.splitlines() if line.strip()))
     if run.returncode != 0 and not warnings:
         warnings = [f"doxygen exited with {run.returncode}"] + run.stdout.splitlines()
     return warnings

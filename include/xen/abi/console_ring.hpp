@@ -1,6 +1,7 @@
-// The PV console ring (public io/console.h): one shared page per domU, found
-// through start_info::console.domU (PV: machine frame + event channel) or
-// HVM_PARAM_CONSOLE_PFN / HVM_PARAM_CONSOLE_EVTCHN (PVH: guest frame).
+/// \file
+/// The PV console ring (public io/console.h): one shared page per domU, found
+/// through start_info::console.domU (PV: machine frame + event channel) or
+/// HVM_PARAM_CONSOLE_PFN / HVM_PARAM_CONSOLE_EVTCHN (PVH: guest frame).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
-// Xen's CPUID leaves (public arch-x86/cpuid.h). They start at 0x40000000 but
-// may be offset in steps of 0x100 (e.g. when Xen also exposes Viridian).
+/// \file
+/// Xen's CPUID leaves (public arch-x86/cpuid.h). They start at 0x40000000 but
+/// may be offset in steps of 0x100 (e.g. when Xen also exposes Viridian).
 #pragma once
 
 #include <cstdint>

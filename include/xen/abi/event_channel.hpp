@@ -1,5 +1,6 @@
-// Event-channel operations (public event_channel.h), hypercall
-// event_channel_op(int cmd, void* arg), and the VIRQ numbers (xen.h).
+/// \file
+/// Event-channel operations (public event_channel.h), hypercall
+/// event_channel_op(int cmd, void* arg), and the VIRQ numbers (xen.h).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
-// PV vCPU context for VCPUOP_initialise (arch-x86/xen.h, xen-x86_64.h),
-// x86-64 layout: `cpu_user_regs`, `trap_info`, `vcpu_guest_context`.
+/// \file
+/// PV vCPU context for VCPUOP_initialise (arch-x86/xen.h, xen-x86_64.h),
+/// x86-64 layout: `cpu_user_regs`, `trap_info`, `vcpu_guest_context`.
 #pragma once
 
 #include <cstddef>

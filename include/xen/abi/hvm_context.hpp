@@ -1,6 +1,7 @@
-// HVM/PVH vCPU context for VCPUOP_initialise (public hvm/hvm_vcpu.h).
-// After initialise the vCPU is left down: VCPUOP_up must follow. In 64-bit
-// mode Xen loads flat segments but no GDTR/IDTR/TR: the AP loads its own.
+/// \file
+/// HVM/PVH vCPU context for VCPUOP_initialise (public hvm/hvm_vcpu.h).
+/// After initialise the vCPU is left down: VCPUOP_up must follow. In 64-bit
+/// mode Xen loads flat segments but no GDTR/IDTR/TR: the AP loads its own.
 #pragma once
 
 #include <cstddef>

@@ -1,8 +1,9 @@
-// The smaller interfaces bring-up and the example kernel need: vm_assist,
-// callback_op, hvm_op params, memory_op add_to_physmap, console_io,
-// mmu_update / update_va_mapping / mmuext_op, set_segment_base (public
-// xen.h, callback.h, memory.h, hvm/hvm_op.h, hvm/params.h,
-// arch-x86/xen-x86_64.h).
+/// \file
+/// The smaller interfaces bring-up and the example kernel need: vm_assist,
+/// callback_op, hvm_op params, memory_op add_to_physmap, console_io,
+/// mmu_update / update_va_mapping / mmuext_op, set_segment_base (public
+/// xen.h, callback.h, memory.h, hvm/hvm_op.h, hvm/params.h,
+/// arch-x86/xen-x86_64.h).
 #pragma once
 
 #include <cstddef>

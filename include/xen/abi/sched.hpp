@@ -1,4 +1,5 @@
-// Scheduler operations (public sched.h): sched_op(int cmd, void* arg).
+/// \file
+/// Scheduler operations (public sched.h): sched_op(int cmd, void* arg).
 #pragma once
 
 #include <cstddef>

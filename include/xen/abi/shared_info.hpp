@@ -1,5 +1,6 @@
-// Per-vCPU and per-domain pages Xen shares with the guest (public xen.h,
-// arch-x86/xen.h, arch-x86/xen-x86_64.h), x86-64 layout.
+/// \file
+/// Per-vCPU and per-domain pages Xen shares with the guest (public xen.h,
+/// arch-x86/xen.h, arch-x86/xen-x86_64.h), x86-64 layout.
 #pragma once
 
 #include <cstddef>

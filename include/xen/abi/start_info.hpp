@@ -1,6 +1,7 @@
-// Boot information Xen hands the guest: `start_info` for PV (public xen.h,
-// pointer in rsi at the PV entry) and `hvm_start_info` for PVH
-// (arch-x86/hvm/start_info.h, physical address in ebx at the 32-bit entry).
+/// \file
+/// Boot information Xen hands the guest: `start_info` for PV (public xen.h,
+/// pointer in rsi at the PV entry) and `hvm_start_info` for PVH
+/// (arch-x86/hvm/start_info.h, physical address in ebx at the 32-bit entry).
 #pragma once
 
 #include <cstddef>

@@ -1,12 +1,16 @@
-// VCPUOP sub-operations and their arguments (Xen public vcpu.h), x86-64 layout.
-// Hypercall: vcpu_op(int cmd, unsigned int vcpuid, void* extra_args).
-// See docs/vcpuop.md for each op's error paths per Xen version.
+/// \file
+/// VCPUOP sub-operations and their arguments (Xen public vcpu.h), x86-64 layout.
+/// Hypercall: vcpu_op(int cmd, unsigned int vcpuid, void* extra_args).
+/// See docs/vcpuop.md for each op's error paths per Xen version.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
+/// Xen's guest ABI as C++ types: Xen's struct and constant names (no `_t`,
+/// no C prefix), each layout pinned by `static_assert` and checked against
+/// Xen's own public headers by the ABI conformance test (docs/abi.md).
 namespace xen::abi {
 
 /// `VCPUOP_*` (vcpu.h). 0–13 exist since Xen 4.0 (13 usable from 4.3);

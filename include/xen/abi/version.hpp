@@ -1,5 +1,6 @@
-// xen_version(int cmd, void* arg) (public version.h) and feature bits
-// (public features.h).
+/// \file
+/// xen_version(int cmd, void* arg) (public version.h) and feature bits
+/// (public features.h).
 #pragma once
 
 #include <cstddef>

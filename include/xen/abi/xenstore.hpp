@@ -1,6 +1,7 @@
-// The xenstore wire protocol and ring (public io/xs_wire.h): a domU talks
-// to xenstored through one shared page, found through start_info::store_mfn
-// and store_evtchn (PV) or HVM_PARAM_STORE_PFN / STORE_EVTCHN (PVH).
+/// \file
+/// The xenstore wire protocol and ring (public io/xs_wire.h): a domU talks
+/// to xenstored through one shared page, found through start_info::store_mfn
+/// and store_evtchn (PV) or HVM_PARAM_STORE_PFN / STORE_EVTCHN (PVH).
 #pragma once
 
 #include <cstddef>

@@ -1,11 +1,14 @@
-// The per-architecture corner: the few x86-64 instructions the library needs,
-// as inline functions. Everything else is portable C++ that also builds on
-// the host. (On the host, cpuid and rdtsc work in user space; the MSR
-// accessors are only ever called by target code.)
+/// \file
+/// The per-architecture corner: the few x86-64 instructions the library needs,
+/// as inline functions. Everything else is portable C++ that also builds on
+/// the host. (On the host, cpuid and rdtsc work in user space; the MSR
+/// accessors are only ever called by target code.)
 #pragma once
 
 #include <cstdint>
 
+/// The x86-64 instructions the library needs (cpuid, rdtsc, MSRs, pause,
+/// fences), as inline functions.
 namespace xen::arch {
 
 struct CpuidResult {

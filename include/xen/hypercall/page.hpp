@@ -1,9 +1,10 @@
-// Installing the hypercall page.
-//
-// PV: Xen writes the page at boot into the location named by the kernel's
-// XEN_ELFNOTE_HYPERCALL_PAGE note; point that note at `xenvcpu_hypercall_page`.
-// HVM/PVH: the guest asks Xen to write it by writing the page's physical
-// address to the MSR named in Xen's CPUID leaf base + 2.
+/// \file
+/// Installing the hypercall page.
+///
+/// PV: Xen writes the page at boot into the location named by the kernel's
+/// XEN_ELFNOTE_HYPERCALL_PAGE note; point that note at `xenvcpu_hypercall_page`.
+/// HVM/PVH: the guest asks Xen to write it by writing the page's physical
+/// address to the MSR named in Xen's CPUID leaf base + 2.
 #pragma once
 
 #include <cstdint>

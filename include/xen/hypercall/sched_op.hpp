@@ -1,4 +1,5 @@
-// Typed wrappers for sched_op (public sched.h) and set_timer_op.
+/// \file
+/// Typed wrappers for sched_op (public sched.h) and set_timer_op.
 #pragma once
 
 #include <cstdint>

@@ -1,17 +1,18 @@
-// The hypercall transport: the one seam between the library and Xen.
-//
-// Target build (freestanding x86-64): a hypercall is a direct `call` into the
-// hypercall page at `nr * 32`, arguments in rdi, rsi, rdx, r10, r8 and the
-// result in rax. The page is `xenvcpu_hypercall_page` (src/hypercall/page.S);
-// Xen fills it (PV: XEN_ELFNOTE_HYPERCALL_PAGE; PVH: install_hypercall_page()).
-//
-// Host build (XENVCPU_HOST defined by the build): every hypercall goes to the
-// simulated hypervisor in tests/sim through `host_hypercall`.
-//
-// This is a build-selected facade, chosen once for the whole library: the
-// target pays nothing (each wrapper inlines to register loads and one call),
-// and the host tests swap Xen for the simulator without templates spreading
-// through every layer.
+/// \file
+/// The hypercall transport: the one seam between the library and Xen.
+///
+/// Target build (freestanding x86-64): a hypercall is a direct `call` into the
+/// hypercall page at `nr * 32`, arguments in rdi, rsi, rdx, r10, r8 and the
+/// result in rax. The page is `xenvcpu_hypercall_page` (src/hypercall/page.S);
+/// Xen fills it (PV: XEN_ELFNOTE_HYPERCALL_PAGE; PVH: install_hypercall_page()).
+///
+/// Host build (XENVCPU_HOST defined by the build): every hypercall goes to the
+/// simulated hypervisor in tests/sim through `host_hypercall`.
+///
+/// This is a build-selected facade, chosen once for the whole library: the
+/// target pays nothing (each wrapper inlines to register loads and one call),
+/// and the host tests swap Xen for the simulator without templates spreading
+/// through every layer.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,9 @@
 
 #if defined(XENVCPU_HOST)
 
+/// The raw hypercall calls (`hypercall1<Nr>` ... `hypercall5<Nr>`) that
+/// every wrapper in xen::hc goes through; the build chooses the hypercall
+/// page (target) or the simulator (host).
 namespace xen::transport {
 
 /// Host only: answered by the simulator linked into the test binary.

@@ -1,4 +1,5 @@
-// Typed wrappers for xen_version (public version.h).
+/// \file
+/// Typed wrappers for xen_version (public version.h).
 #pragma once
 
 #include <cstdint>

@@ -1,17 +1,18 @@
-// PV: publishing the p2m (the guest's pfn -> mfn array) for the toolstack.
-//
-// To save or migrate a PV guest, the toolstack reads its p2m. It finds it
-// through shared_info.arch (public arch-x86/xen.h): `max_pfn` says how many
-// entries there are, and `pfn_to_mfn_frame_list_list` is the MFN of one page
-// whose entries are the MFNs of "frame list" pages, whose entries in turn are
-// the MFNs of the p2m's own pages: three levels of 512 eight-byte entries,
-// each frame-list page covering 512 p2m pages (1 GiB of guest memory).
-// Xen's PV domain builder leaves both fields 0; a guest that never fills
-// them cannot be saved (libxc: "Bad mfn 0 for p2m frame list list"), and a
-// restored guest finds them 0 again in its new shared_info, so it must
-// publish after every resume too (docs/lifecycle.md).
-//
-// HVM/PVH guests have no p2m of their own (Xen translates): nothing to do.
+/// \file
+/// PV: publishing the p2m (the guest's pfn -> mfn array) for the toolstack.
+///
+/// To save or migrate a PV guest, the toolstack reads its p2m. It finds it
+/// through shared_info.arch (public arch-x86/xen.h): `max_pfn` says how many
+/// entries there are, and `pfn_to_mfn_frame_list_list` is the MFN of one page
+/// whose entries are the MFNs of "frame list" pages, whose entries in turn are
+/// the MFNs of the p2m's own pages: three levels of 512 eight-byte entries,
+/// each frame-list page covering 512 p2m pages (1 GiB of guest memory).
+/// Xen's PV domain builder leaves both fields 0; a guest that never fills
+/// them cannot be saved (libxc: "Bad mfn 0 for p2m frame list list"), and a
+/// restored guest finds them 0 again in its new shared_info, so it must
+/// publish after every resume too (docs/lifecycle.md).
+///
+/// HVM/PVH guests have no p2m of their own (Xen translates): nothing to do.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,7 @@ namespace xen {
 
 class Domain;
 
+/// PV-only kernel chores (publishing the p2m for save and migration).
 namespace pv {
 
 /// Entries of one p2m, frame-list or list-list page.

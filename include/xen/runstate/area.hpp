@@ -1,13 +1,14 @@
-// Registering per-vCPU runstate areas and reading them, own and remote.
-//
-// Registration prefers VCPUOP_register_runstate_phys_area (op 14, Xen 4.18+,
-// XENFEAT_runstate_phys_area): Xen maps the page once, writes it even while
-// a PV vCPU is in user mode, and always uses XEN_RUNSTATE_UPDATE. Otherwise
-// VCPUOP_register_runstate_memory_area (op 5) by virtual address, which uses
-// the protocol only after VMASST_TYPE_runstate_update_flag (Xen 4.8+).
-// Without the protocol a vCPU may read only its own area; another vCPU's
-// runstate then comes from VCPUOP_get_runstate_info (docs/xen-contracts.md,
-// "Runstate and steal").
+/// \file
+/// Registering per-vCPU runstate areas and reading them, own and remote.
+///
+/// Registration prefers VCPUOP_register_runstate_phys_area (op 14, Xen 4.18+,
+/// XENFEAT_runstate_phys_area): Xen maps the page once, writes it even while
+/// a PV vCPU is in user mode, and always uses XEN_RUNSTATE_UPDATE. Otherwise
+/// VCPUOP_register_runstate_memory_area (op 5) by virtual address, which uses
+/// the protocol only after VMASST_TYPE_runstate_update_flag (Xen 4.8+).
+/// Without the protocol a vCPU may read only its own area; another vCPU's
+/// runstate then comes from VCPUOP_get_runstate_info (docs/xen-contracts.md,
+/// "Runstate and steal").
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// The SMP layer's part of a vCPU's slot (xen/vcpu_slot.hpp): the bring-up
-// handshake, the call mailbox and the hotplug state Smp works in. It is
-// shared with the vCPU's entry code, so it must stay put for the life of
-// the domain.
+/// \file
+/// The SMP layer's part of a vCPU's slot (xen/vcpu_slot.hpp): the bring-up
+/// handshake, the call mailbox and the hotplug state Smp works in. It is
+/// shared with the vCPU's entry code, so it must stay put for the life of
+/// the domain.
 #pragma once
 
 #include <cstdint>

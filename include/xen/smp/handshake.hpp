@@ -1,14 +1,15 @@
-// The bring-up handshake: one small struct per AP, shared by the boot vCPU
-// (the controller), the AP's first instructions (assembly) and the AP's
-// kernel code. Fixed layout: the assembly reads it by offset, so every
-// offset it uses is a named constant here and static_asserted.
-//
-// The controller writes the launch fields (vcpu, stack_top, entry, arg)
-// before VCPUOP_initialise and never while the AP may read them. The AP
-// writes `stage` and, at every check-in, `online_ns` then `generation`
-// (release); the controller polls `generation` / `stage` (acquire). Stage
-// and generation are single aligned 32-bit words: a reader on another vCPU
-// sees each whole, never torn.
+/// \file
+/// The bring-up handshake: one small struct per AP, shared by the boot vCPU
+/// (the controller), the AP's first instructions (assembly) and the AP's
+/// kernel code. Fixed layout: the assembly reads it by offset, so every
+/// offset it uses is a named constant here and static_asserted.
+///
+/// The controller writes the launch fields (vcpu, stack_top, entry, arg)
+/// before VCPUOP_initialise and never while the AP may read them. The AP
+/// writes `stage` and, at every check-in, `online_ns` then `generation`
+/// (release); the controller polls `generation` / `stage` (acquire). Stage
+/// and generation are single aligned 32-bit words: a reader on another vCPU
+/// sees each whole, never torn.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
-// Result<T>: a value or an Errc, shaped like std::expected (C++23), usable
-// freestanding: no exceptions, no heap, trivially copyable when T is.
+/// \file
+/// Result<T>: a value or an Errc, shaped like std::expected (C++23), usable
+/// freestanding: no exceptions, no heap, trivially copyable when T is.
 #pragma once
 
 #include <type_traits>

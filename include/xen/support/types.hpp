@@ -1,5 +1,6 @@
-// Small strong types shared by every layer: vCPU ids, addresses, and the
-// Area<T> wrapper for memory that Xen keeps writing to after registration.
+/// \file
+/// Small strong types shared by every layer: vCPU ids, addresses, and the
+/// Area<T> wrapper for memory that Xen keeps writing to after registration.
 #pragma once
 
 #include <compare>

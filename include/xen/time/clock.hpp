@@ -1,30 +1,31 @@
-// SystemClock: Xen system time that never runs backwards, neither on one
-// vCPU nor across vCPUs, at a cost that does not grow when vCPUs read at once.
-//
-// Why more than pvclock_read
-// (docs/xen-contracts.md, "Clock skew between vCPUs"): each vCPU's
-// vcpu_time_info is written by Xen from the pCPU it last ran on, and the
-// records of different pCPUs disagree by their calibration error. Without
-// XEN_PVCLOCK_TSC_STABLE_BIT (stock Xen sets it only with clocksource=tsc)
-// vCPU A can read 1005 and vCPU B, after seeing A's result, 1001.
-//
-// Linux keeps one global last value and cmpxchg's it on every read, so the
-// cache line moves between readers on every read. We publish a *record*
-// instead of a value: the domain's ClockFloor holds one pvclock record (the
-// leading one), and a read returns the floor record evaluated at the
-// reader's own TSC. A vCPU whose own record runs ahead of the floor
-// publishes its record (anchored at the TSC of publication); after that its
-// own record and the floor agree, so it does not publish again until Xen
-// rewrites a record. Readers only read the floor's line; it is written when
-// the lead changes, not on every read.
-//
-// Readers never wait for a publisher: Xen can preempt a vCPU in the middle
-// of a publication for a whole time slice. The floor keeps two record slots
-// (the publisher fills the idle one, then flips), and a reader that finds a
-// publication under way uses the current slot and raises the floor's
-// `bound` to what it returns; every reader takes the bound into account.
-// docs/time.md has the proof and its one assumption: the guest TSC is one
-// clock across the domain's vCPUs.
+/// \file
+/// SystemClock: Xen system time that never runs backwards, neither on one
+/// vCPU nor across vCPUs, at a cost that does not grow when vCPUs read at once.
+///
+/// Why more than pvclock_read
+/// (docs/xen-contracts.md, "Clock skew between vCPUs"): each vCPU's
+/// vcpu_time_info is written by Xen from the pCPU it last ran on, and the
+/// records of different pCPUs disagree by their calibration error. Without
+/// XEN_PVCLOCK_TSC_STABLE_BIT (stock Xen sets it only with clocksource=tsc)
+/// vCPU A can read 1005 and vCPU B, after seeing A's result, 1001.
+///
+/// Linux keeps one global last value and cmpxchg's it on every read, so the
+/// cache line moves between readers on every read. We publish a *record*
+/// instead of a value: the domain's ClockFloor holds one pvclock record (the
+/// leading one), and a read returns the floor record evaluated at the
+/// reader's own TSC. A vCPU whose own record runs ahead of the floor
+/// publishes its record (anchored at the TSC of publication); after that its
+/// own record and the floor agree, so it does not publish again until Xen
+/// rewrites a record. Readers only read the floor's line; it is written when
+/// the lead changes, not on every read.
+///
+/// Readers never wait for a publisher: Xen can preempt a vCPU in the middle
+/// of a publication for a whole time slice. The floor keeps two record slots
+/// (the publisher fills the idle one, then flips), and a reader that finds a
+/// publication under way uses the current slot and raises the floor's
+/// `bound` to what it returns; every reader takes the bound into account.
+/// docs/time.md has the proof and its one assumption: the guest TSC is one
+/// clock across the domain's vCPUs.
 #pragma once
 
 #include <cstdint>

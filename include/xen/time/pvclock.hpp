@@ -1,10 +1,11 @@
-// pvclock: Xen system time from a vcpu_time_info record and the TSC.
-//
-//   time = system_time + ((((tsc - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32)
-//
-// (public xen.h, struct vcpu_time_info; a negative shift shifts right). The
-// arithmetic is pure and constexpr; pvclock_read adds Xen's version seqlock
-// and an ordered TSC read. Header-only: it inlines into the caller's clock.
+/// \file
+/// pvclock: Xen system time from a vcpu_time_info record and the TSC.
+///
+///   time = system_time + ((((tsc - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32)
+///
+/// (public xen.h, struct vcpu_time_info; a negative shift shifts right). The
+/// arithmetic is pure and constexpr; pvclock_read adds Xen's version seqlock
+/// and an ordered TSC read. Header-only: it inlines into the caller's clock.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
-// TimerCpu: one vCPU's part of the timer driver (its queue, its counters,
-// what it last told Xen). It sits in the vCPU's VcpuSlot; only the
-// TimerDriver writes it, and only on that vCPU.
+/// \file
+/// TimerCpu: one vCPU's part of the timer driver (its queue, its counters,
+/// what it last told Xen). It sits in the vCPU's VcpuSlot; only the
+/// TimerDriver writes it, and only on that vCPU.
 #pragma once
 
 #include <cstddef>

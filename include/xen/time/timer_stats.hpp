@@ -1,7 +1,8 @@
-// Per-vCPU counters of the timer driver, and a fixed-size log-linear
-// histogram for lateness (how long after its deadline a timer ran), from
-// which median, p99 and max are read. No allocation: the histogram is an
-// array inside the per-vCPU state.
+/// \file
+/// Per-vCPU counters of the timer driver, and a fixed-size log-linear
+/// histogram for lateness (how long after its deadline a timer ran), from
+/// which median, p99 and max are read. No allocation: the histogram is an
+/// array inside the per-vCPU state.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// Wall clock from shared_info (public xen.h): Xen keeps the wall-clock time
-// at system time 0 in wc_sec (+ wc_sec_hi << 32 on x86-64) and wc_nsec,
-// guarded by wc_version like a vcpu_time_info (odd while Xen writes it).
-// Wall time now = that base + the system time from SystemClock.
+/// \file
+/// Wall clock from shared_info (public xen.h): Xen keeps the wall-clock time
+/// at system time 0 in wc_sec (+ wc_sec_hi << 32 on x86-64) and wc_nsec,
+/// guarded by wc_version like a vcpu_time_info (odd while Xen writes it).
+/// Wall time now = that base + the system time from SystemClock.
 #pragma once
 
 #include <cstdint>
