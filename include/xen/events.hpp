@@ -101,8 +101,8 @@ template <uint32_t Ports, uint32_t Vcpus>
 struct EventStorage {
     static_assert(Ports > 0 && Ports <= evtchn_max_ports, "the 2-level ABI has 4096 ports");
     static_assert(Vcpus > 0, "at least one vCPU");
-    EventSlot slots[Ports];
-    EventCursor cursors[Vcpus];
+    EventSlot slots[Ports];     ///< slots[p] handles port p
+    EventCursor cursors[Vcpus]; ///< cursors[v]: where vCPU v's next dispatch resumes
 };
 
 /// What one dispatch call did.

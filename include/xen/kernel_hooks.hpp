@@ -35,6 +35,7 @@ struct ApStack {
 /// Every hook must be safe to call on any vCPU; unless said otherwise, also
 /// with upcalls held off.
 struct KernelHooks {
+    /// The kernel's context, passed back as every hook's first argument.
     void* ctx = nullptr;
 
     // --- always required -------------------------------------------------
@@ -72,6 +73,8 @@ struct KernelHooks {
     /// On the AP, right before it takes itself down (stop its timers), and
     /// right after it comes back (re-arm them). Thread context.
     void (*before_park)(void* ctx, VcpuId vcpu) noexcept = nullptr;
+    /// On the AP, right after it comes back from parking (re-arm its
+    /// timers); the pair of before_park. Thread context.
     void (*after_resume)(void* ctx, VcpuId vcpu) noexcept = nullptr;
 };
 

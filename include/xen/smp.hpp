@@ -66,14 +66,16 @@ struct SmpConfig {
     HvmBoot hvm{}; ///< for a PVH domain
     /// The AP entry stub (rip of every AP) and the kernel entry it calls.
     uint64_t entry_stub = 0;
+    /// The kernel's AP entry, called by the stub with the AP's handshake.
     ApEntryFn ap_entry = nullptr;
+    /// Which APs get a registered vcpu_info (op 10) before they start.
     VcpuInfoPlacement placement = VcpuInfoPlacement::every_ap;
 };
 
 /// Room for one VCPUOP_initialise argument (Xen copies it during the call).
 struct SmpScratch {
-    abi::vcpu_guest_context pv;
-    abi::vcpu_hvm_context hvm;
+    abi::vcpu_guest_context pv; ///< a PV AP's initial context
+    abi::vcpu_hvm_context hvm;  ///< a PVH AP's initial context
 };
 
 /// How bring_up orders the work.
@@ -89,15 +91,18 @@ struct BringUpReport {
     uint64_t total_ns = 0; ///< from the first prepare to the last check-in seen
     uint64_t prepare_phase_ns = 0; ///< parallel: preparing them all
     uint64_t start_phase_ns = 0;   ///< parallel: preparing and starting them all (then the wait)
-    Errc first_error = Errc{};
+    Errc first_error = Errc{}; ///< the first AP's failure (Errc{} if none failed)
 };
 
 /// A posted call, to wait for.
 struct CallTicket {
-    VcpuId vcpu;
-    uint32_t seq;
+    VcpuId vcpu;  ///< the target of the call
+    uint32_t seq; ///< its `posted` number in the target's mailbox
 };
 
+/// SMP over a Domain: bring-up of the APs (serial or parallel), hotplug
+/// (offline/online, parking), IPIs and cross-CPU calls. One per kernel,
+/// constant-initialised; every wait is bounded (WaitBound). docs/smp.md.
 class Smp {
 public:
     /// Not usable before init(); constant-initialised, so it can sit in .bss.
@@ -117,6 +122,7 @@ public:
     CpuState state(VcpuId v) const noexcept;
     /// vCPU `v`'s SMP part, for its handshake and figures (`v` managed).
     SmpCpu& part(VcpuId v) noexcept;
+    /// vCPU `v`'s SMP part, read-only (`v` managed).
     const SmpCpu& part(VcpuId v) const noexcept;
     /// vCPUs under management (Domain::managed()).
     uint32_t count() const noexcept;
@@ -173,6 +179,8 @@ public:
     /// The two halves of park_self, for kernels that park elsewhere: up to
     /// and including VCPUOP_down, and what follows the resume.
     Result<void> park_begin(VcpuId self) noexcept;
+    /// The second half: on `self` once VCPUOP_down has returned (it was
+    /// brought up again), run the after_resume hook, then check in as online.
     void resume(VcpuId self) noexcept;
 
     // --- hotplug (controller) -----------------------------------------------

@@ -11,10 +11,14 @@
 /// fences), as inline functions.
 namespace xen::arch {
 
+/// The four registers one cpuid leaf returns.
 struct CpuidResult {
-    uint32_t eax, ebx, ecx, edx;
+    ///@{
+    uint32_t eax, ebx, ecx, edx; ///< as the instruction leaves them
+    ///@}
 };
 
+/// Execute cpuid for `leaf` (and `subleaf`, in ecx).
 inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) noexcept
 {
     CpuidResult r;

@@ -16,8 +16,11 @@ namespace xen {
 /// A cpuid function: `(leaf) -> {eax, ebx, ecx, edx}`. Injected so the search
 /// is testable on the host.
 struct CpuidRegs {
-    uint32_t eax, ebx, ecx, edx;
+    ///@{
+    uint32_t eax, ebx, ecx, edx; ///< as cpuid leaves them
+    ///@}
 };
+/// The cpuid function itself (arch::cpuid on the target, a table on the host).
 using CpuidFn = CpuidRegs (*)(uint32_t leaf) noexcept;
 
 /// Find Xen's CPUID base: the first of 0x40000000, 0x40000100, ... 0x40010000

@@ -20,9 +20,6 @@
 
 #if defined(XENVCPU_HOST)
 
-/// The raw hypercall calls (`hypercall1<Nr>` ... `hypercall5<Nr>`) that
-/// every wrapper in xen::hc goes through; the build chooses the hypercall
-/// page (target) or the simulator (host).
 namespace xen::transport {
 
 /// Host only: answered by the simulator linked into the test binary.
@@ -59,8 +56,12 @@ namespace xen::transport {
 // so all five are outputs or clobbers in every arity. The PV stub preserves
 // rcx/r11 around `syscall`, but nothing promises it: we let the compiler
 // assume both are lost.
+/// \cond INTERNAL
 #define XENVCPU_HC_CALL "call xenvcpu_hypercall_page + %c[off]"
+/// \endcond
 
+/// Hypercall `Nr` with one argument (rdi); Xen's return value (rax), a
+/// negative errno on failure.
 template <abi::hypercall Nr>
 inline long hypercall1(uint64_t a1) noexcept
 {
@@ -72,6 +73,7 @@ inline long hypercall1(uint64_t a1) noexcept
     return ret;
 }
 
+/// Hypercall `Nr` with two arguments (rdi, rsi); Xen's return value.
 template <abi::hypercall Nr>
 inline long hypercall2(uint64_t a1, uint64_t a2) noexcept
 {
@@ -83,6 +85,7 @@ inline long hypercall2(uint64_t a1, uint64_t a2) noexcept
     return ret;
 }
 
+/// Hypercall `Nr` with three arguments (rdi, rsi, rdx); Xen's return value.
 template <abi::hypercall Nr>
 inline long hypercall3(uint64_t a1, uint64_t a2, uint64_t a3) noexcept
 {
@@ -94,6 +97,7 @@ inline long hypercall3(uint64_t a1, uint64_t a2, uint64_t a3) noexcept
     return ret;
 }
 
+/// Hypercall `Nr` with four arguments (rdi, rsi, rdx, r10); Xen's return value.
 template <abi::hypercall Nr>
 inline long hypercall4(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) noexcept
 {
@@ -112,6 +116,9 @@ inline long hypercall4(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) noexc
 
 #endif
 
+/// The raw hypercall calls (`hypercall1<Nr>` ... `hypercall4<Nr>`) that
+/// every wrapper in xen::hc goes through; the build chooses the hypercall
+/// page (target) or the simulator (host).
 namespace xen::transport {
 
 /// Pointer argument as Xen's register value.

@@ -45,8 +45,8 @@ inline constexpr uint64_t phys_area_none = ~uint64_t{0};
 
 /// The APIC and ACPI ids of the pCPU a vCPU is pinned to (op 12).
 struct PhysId {
-    uint32_t apic_id;
-    uint32_t acpi_id;
+    uint32_t apic_id; ///< the pCPU's local APIC id
+    uint32_t acpi_id; ///< the pCPU's ACPI processor id
 };
 
 /// Op 0, PV: give vCPU `id` its initial register state. Xen: -EEXIST if

@@ -36,7 +36,9 @@ inline constexpr uint32_t p2m_entries_per_page = 512;
 template <uint32_t ListPages>
 struct P2mFrameLists {
     static_assert(ListPages >= 1 && ListPages <= p2m_entries_per_page);
+    /// The root page: the MFNs of the frame-list pages.
     alignas(4096) uint64_t list_list[p2m_entries_per_page];
+    /// The frame-list pages: the MFNs of the p2m's own pages, 512 per page.
     alignas(4096) uint64_t lists[ListPages][p2m_entries_per_page];
 };
 
@@ -53,6 +55,7 @@ struct P2mFrameLists {
 Result<void> publish_p2m(Domain& d, const uint64_t* p2m, uint64_t nr_pfns, uint64_t* list_list,
                          uint64_t (*lists)[p2m_entries_per_page], uint32_t nr_list_pages) noexcept;
 
+/// Same, into a P2mFrameLists (which fixes the number of list pages).
 template <uint32_t ListPages>
 Result<void> publish_p2m(Domain& d, const uint64_t* p2m, uint64_t nr_pfns, P2mFrameLists<ListPages>& lists) noexcept
 {

@@ -24,7 +24,9 @@ namespace xen {
 /// one per vCPU (static array or per-CPU memory) that outlives the
 /// registration; Xen writes into `area`.
 struct RunstateCpu {
+    /// The area Xen keeps updated once registered (op 14 or op 5).
     Area<abi::vcpu_runstate_info> area;
+    /// How `area` is registered: not yet, by virtual (op 5) or physical (op 14) address.
     AreaKind kind = AreaKind::none;
     /// The address op 14 was given (for registering again after a restore).
     PhysAddr pa = phys_unknown;

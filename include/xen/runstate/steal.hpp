@@ -83,6 +83,7 @@ public:
         return steal_ns() + delta(rn, s.time[rn]) + delta(off, s.time[off]);
     }
 
+    /// Whether a baseline was taken (start(), or a first update()).
     constexpr bool started() const noexcept { return started_; }
 
 private:
@@ -100,8 +101,8 @@ private:
 
 /// A point on a StealClock, for fractions over an interval.
 struct StealSample {
-    uint64_t steal_ns;
-    uint64_t total_ns;
+    uint64_t steal_ns; ///< StealClock::steal_ns() at the sample, ns
+    uint64_t total_ns; ///< StealClock::total_ns() at the sample, ns
 };
 
 /// Take a sample of `c`.

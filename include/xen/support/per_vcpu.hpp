@@ -16,6 +16,8 @@
 
 namespace xen {
 
+/// One layer's part `T` of every vCPU's slot, by vcpu_id: a base address,
+/// a stride and a count (see the file's description).
 template <class T>
 class PerVcpu {
 public:

@@ -22,6 +22,7 @@ public:
 
     /// Counters and lateness since the last clear.
     const TimerStats& stats() const noexcept { return stats_; }
+    /// Counters and lateness since the last clear, writable (to clear them).
     TimerStats& stats() noexcept { return stats_; }
     /// Timers armed on this vCPU.
     size_t armed() const noexcept { return queue_.size(); }

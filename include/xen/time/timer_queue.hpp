@@ -36,12 +36,14 @@
 
 namespace xen {
 
+/// The timers of one vCPU in a radix wheel, ordered by (latest time,
+/// arming order); O(1) arm and cancel (see the file's description).
 class TimerQueue {
 public:
     /// Bits per wheel digit, buckets per level, levels (64-bit times).
     static constexpr uint32_t digit_bits = 6;
-    static constexpr uint32_t fan = 1u << digit_bits;
-    static constexpr uint32_t levels = (64 + digit_bits - 1) / digit_bits;
+    static constexpr uint32_t fan = 1u << digit_bits;                       ///< buckets per level (64)
+    static constexpr uint32_t levels = (64 + digit_bits - 1) / digit_bits; ///< levels (11)
 
     /// An empty queue.
     constexpr TimerQueue() noexcept = default;
@@ -69,7 +71,9 @@ public:
     /// Remove and return the first timer, or nullptr when empty.
     Timer* pop() noexcept;
 
+    /// No timer is armed in this queue.
     bool empty() const noexcept { return size_ == 0; }
+    /// Timers armed in this queue.
     size_t size() const noexcept { return size_; }
 
 private:

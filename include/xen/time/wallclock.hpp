@@ -14,9 +14,10 @@ namespace xen {
 
 /// Seconds and nanoseconds since 1970-01-01T00:00:00Z (UTC, as Xen keeps it).
 struct WallTime {
-    uint64_t sec;
+    uint64_t sec;  ///< seconds since the epoch
     uint32_t nsec; ///< below 1'000'000'000
 
+    /// The same instant.
     constexpr bool operator==(const WallTime&) const noexcept = default;
 };
 
