@@ -62,6 +62,7 @@ inline constexpr uint32_t xenfeat_nr_submaps = 1;
 
 /// Major and minor from XENVER_version's return value.
 constexpr uint32_t xen_version_major(uint32_t v) noexcept { return v >> 16; }
+/// The minor number from XENVER_version's return value.
 constexpr uint32_t xen_version_minor(uint32_t v) noexcept { return v & 0xffff; }
 
 } // namespace xen::abi
