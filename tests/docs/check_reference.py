@@ -10,8 +10,9 @@
     check_reference.py [--doxygen PATH] --self-test --out DIR
         Prove the check bites: copy the headers, the index page and the
         Doxyfile into OUT/tree, add one undocumented public function to a
-        C++ header and one to the C header, run the same check, and pass
-        only if it fails naming both.
+        C++ header and one to the C header, and a link to a name that does
+        not exist to the index page; run the same check, and pass only if
+        it fails naming all three.
 """
 import argparse
 import pathlib
@@ -27,6 +28,7 @@ INJECT_CPP_HEADER = "include/xen/domain.hpp"
 INJECT_CPP_NAME = "reference_selftest_undocumented"
 INJECT_C_HEADER = "include/xenvcpu.h"
 INJECT_C_NAME = "xenvcpu_reference_selftest_undocumented"
+INJECT_REF_NAME = "xen::reference_selftest_missing"
 
 
 def check(doxygen, source, out):
@@ -72,16 +74,21 @@ def self_test(doxygen, out):
            f"int {INJECT_CPP_NAME}(int vcpu) noexcept;\n")
     inject(tree / INJECT_C_HEADER, "#ifdef __cplusplus",
            f"int {INJECT_C_NAME}(uint32_t vcpu) XENVCPU_NOEXCEPT;\n")
+    with open(tree / "docs" / "reference.md", "a") as page:
+        page.write(f"\nSee [the missing one](@ref {INJECT_REF_NAME}).\n")
     print(f"self-test: added {INJECT_CPP_NAME}() to {INJECT_CPP_HEADER} and "
-          f"{INJECT_C_NAME}() to {INJECT_C_HEADER}, undocumented")
+          f"{INJECT_C_NAME}() to {INJECT_C_HEADER}, undocumented, and a link "
+          f"to {INJECT_REF_NAME} to docs/reference.md")
     warnings = check(doxygen, tree, out / "build")
     report(warnings, out / "build")
-    missing = [name for name in (INJECT_CPP_NAME, INJECT_C_NAME)
-               if not any(name in line and "not documented" in line for line in warnings)]
+    expected = [(INJECT_CPP_NAME, "not documented"), (INJECT_C_NAME, "not documented"),
+                (INJECT_REF_NAME, "unable to resolve reference")]
+    missing = [name for name, what in expected
+               if not any(name in line and what in line for line in warnings)]
     if missing:
         print(f"self-test FAILED: the check did not report {', '.join(missing)}")
         return 1
-    print("self-test passed: the check fails and names both undocumented functions")
+    print("self-test passed: the check fails, naming both undocumented functions and the broken link")
     return 0
 
 
