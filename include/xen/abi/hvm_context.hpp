@@ -19,7 +19,7 @@ struct vcpu_hvm_x86_32 {
     uint32_t eip, eflags; ///< where the vCPU starts, and its flags
     ///@}
     ///@{
-    uint32_t cr0, cr3, cr4; ///< control registers (cr0.PE set, paging optional)
+    uint32_t cr0, cr3, cr4; ///< control registers
     ///@}
     uint32_t pad1;   ///< must be 0
     uint64_t efer; ///< the EFER MSR
@@ -50,7 +50,7 @@ struct vcpu_hvm_x86_64 {
     uint64_t rip, rflags; ///< where the vCPU starts, and its flags
     ///@}
     ///@{
-    uint64_t cr0, cr3, cr4, efer; ///< control registers and EFER: long mode with paging (cr3 its page tables); flat segments are implied
+    uint64_t cr0, cr3, cr4, efer; ///< control registers and EFER: the vCPU starts in long mode with paging on (cr3: its page tables), flat segments
     ///@}
 };
 static_assert(sizeof(vcpu_hvm_x86_64) == 112);

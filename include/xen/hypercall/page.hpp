@@ -20,7 +20,7 @@ struct CpuidRegs {
     uint32_t eax, ebx, ecx, edx; ///< as cpuid leaves them
     ///@}
 };
-/// The cpuid function itself (arch::cpuid on the target, a table on the host).
+/// The cpuid function itself: the hardware's on the target, a fake in host tests.
 using CpuidFn = CpuidRegs (*)(uint32_t leaf) noexcept;
 
 /// Find Xen's CPUID base: the first of 0x40000000, 0x40000100, ... 0x40010000
