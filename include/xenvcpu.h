@@ -1,4 +1,5 @@
-/* xenvcpu.h: the C API of xenvcpu.
+/** \file
+ * xenvcpu.h: the C API of xenvcpu.
  *
  * A thin layer over the C++ object model (docs/object-model.md): every
  * function here forwards to one call of xen::Domain, xen::Smp,
@@ -32,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** \cond INTERNAL */
 #ifdef __cplusplus
 #define XENVCPU_ALIGNAS(n) alignas(n)
 #define XENVCPU_NOEXCEPT noexcept
@@ -42,6 +44,7 @@ extern "C" {
 #define XENVCPU_NOEXCEPT
 #define XENVCPU_NORETURN _Noreturn
 #endif
+/** \endcond */
 
 /* ------------------------------------------------------------------------
  * Errors
@@ -130,20 +133,20 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
  * library is built)
  * --------------------------------------------------------------------- */
 
-#define XENVCPU_DOMAIN_SIZE 512
-#define XENVCPU_DOMAIN_ALIGN 64
-#define XENVCPU_VCPU_SLOT_SIZE 8960
-#define XENVCPU_VCPU_SLOT_ALIGN 64
-#define XENVCPU_EVENT_SLOT_SIZE 24
-#define XENVCPU_EVENT_SLOT_ALIGN 8
-#define XENVCPU_SMP_SIZE 112
-#define XENVCPU_SMP_ALIGN 8
-#define XENVCPU_SMP_SCRATCH_SIZE 5296
-#define XENVCPU_SMP_SCRATCH_ALIGN 8
-#define XENVCPU_TIMER_DRIVER_SIZE 24
-#define XENVCPU_TIMER_DRIVER_ALIGN 8
-#define XENVCPU_TIMER_SIZE 96
-#define XENVCPU_TIMER_ALIGN 8
+#define XENVCPU_DOMAIN_SIZE 512          /**< bytes of a xenvcpu_domain */
+#define XENVCPU_DOMAIN_ALIGN 64          /**< its alignment, bytes */
+#define XENVCPU_VCPU_SLOT_SIZE 8960      /**< bytes of a xenvcpu_vcpu_slot */
+#define XENVCPU_VCPU_SLOT_ALIGN 64       /**< its alignment, bytes */
+#define XENVCPU_EVENT_SLOT_SIZE 24       /**< bytes of a xenvcpu_event_slot */
+#define XENVCPU_EVENT_SLOT_ALIGN 8       /**< its alignment, bytes */
+#define XENVCPU_SMP_SIZE 112             /**< bytes of a xenvcpu_smp */
+#define XENVCPU_SMP_ALIGN 8              /**< its alignment, bytes */
+#define XENVCPU_SMP_SCRATCH_SIZE 5296    /**< bytes of a xenvcpu_smp_scratch */
+#define XENVCPU_SMP_SCRATCH_ALIGN 8      /**< its alignment, bytes */
+#define XENVCPU_TIMER_DRIVER_SIZE 24     /**< bytes of a xenvcpu_timer_driver */
+#define XENVCPU_TIMER_DRIVER_ALIGN 8     /**< its alignment, bytes */
+#define XENVCPU_TIMER_SIZE 96            /**< bytes of a xenvcpu_timer */
+#define XENVCPU_TIMER_ALIGN 8            /**< its alignment, bytes */
 
 /** The most vCPUs xenvcpu_domain_discover probes for by default. */
 #define XENVCPU_MAX_PROBED_VCPUS 8192u
@@ -153,38 +156,38 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
 
 /** The domain: xen::Domain plus the kernel's hooks. One per domain. */
 typedef struct xenvcpu_domain {
-    XENVCPU_ALIGNAS(XENVCPU_DOMAIN_ALIGN) unsigned char opaque[XENVCPU_DOMAIN_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_DOMAIN_ALIGN) unsigned char opaque[XENVCPU_DOMAIN_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_domain;
 
 /** One vCPU's slot (xen::VcpuSlot): slot v belongs to vCPU v. Xen writes
  *  into it once areas are registered: it never moves. */
 typedef struct xenvcpu_vcpu_slot {
-    XENVCPU_ALIGNAS(XENVCPU_VCPU_SLOT_ALIGN) unsigned char opaque[XENVCPU_VCPU_SLOT_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_VCPU_SLOT_ALIGN) unsigned char opaque[XENVCPU_VCPU_SLOT_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_vcpu_slot;
 
 /** One event-channel port's handler slot (xen::EventSlot). */
 typedef struct xenvcpu_event_slot {
-    XENVCPU_ALIGNAS(XENVCPU_EVENT_SLOT_ALIGN) unsigned char opaque[XENVCPU_EVENT_SLOT_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_EVENT_SLOT_ALIGN) unsigned char opaque[XENVCPU_EVENT_SLOT_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_event_slot;
 
 /** SMP bring-up, hotplug and calls (xen::Smp). One per domain. */
 typedef struct xenvcpu_smp {
-    XENVCPU_ALIGNAS(XENVCPU_SMP_ALIGN) unsigned char opaque[XENVCPU_SMP_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_SMP_ALIGN) unsigned char opaque[XENVCPU_SMP_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_smp;
 
 /** Room for one VCPUOP_initialise argument (xen::SmpScratch). */
 typedef struct xenvcpu_smp_scratch {
-    XENVCPU_ALIGNAS(XENVCPU_SMP_SCRATCH_ALIGN) unsigned char opaque[XENVCPU_SMP_SCRATCH_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_SMP_SCRATCH_ALIGN) unsigned char opaque[XENVCPU_SMP_SCRATCH_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_smp_scratch;
 
 /** The tickless timer driver (xen::TimerDriver). One per domain. */
 typedef struct xenvcpu_timer_driver {
-    XENVCPU_ALIGNAS(XENVCPU_TIMER_DRIVER_ALIGN) unsigned char opaque[XENVCPU_TIMER_DRIVER_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_TIMER_DRIVER_ALIGN) unsigned char opaque[XENVCPU_TIMER_DRIVER_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_timer_driver;
 
 /** One software timer (xen::Timer and its C callback). */
 typedef struct xenvcpu_timer {
-    XENVCPU_ALIGNAS(XENVCPU_TIMER_ALIGN) unsigned char opaque[XENVCPU_TIMER_SIZE];
+    XENVCPU_ALIGNAS(XENVCPU_TIMER_ALIGN) unsigned char opaque[XENVCPU_TIMER_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_timer;
 
 /* ------------------------------------------------------------------------
@@ -194,11 +197,12 @@ typedef struct xenvcpu_timer {
 /** Xen's struct vcpu_runstate_info (48 bytes). */
 typedef struct xenvcpu_runstate_info {
     int32_t state; /**< XENVCPU_RUNSTATE_* */
-    uint32_t pad0;
+    uint32_t pad0;             /**< padding */
     uint64_t state_entry_time; /**< bit 63: Xen is updating the area */
     uint64_t time[4];          /**< ns in each runstate */
 } xenvcpu_runstate_info;
 
+/** Runstates (Xen's RUNSTATE_*): index of xenvcpu_runstate_info::time. */
 enum {
     XENVCPU_RUNSTATE_RUNNING = 0,
     XENVCPU_RUNSTATE_RUNNABLE = 1,
@@ -208,37 +212,37 @@ enum {
 
 /** Xen's struct vcpu_time_info (32 bytes): a pvclock record. */
 typedef struct xenvcpu_vcpu_time_info {
-    uint32_t version;
-    uint32_t pad0;
-    uint64_t tsc_timestamp;
-    uint64_t system_time;
-    uint32_t tsc_to_system_mul;
-    int8_t tsc_shift;
-    uint8_t flags;
-    uint8_t pad1[2];
+    uint32_t version;           /**< odd while Xen updates the record */
+    uint32_t pad0;              /**< padding */
+    uint64_t tsc_timestamp;     /**< TSC at the last update */
+    uint64_t system_time;       /**< Xen system time (ns) at tsc_timestamp */
+    uint32_t tsc_to_system_mul; /**< ns per TSC tick, 32.32 fixed point, applied after tsc_shift */
+    int8_t tsc_shift;           /**< TSC ticks are shifted left by this first (right if negative) */
+    uint8_t flags;              /**< bit 0: TSC stable across pCPUs; bit 1: the guest was stopped */
+    uint8_t pad1[2];            /**< padding */
 } xenvcpu_vcpu_time_info;
 
 /** A runstate area Xen writes into once registered (ops 5 and 14):
  *  64-byte aligned, so it never crosses a page. Must outlive the
  *  registration. */
 typedef struct xenvcpu_runstate_area {
-    XENVCPU_ALIGNAS(64) xenvcpu_runstate_info info;
+    XENVCPU_ALIGNAS(64) xenvcpu_runstate_info info; /**< what Xen keeps current */
 } xenvcpu_runstate_area;
 
 /** A secondary time area (ops 13 and 15), 64-byte aligned. */
 typedef struct xenvcpu_time_area {
-    XENVCPU_ALIGNAS(64) xenvcpu_vcpu_time_info info;
+    XENVCPU_ALIGNAS(64) xenvcpu_vcpu_time_info info; /**< the record Xen keeps current */
 } xenvcpu_time_area;
 
 /** A vcpu_info area (op 10): Xen's struct vcpu_info, 64 bytes. */
 typedef struct xenvcpu_vcpu_info_area {
-    XENVCPU_ALIGNAS(64) unsigned char bytes[64];
+    XENVCPU_ALIGNAS(64) unsigned char bytes[64]; /**< Xen's struct vcpu_info, written by Xen */
 } xenvcpu_vcpu_info_area;
 
 /** The APIC and ACPI ids of the pCPU a vCPU is pinned to (op 12). */
 typedef struct xenvcpu_physid {
-    uint32_t apic_id;
-    uint32_t acpi_id;
+    uint32_t apic_id; /**< the pCPU's local APIC id */
+    uint32_t acpi_id; /**< the pCPU's ACPI processor id */
 } xenvcpu_physid;
 
 /* ------------------------------------------------------------------------
@@ -261,6 +265,7 @@ typedef struct xenvcpu_ap_stack {
  *  for bring-up; the rest may be NULL (see xen/kernel_hooks.hpp for what
  *  NULL means for each). */
 typedef struct xenvcpu_hooks {
+    /** The kernel's context, passed back as every hook's first argument. */
     void *ctx;
     /** The calling vCPU's vcpu_id. Any context. */
     uint32_t (*current)(void *ctx);
@@ -279,16 +284,19 @@ typedef struct xenvcpu_hooks {
     xenvcpu_errc (*ap_prepare)(void *ctx, uint32_t vcpu);
     /** On the AP right before it parks, and right after it resumes. */
     void (*before_park)(void *ctx, uint32_t vcpu);
+    /** On the AP right after it resumes from parking (pair of before_park). */
     void (*after_resume)(void *ctx, uint32_t vcpu);
 } xenvcpu_hooks;
 
 /** What the domain is built from. */
 typedef struct xenvcpu_domain_config {
+    /** PV or PVH. */
     xenvcpu_guest_kind kind;
     /** The mapped shared_info page (Xen's struct shared_info); stays mapped. */
     void *shared_info;
     /** XENFEAT submap 0 (XENVER_get_features). */
     uint32_t features;
+    /** The kernel's hooks; copied into the domain. */
     xenvcpu_hooks hooks;
 } xenvcpu_domain_config;
 
@@ -468,16 +476,17 @@ xenvcpu_errc xenvcpu_events_dispatch(xenvcpu_domain *d, uint32_t self, uint32_t 
 typedef struct xenvcpu_ap_handshake {
     XENVCPU_ALIGNAS(64) uint32_t stage; /**< XENVCPU_AP_STAGE_*; written by the AP */
     uint32_t generation;                /**< check-ins so far */
-    uint32_t reserved0;
+    uint32_t reserved0;  /**< zero */
     uint32_t vcpu;       /**< Xen's vcpu_id */
     uint64_t stack_top;  /**< initial rsp */
     uint64_t entry;      /**< the xenvcpu_ap_entry_fn the stub calls */
     uint64_t arg;        /**< the ap_stack hook's `arg` */
-    uint64_t start_ns;
-    uint64_t online_ns;
-    uint64_t reserved;
+    uint64_t start_ns;   /**< Xen system time just before the AP was started (controller) */
+    uint64_t online_ns;  /**< Xen system time of the AP's last check-in, by its own clock */
+    uint64_t reserved;   /**< zero */
 } xenvcpu_ap_handshake;
 
+/** Stages of xenvcpu_ap_handshake::stage (xen::ApStage). */
 enum {
     XENVCPU_AP_STAGE_IDLE = 0,
     XENVCPU_AP_STAGE_ENTERED = 1, /**< the entry stub writes this first */
@@ -500,38 +509,41 @@ typedef struct xenvcpu_smp_config {
     struct {
         uint64_t cr3;             /**< pfn_to_cr3(MFN of the kernel's L4) */
         const void *trap_table;   /**< Xen's trap_info array ending with address 0; may be NULL */
-        uint64_t event_callback;
-        uint64_t failsafe_callback;
+        uint64_t event_callback;    /**< the event upcall entry */
+        uint64_t failsafe_callback; /**< the failsafe entry (a bad segment on return to the guest) */
         uint64_t syscall_callback; /**< 0 for none */
-    } pv;
+    } pv; /**< for a PV domain */
     struct {
         uint64_t cr0, cr3, cr4, efer;
-    } hvm;
+    } hvm; /**< for a PVH domain: the control registers and EFER APs start with (64-bit mode) */
     uint64_t entry_stub;          /**< rip of every AP */
     xenvcpu_ap_entry_fn ap_entry; /**< what the stub calls */
-    xenvcpu_vcpu_info_placement placement;
+    xenvcpu_vcpu_info_placement placement; /**< which APs get a vcpu_info (op 10) before they start */
 } xenvcpu_smp_config;
 
 /** A bounded wait: Xen system time and a poll count backstop. */
 typedef struct xenvcpu_wait_bound {
-    uint64_t timeout_ns;
-    uint64_t max_polls;
+    uint64_t timeout_ns; /**< give up after this much Xen system time, ns */
+    uint64_t max_polls;  /**< ... or after this many polls, whatever the clock says */
 } xenvcpu_wait_bound;
 
 /** The defaults of xen::WaitBound, for a NULL bound. */
 #define XENVCPU_WAIT_TIMEOUT_NS 5000000000ull
+/** The default poll backstop of a wait (xen::WaitBound). */
 #define XENVCPU_WAIT_MAX_POLLS 100000000ull
 
+/** How bring-up orders the work: SERIAL prepares, starts and awaits one AP
+ *  after the other; PARALLEL prepares all, starts all, then awaits all. */
 typedef enum xenvcpu_bring_up_mode { XENVCPU_BRING_UP_SERIAL = 0, XENVCPU_BRING_UP_PARALLEL = 1 } xenvcpu_bring_up_mode;
 
 /** What bring_up did. */
 typedef struct xenvcpu_bring_up_report {
     uint32_t online; /**< vCPUs online afterwards, the boot vCPU included */
     uint32_t failed; /**< APs not online afterwards (xenvcpu_smp_last_error) */
-    uint64_t total_ns;
-    uint64_t prepare_phase_ns;
-    uint64_t start_phase_ns;
-    xenvcpu_errc first_error;
+    uint64_t total_ns;         /**< from the first prepare to the last check-in seen, ns */
+    uint64_t prepare_phase_ns; /**< parallel: preparing them all, ns */
+    uint64_t start_phase_ns;   /**< parallel: preparing and starting them all, ns */
+    xenvcpu_errc first_error;  /**< the first AP's failure (XENVCPU_OK if none failed) */
 } xenvcpu_bring_up_report;
 
 /** Where a vCPU is in its life (xen::CpuState). */
@@ -554,8 +566,8 @@ typedef void (*xenvcpu_call_fn)(void *arg);
 
 /** A posted call, to wait for. */
 typedef struct xenvcpu_call_ticket {
-    uint32_t vcpu;
-    uint32_t seq;
+    uint32_t vcpu; /**< the target of the call */
+    uint32_t seq;  /**< its sequence number in the target's mailbox */
 } xenvcpu_call_ticket;
 
 /** Construct `smp` and take over `d`'s managed vCPUs (after discover): the
@@ -657,8 +669,8 @@ xenvcpu_errc xenvcpu_clock_read(xenvcpu_domain *d, xenvcpu_clock_reading *out) X
 
 /** Seconds and nanoseconds since 1970-01-01 UTC. */
 typedef struct xenvcpu_wall_time {
-    uint64_t sec;
-    uint32_t nsec;
+    uint64_t sec;  /**< seconds since the epoch */
+    uint32_t nsec; /**< below 1000000000 */
 } xenvcpu_wall_time;
 
 /** The wall-clock time at Xen system time 0, from shared_info. Errors:
@@ -694,8 +706,8 @@ xenvcpu_errc xenvcpu_runstate_snapshot(xenvcpu_domain *d, uint32_t v, xenvcpu_ru
 
 /** Steal totals of one vCPU (runnable + offline since its baseline). */
 typedef struct xenvcpu_steal_sample {
-    uint64_t steal_ns;
-    uint64_t total_ns;
+    uint64_t steal_ns; /**< runnable + offline time since the baseline, ns */
+    uint64_t total_ns; /**< all four runstates since the baseline, ns */
 } xenvcpu_steal_sample;
 
 /** `v` came online: take a snapshot as its steal baseline. Errors: as
@@ -719,7 +731,11 @@ typedef void (*xenvcpu_timer_fn)(xenvcpu_timer *timer, uint32_t self, uint64_t n
 
 /** The driver's tunables; 0 in a field means the library's default. */
 typedef struct xenvcpu_timer_config {
+    /** Longest delta programmed into Xen at once, ns; a later deadline gets
+     *  an intermediate wake-up (default 4 s). */
     uint64_t max_delta_ns;
+    /** Timers one event runs at most before the rest get a fresh event
+     *  (default 1024). */
     uint32_t max_expiries_per_event;
 } xenvcpu_timer_config;
 
@@ -887,16 +903,16 @@ typedef struct xenvcpu_suspend_config {
 
 /** What xenvcpu_domain_suspend did, and where a failure stopped it. */
 typedef struct xenvcpu_suspend_report {
-    xenvcpu_suspend_outcome outcome;
-    xenvcpu_suspend_step failed_step;
-    uint32_t failed_vcpu;
-    xenvcpu_errc cause;
+    xenvcpu_suspend_outcome outcome; /**< how the hypercall returned (meaningless if a step before it failed) */
+    xenvcpu_suspend_step failed_step; /**< the step that failed (XENVCPU_STEP_NONE: none) */
+    uint32_t failed_vcpu;             /**< the vCPU it failed on, for per-vCPU steps */
+    xenvcpu_errc cause;               /**< the failed step's error */
     uint64_t clock_before_ns; /**< the clock right before the hypercall */
     uint64_t clock_after_ns;  /**< the clock after the re-base (never lower) */
     int64_t offset_ns;        /**< xenvcpu_domain_clock_offset afterwards */
-    uint32_t aps_parked;
-    uint32_t aps_back;
-    uint32_t ports_rebound;
+    uint32_t aps_parked;      /**< APs parked for the suspend */
+    uint32_t aps_back;        /**< of those, brought back online */
+    uint32_t ports_rebound;   /**< VIRQ and IPI ports bound again */
     uint32_t downed_to_register; /**< vCPUs found up, downed to register, upped */
     uint32_t still_registered;   /**< registrations Xen still held (a reset domain) */
 } xenvcpu_suspend_report;
@@ -936,7 +952,7 @@ const char *xenvcpu_suspend_step_name(xenvcpu_suspend_step step) XENVCPU_NOEXCEP
 
 /** One page of the p2m frame lists: 512 MFNs. */
 typedef struct xenvcpu_p2m_page {
-    XENVCPU_ALIGNAS(4096) uint64_t mfn[512];
+    XENVCPU_ALIGNAS(4096) uint64_t mfn[512]; /**< MFNs, filled by xenvcpu_pv_publish_p2m */
 } xenvcpu_p2m_page;
 
 /** PV: let the toolstack find the p2m at `p2m` (start_info's mfn_list,

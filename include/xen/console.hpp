@@ -1,17 +1,18 @@
-// The PV console of a domU: a shared page of two byte rings (abi/
-// console_ring.hpp) and an event channel to the backend (xenconsoled in
-// dom0). Dom0 has console_io instead; a domU without a debug Xen has only
-// this. The guest writes `out` and reads `in`; it tells the backend with
-// EVTCHNOP_send after it has moved a producer or consumer index.
-//
-// One ConsoleRing serves one vCPU at a time: the caller serialises writers
-// (the ring has a single producer index).
-//
-// A backend that moved its index more than the ring's size away from ours
-// has broken the protocol: every call then fails with Errc::ring_corrupt,
-// copying nothing, moving no index and sending no event, until the backend
-// puts its index back (ring/byte_ring.hpp). Nothing any index holds makes
-// the ring read or write outside its page.
+/// \file
+/// The PV console of a domU: a shared page of two byte rings (abi/
+/// console_ring.hpp) and an event channel to the backend (xenconsoled in
+/// dom0). Dom0 has console_io instead; a domU without a debug Xen has only
+/// this. The guest writes `out` and reads `in`; it tells the backend with
+/// EVTCHNOP_send after it has moved a producer or consumer index.
+///
+/// One ConsoleRing serves one vCPU at a time: the caller serialises writers
+/// (the ring has a single producer index).
+///
+/// A backend that moved its index more than the ring's size away from ours
+/// has broken the protocol: every call then fails with Errc::ring_corrupt,
+/// copying nothing, moving no index and sending no event, until the backend
+/// puts its index back (ring/byte_ring.hpp). Nothing any index holds makes
+/// the ring read or write outside its page.
 #pragma once
 
 #include <cstddef>

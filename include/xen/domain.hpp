@@ -1,22 +1,23 @@
-// Domain: the one object a kernel holds for its Xen domain.
-//
-// It owns what every component shares: the guest kind, the kernel's hooks,
-// shared_info, the XENFEAT set, the vCPU count (discovered once), the
-// per-vCPU slots, the event channels and the system clock. Smp and
-// TimerDriver take a Domain and nothing else of the kernel's; the checks
-// and lookups they share (is this vCPU in range, which vCPU is calling,
-// where is its vcpu_info, may it go down) exist here once.
-//
-// It is also the domain view of every VCPUOP: the same operations as the
-// raw hc:: wrappers (xen/hypercall/vcpu_op.hpp), plus what only the domain
-// knows: the vCPU count (vcpu_out_of_range beyond it), the calling vCPU
-// (set/stop_singleshot_timer act on the caller only) and whether any other
-// vCPU is up (down() refuses the last one: Xen would power the domain off).
-//
-// Life: `constexpr` construction (a Domain in .bss needs no constructor to
-// run), then init() once on the boot vCPU, then discover(). Calls that read
-// per-vCPU state may run on any vCPU; init, discover and set_vcpu_count run
-// on one vCPU before the others start. docs/object-model.md.
+/// \file
+/// Domain: the one object a kernel holds for its Xen domain.
+///
+/// It owns what every component shares: the guest kind, the kernel's hooks,
+/// shared_info, the XENFEAT set, the vCPU count (discovered once), the
+/// per-vCPU slots, the event channels and the system clock. Smp and
+/// TimerDriver take a Domain and nothing else of the kernel's; the checks
+/// and lookups they share (is this vCPU in range, which vCPU is calling,
+/// where is its vcpu_info, may it go down) exist here once.
+///
+/// It is also the domain view of every VCPUOP: the same operations as the
+/// raw hc:: wrappers (xen/hypercall/vcpu_op.hpp), plus what only the domain
+/// knows: the vCPU count (vcpu_out_of_range beyond it), the calling vCPU
+/// (set/stop_singleshot_timer act on the caller only) and whether any other
+/// vCPU is up (down() refuses the last one: Xen would power the domain off).
+///
+/// Life: `constexpr` construction (a Domain in .bss needs no constructor to
+/// run), then init() once on the boot vCPU, then discover(). Calls that read
+/// per-vCPU state may run on any vCPU; init, discover and set_vcpu_count run
+/// on one vCPU before the others start. docs/object-model.md.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,9 @@
 #include <xen/time/wallclock.hpp>
 #include <xen/vcpu_slot.hpp>
 
+/// Everything of the C++ API: the object model (Domain, VcpuSlot,
+/// KernelHooks), Smp, TimerDriver, EventChannels, the clocks, and
+/// Result/Errc. docs/object-model.md is the map.
 namespace xen {
 
 /// The most vCPUs discover() probes for. Xen caps HVM/PVH domains at 128
@@ -41,12 +45,14 @@ inline constexpr uint32_t max_probed_vcpus = 8192;
 
 /// What the Domain is built from.
 struct DomainConfig {
+    /// PV or PVH: how Xen built this domain.
     GuestKind kind = GuestKind::pv;
     /// The mapped shared_info page (PV: from start_info; PVH: added to the
     /// physmap by the kernel). Must stay mapped.
     abi::shared_info* shared = nullptr;
     /// The XENFEAT set (XenFeatures::query()).
     XenFeatures features{};
+    /// The kernel's hooks; `current` is required (Domain::init checks).
     KernelHooks hooks{};
 };
 
@@ -56,10 +62,15 @@ template <uint32_t Vcpus, uint32_t Ports>
 struct DomainStorage {
     static_assert(Vcpus > 0, "at least one vCPU");
     static_assert(Ports > 0 && Ports <= evtchn_max_ports, "the 2-level ABI has 4096 ports");
-    VcpuSlot slots[Vcpus];
-    EventSlot ports[Ports];
+    VcpuSlot slots[Vcpus]; ///< slots[v] is vCPU v's
+    EventSlot ports[Ports]; ///< ports[p] handles event-channel port p
 };
 
+/// The kernel's Xen domain: the one object every component reaches the
+/// kernel, shared_info, the vCPU count and each vCPU's slot through, and
+/// the 16 VCPUOPs with the checks that need the domain's view. One per
+/// kernel, in static storage (constructs as a constant); init() once on the
+/// boot vCPU. docs/object-model.md.
 class Domain {
 public:
     constexpr Domain() noexcept = default;
@@ -102,6 +113,7 @@ public:
     Result<VcpuSlot*> slot(VcpuId v) noexcept;
     /// vCPU `v`'s slot; nullptr if it is not a managed vCPU.
     VcpuSlot* find(VcpuId v) noexcept { return v.value < managed() ? &slots_[v.value] : nullptr; }
+    /// vCPU `v`'s slot, read-only; nullptr if it is not a managed vCPU.
     const VcpuSlot* find(VcpuId v) const noexcept { return v.value < managed() ? &slots_[v.value] : nullptr; }
     /// One layer's part of every managed slot (e.g. &VcpuSlot::timers).
     template <class Part>
@@ -112,9 +124,13 @@ public:
 
     /// The calling vCPU (the `current` hook).
     VcpuId self() const noexcept { return hooks_.current(hooks_.ctx); }
+    /// PV or PVH, as configured.
     GuestKind kind() const noexcept { return kind_; }
+    /// The XENFEAT set given at init().
     XenFeatures features() const noexcept { return features_; }
+    /// The mapped shared_info page (after a restore: the one mapped again).
     abi::shared_info& shared() noexcept { return *shared_; }
+    /// The kernel's hooks, as given at init().
     const KernelHooks& hooks() const noexcept { return hooks_; }
     /// The domain's event channels (usable once init() has run).
     EventChannels& events() noexcept { return events_; }
@@ -211,28 +227,51 @@ public:
     void log(const char* what, const VcpuId* vcpu = nullptr, const char* detail = nullptr) noexcept;
 
     // --- the VCPUOPs, with the domain's checks (op numbers in vcpu_op.hpp) ----
+    // Each refuses a `v` at or beyond vcpu_count() with vcpu_out_of_range,
+    // then makes the hc:: call of the same op (docs/vcpuop.md has Xen's errors).
 
+    /// Op 0, PV: hc::vcpu_initialise with a PV register context.
     Result<void> initialise(VcpuId v, const abi::vcpu_guest_context& ctx) noexcept;
+    /// Op 0, PVH/HVM: hc::vcpu_initialise with an HVM context (32- or 64-bit).
     Result<void> initialise(VcpuId v, const abi::vcpu_hvm_context& ctx) noexcept;
+    /// Op 1: start initialised vCPU `v` (hc::vcpu_up); an up vCPU: no effect.
     Result<void> up(VcpuId v) noexcept;
     /// Refuses with last_vcpu when no other vCPU is up: Xen would power the
     /// domain off (common_vcpu_op, VCPUOP_down). Costs VCPUOP_is_up on
     /// other vCPUs until one answers up (usually the first).
     Result<void> down(VcpuId v) noexcept;
+    /// Op 3: whether Xen runs vCPU `v` (true) or holds it down (hc::vcpu_is_up).
     Result<bool> is_up(VcpuId v) noexcept;
+    /// Op 4: a copy of vCPU `v`'s runstate times (hc::vcpu_get_runstate_info).
     Result<abi::vcpu_runstate_info> get_runstate_info(VcpuId v) noexcept;
+    /// Op 5: Xen keeps `area` updated with `v`'s runstate (virtual address);
+    /// if `area` is `v`'s slot area, the slot records it for restores.
     Result<void> register_runstate_memory_area(VcpuId v, Area<abi::vcpu_runstate_info>& area) noexcept;
+    /// Op 6: a periodic VIRQ_TIMER every `period_ns` ns (at least 1 ms:
+    /// period_too_short).
     Result<void> set_periodic_timer(VcpuId v, uint64_t period_ns) noexcept;
+    /// Op 7: stop `v`'s periodic timer (PV vCPUs start with a 100 Hz one).
     Result<void> stop_periodic_timer(VcpuId v) noexcept;
     /// not_current_vcpu unless `v` is the caller (Xen: -EINVAL).
     Result<void> set_singleshot_timer(VcpuId v, uint64_t deadline_ns) noexcept;
     /// not_current_vcpu unless `v` is the caller (Xen: -EINVAL).
     Result<void> stop_singleshot_timer(VcpuId v) noexcept;
+    /// Op 10: Xen uses `area` (in frame `frame`) as `v`'s vcpu_info; the raw
+    /// op, not recorded in the slot (place_vcpu_info() is the usual way).
     Result<void> register_vcpu_info(VcpuId v, Area<abi::vcpu_info>& area, FrameNumber frame) noexcept;
+    /// Op 11: send vCPU `v` an NMI (only to a vCPU that is up with an IDT).
     Result<void> send_nmi(VcpuId v) noexcept;
+    /// Op 12: the APIC and ACPI ids of the pCPU `v` is pinned to (hardware
+    /// domain only; else Xen's -EINVAL).
     Result<hc::PhysId> get_physid(VcpuId v) noexcept;
+    /// Op 13: Xen keeps `area` updated as `v`'s secondary time record
+    /// (virtual address); the slot records it to register again after a restore.
     Result<void> register_vcpu_time_memory_area(VcpuId v, Area<abi::vcpu_time_info>& area) noexcept;
+    /// Op 14 (Xen 4.18+): as op 5 by guest-physical address `pa`; if `area`
+    /// is `v`'s slot area, the slot records it for restores.
     Result<void> register_runstate_phys_area(VcpuId v, Area<abi::vcpu_runstate_info>& area, PhysAddr pa) noexcept;
+    /// Op 15 (Xen 4.18+): as op 13 by guest-physical address `pa`; recorded
+    /// in the slot for restores.
     Result<void> register_vcpu_time_phys_area(VcpuId v, Area<abi::vcpu_time_info>& area, PhysAddr pa) noexcept;
 
 private:

@@ -1,38 +1,39 @@
-// EventChannels: 2-level event channels for the whole domain: bind VIRQs and
-// IPIs to handlers, send, mask/unmask, close, and the upcall dispatcher.
-//
-// Where each call may run (the contract the kernel keeps):
-//
-// - dispatch(self, vi): the upcall body, on vCPU `self` only, with that
-//   vCPU's upcalls held off for the whole call: on PV Xen sets
-//   vcpu_info.evtchn_upcall_mask when it enters the event callback
-//   (CALLBACKF_mask_events) and the kernel keeps it set; on PVH the callback
-//   vector is an interrupt, so RFLAGS.IF is the mask (Xen does not consult
-//   evtchn_upcall_mask for the vector, hvm_vcpu_has_pending_irq). dispatch is
-//   not re-entrant per vCPU (it owns that vCPU's cursor); different vCPUs
-//   dispatch in parallel.
-// - handlers run inside dispatch: upcall context, on the vCPU the port is
-//   bound to. They may call send, mask, unmask, raise_local and close (of a
-//   port of their own vCPU); never dispatch, and they must not block.
-// - bind_virq / bind_ipi: thread context on any vCPU (they make hypercalls;
-//   calling them with upcalls masked is fine). The handler may run on the
-//   target vCPU before bind returns, so `ctx` must be ready first.
-// - send, mask, unmask: any context, any vCPU.
-// - raise_local: on the vCPU the port is bound to, any context.
-// - close: on the vCPU the port is bound to (from its handler, or in thread
-//   context with upcalls masked), or for a vCPU that is down. Then no
-//   dispatch can be inside that port's handler, and after close returns the
-//   handler is never called again.
-//
-// Unmask (documented choice): when nothing is pending, clear the mask bit in
-// shared memory with no hypercall. When the port is pending, a notification
-// raised while it was masked has no upcall behind it (public xen.h: "the
-// 'edge' is lost"), so we set the mask bit again and call EVTCHNOP_unmask:
-// Xen clears the mask and, because the bit was masked, sets the selector
-// bit and evtchn_upcall_pending of the *bound* vCPU and kicks it
-// (evtchn_2l_unmask). That works from any vCPU, on PV and PVH, without
-// touching another vCPU's vcpu_info, and costs a hypercall only when an
-// event is actually waiting.
+/// \file
+/// EventChannels: 2-level event channels for the whole domain: bind VIRQs and
+/// IPIs to handlers, send, mask/unmask, close, and the upcall dispatcher.
+///
+/// Where each call may run (the contract the kernel keeps):
+///
+/// - dispatch(self, vi): the upcall body, on vCPU `self` only, with that
+///   vCPU's upcalls held off for the whole call: on PV Xen sets
+///   vcpu_info.evtchn_upcall_mask when it enters the event callback
+///   (CALLBACKF_mask_events) and the kernel keeps it set; on PVH the callback
+///   vector is an interrupt, so RFLAGS.IF is the mask (Xen does not consult
+///   evtchn_upcall_mask for the vector, hvm_vcpu_has_pending_irq). dispatch is
+///   not re-entrant per vCPU (it owns that vCPU's cursor); different vCPUs
+///   dispatch in parallel.
+/// - handlers run inside dispatch: upcall context, on the vCPU the port is
+///   bound to. They may call send, mask, unmask, raise_local and close (of a
+///   port of their own vCPU); never dispatch, and they must not block.
+/// - bind_virq / bind_ipi: thread context on any vCPU (they make hypercalls;
+///   calling them with upcalls masked is fine). The handler may run on the
+///   target vCPU before bind returns, so `ctx` must be ready first.
+/// - send, mask, unmask: any context, any vCPU.
+/// - raise_local: on the vCPU the port is bound to, any context.
+/// - close: on the vCPU the port is bound to (from its handler, or in thread
+///   context with upcalls masked), or for a vCPU that is down. Then no
+///   dispatch can be inside that port's handler, and after close returns the
+///   handler is never called again.
+///
+/// Unmask (documented choice): when nothing is pending, clear the mask bit in
+/// shared memory with no hypercall. When the port is pending, a notification
+/// raised while it was masked has no upcall behind it (public xen.h: "the
+/// 'edge' is lost"), so we set the mask bit again and call EVTCHNOP_unmask:
+/// Xen clears the mask and, because the bit was masked, sets the selector
+/// bit and evtchn_upcall_pending of the *bound* vCPU and kicks it
+/// (evtchn_2l_unmask). That works from any vCPU, on PV and PVH, without
+/// touching another vCPU's vcpu_info, and costs a hypercall only when an
+/// event is actually waiting.
 #pragma once
 
 #include <cstdint>
@@ -100,8 +101,8 @@ template <uint32_t Ports, uint32_t Vcpus>
 struct EventStorage {
     static_assert(Ports > 0 && Ports <= evtchn_max_ports, "the 2-level ABI has 4096 ports");
     static_assert(Vcpus > 0, "at least one vCPU");
-    EventSlot slots[Ports];
-    EventCursor cursors[Vcpus];
+    EventSlot slots[Ports];     ///< slots[p] handles port p
+    EventCursor cursors[Vcpus]; ///< cursors[v]: where vCPU v's next dispatch resumes
 };
 
 /// What one dispatch call did.

@@ -1,4 +1,5 @@
-// Every typed hypercall wrapper in one include.
+/// \file
+/// Every typed hypercall wrapper in one include.
 #pragma once
 
 #include <xen/hypercall/event_channel_op.hpp>

@@ -1,18 +1,19 @@
-// KernelHooks: everything the library asks of the kernel it runs in, in one
-// struct of function pointers with one context pointer. The kernel fills it
-// once and hands it to its Domain; every component (Smp, TimerDriver, the
-// clock, bounded waits) reaches the kernel through the Domain's copy.
-//
-// Why a struct of function pointers and not a template parameter: the same
-// library must serve C kernels (a C struct of function pointers is their
-// native idiom: the C API's xenvcpu_hooks mirrors this one, docs/capi.md), one
-// compiled archive must serve every kernel, and none of these hooks is on a
-// hot path (the clock read does not go through a hook unless the kernel
-// asks for it). docs/object-model.md, "Hooks".
-//
-// Not here: the panic sink. Result::value() and XEN_ASSERT must be able to
-// panic from code that has no Domain at hand, so `xenvcpu_panic` stays a
-// link-time hook (include/xen/support/panic.hpp).
+/// \file
+/// KernelHooks: everything the library asks of the kernel it runs in, in one
+/// struct of function pointers with one context pointer. The kernel fills it
+/// once and hands it to its Domain; every component (Smp, TimerDriver, the
+/// clock, bounded waits) reaches the kernel through the Domain's copy.
+///
+/// Why a struct of function pointers and not a template parameter: the same
+/// library must serve C kernels (a C struct of function pointers is their
+/// native idiom: the C API's xenvcpu_hooks mirrors this one, docs/capi.md), one
+/// compiled archive must serve every kernel, and none of these hooks is on a
+/// hot path (the clock read does not go through a hook unless the kernel
+/// asks for it). docs/object-model.md, "Hooks".
+///
+/// Not here: the panic sink. Result::value() and XEN_ASSERT must be able to
+/// panic from code that has no Domain at hand, so `xenvcpu_panic` stays a
+/// link-time hook (include/xen/support/panic.hpp).
 #pragma once
 
 #include <cstddef>
@@ -34,6 +35,7 @@ struct ApStack {
 /// Every hook must be safe to call on any vCPU; unless said otherwise, also
 /// with upcalls held off.
 struct KernelHooks {
+    /// The kernel's context, passed back as every hook's first argument.
     void* ctx = nullptr;
 
     // --- always required -------------------------------------------------
@@ -71,6 +73,8 @@ struct KernelHooks {
     /// On the AP, right before it takes itself down (stop its timers), and
     /// right after it comes back (re-arm them). Thread context.
     void (*before_park)(void* ctx, VcpuId vcpu) noexcept = nullptr;
+    /// On the AP, right after it comes back from parking (re-arm its
+    /// timers); the pair of before_park. Thread context.
     void (*after_resume)(void* ctx, VcpuId vcpu) noexcept = nullptr;
 };
 

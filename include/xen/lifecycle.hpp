@@ -1,8 +1,9 @@
-// Save, restore, checkpoint and live migration: what Domain::suspend takes
-// and reports. The sequence itself is Domain::suspend (src/domain/suspend.cpp);
-// docs/lifecycle.md says what Xen forgets across a restore, what the library
-// redoes, and what stays the kernel's job; docs/xen-contracts.md, "Save,
-// restore and migration" has the Xen facts it rests on.
+/// \file
+/// Save, restore, checkpoint and live migration: what Domain::suspend takes
+/// and reports. The sequence itself is Domain::suspend (src/domain/suspend.cpp);
+/// docs/lifecycle.md says what Xen forgets across a restore, what the library
+/// redoes, and what stays the kernel's job; docs/xen-contracts.md, "Save,
+/// restore and migration" has the Xen facts it rests on.
 #pragma once
 
 #include <cstdint>
@@ -69,7 +70,7 @@ constexpr const char* suspend_step_name(SuspendStep s) noexcept
 
 /// The kernel's part of the sequence. `ctx` is passed back to each hook.
 struct SuspendHooks {
-    void* ctx = nullptr;
+    void* ctx = nullptr; ///< the kernel's, passed to every hook
     /// PV, required: the domain was restored into a new one, whose
     /// shared_info is another machine frame (start_info's `shared_info`,
     /// which the restorer rewrote). Map it (page tables are the kernel's)
@@ -101,11 +102,12 @@ struct SuspendConfig {
     /// The domain's Smp (APs parked and brought back) and TimerDriver
     /// (ports and pending timers); either may be null if the kernel has none.
     Smp* smp = nullptr;
-    TimerDriver* timers = nullptr;
+    TimerDriver* timers = nullptr; ///< see `smp`: the TimerDriver, or null
     /// The kernel's Runstate, if it turned the update flag on through it.
     Runstate* runstate = nullptr;
     /// Bound for parking and bringing back each AP.
     WaitBound bound{};
+    /// The kernel's part (remap_shared_info is required for PV).
     SuspendHooks hooks{};
 };
 
@@ -114,7 +116,9 @@ struct SuspendReport {
     /// How the hypercall returned (meaningless when it was not reached:
     /// failed_step before suspend_call).
     SuspendOutcome outcome = SuspendOutcome::cancelled;
+    /// The step that failed (none: nothing failed).
     SuspendStep failed_step = SuspendStep::none;
+    /// The vCPU that step failed on, for per-vCPU steps.
     VcpuId failed_vcpu{0};
     Errc cause = Errc{};            ///< the error of the failed step
     uint64_t clock_before_ns = 0;   ///< Domain::now() right before the hypercall

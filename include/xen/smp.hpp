@@ -1,44 +1,45 @@
-// Smp: the domain's vCPUs beyond the boot vCPU - bring-up (PV and PVH,
-// serial or parallel), hotplug, and IPIs with a small cross-vCPU call.
-// docs/xen-contracts.md, "vCPU lifecycle" has the contracts; docs/smp.md
-// walks through them.
-//
-// Numbers: every call takes Xen's vcpu_id (VcpuId), the number every
-// hypercall takes; vCPU 0 is the boot vCPU (PV and PVH both start there).
-// Storage: each vCPU's SmpCpu in its VcpuSlot (through the Domain), plus
-// one SmpScratch for the initialise argument (a PV context is 5 KiB: too big
-// for a kernel stack). The vCPU count is the Domain's (Domain::discover).
-//
-// Bring-up of one AP, all on the controller (normally the boot vCPU):
-//   prepare(v): its vcpu_info placed in its slot (Domain::place_vcpu_info,
-//     VCPUOP_register_vcpu_info; mandatory beyond XEN_LEGACY_MAX_VCPUS: Xen
-//     refuses to initialise a PV vCPU >= 32 without it, and an HVM one would
-//     share a dummy vcpu_info); evtchn_upcall_mask = 1 in the vcpu_info it
-//     will use; the call IPI bound (EVTCHNOP_bind_ipi, delivered to that
-//     vCPU); then the kernel's ap_prepare hook (runstate area, VIRQ_TIMER...).
-//   start(v): the launch fields of the handshake, the PV or PVH context,
-//     VCPUOP_initialise, VCPUOP_up.
-//   await_online(v): poll the handshake (bounded) until the AP checks in.
-// bring_up(serial) does the three per AP; bring_up(parallel) prepares and
-// starts every AP first, then awaits them all.
-//
-// On the AP: the stub at `entry_stub` marks ApStage::entered and calls the
-// kernel's ApEntryFn with the handshake; the kernel sets the vCPU up and
-// calls ap_online(). Its idle loop then calls service() after every
-// wake-up: that runs calls posted to it and, when asked to go offline,
-// parks it.
-//
-// Hotplug: offline(v) asks the AP to park itself (a flag and an IPI); the
-// AP calls VCPUOP_down on itself (synchronous for the caller itself) and the
-// controller polls VCPUOP_is_up until Xen reports it down (bounded).
-// online() is VCPUOP_up: the AP resumes right after its own VCPUOP_down,
-// checks in again, and runs on. Never VCPUOP_initialise again: a vCPU stays
-// initialised after down, and Xen would answer -EEXIST.
-//
-// Where each call may run: controller calls (prepare, start, await_online,
-// bring_up, offline, online, offline_remote) on one vCPU at a time, in
-// thread context; post/call/wait_call/send_ipi on any online vCPU;
-// ap_online, service, park_self on the AP itself, in thread context.
+/// \file
+/// Smp: the domain's vCPUs beyond the boot vCPU - bring-up (PV and PVH,
+/// serial or parallel), hotplug, and IPIs with a small cross-vCPU call.
+/// docs/xen-contracts.md, "vCPU lifecycle" has the contracts; docs/smp.md
+/// walks through them.
+///
+/// Numbers: every call takes Xen's vcpu_id (VcpuId), the number every
+/// hypercall takes; vCPU 0 is the boot vCPU (PV and PVH both start there).
+/// Storage: each vCPU's SmpCpu in its VcpuSlot (through the Domain), plus
+/// one SmpScratch for the initialise argument (a PV context is 5 KiB: too big
+/// for a kernel stack). The vCPU count is the Domain's (Domain::discover).
+///
+/// Bring-up of one AP, all on the controller (normally the boot vCPU):
+///   prepare(v): its vcpu_info placed in its slot (Domain::place_vcpu_info,
+///     VCPUOP_register_vcpu_info; mandatory beyond XEN_LEGACY_MAX_VCPUS: Xen
+///     refuses to initialise a PV vCPU >= 32 without it, and an HVM one would
+///     share a dummy vcpu_info); evtchn_upcall_mask = 1 in the vcpu_info it
+///     will use; the call IPI bound (EVTCHNOP_bind_ipi, delivered to that
+///     vCPU); then the kernel's ap_prepare hook (runstate area, VIRQ_TIMER...).
+///   start(v): the launch fields of the handshake, the PV or PVH context,
+///     VCPUOP_initialise, VCPUOP_up.
+///   await_online(v): poll the handshake (bounded) until the AP checks in.
+/// bring_up(serial) does the three per AP; bring_up(parallel) prepares and
+/// starts every AP first, then awaits them all.
+///
+/// On the AP: the stub at `entry_stub` marks ApStage::entered and calls the
+/// kernel's ApEntryFn with the handshake; the kernel sets the vCPU up and
+/// calls ap_online(). Its idle loop then calls service() after every
+/// wake-up: that runs calls posted to it and, when asked to go offline,
+/// parks it.
+///
+/// Hotplug: offline(v) asks the AP to park itself (a flag and an IPI); the
+/// AP calls VCPUOP_down on itself (synchronous for the caller itself) and the
+/// controller polls VCPUOP_is_up until Xen reports it down (bounded).
+/// online() is VCPUOP_up: the AP resumes right after its own VCPUOP_down,
+/// checks in again, and runs on. Never VCPUOP_initialise again: a vCPU stays
+/// initialised after down, and Xen would answer -EEXIST.
+///
+/// Where each call may run: controller calls (prepare, start, await_online,
+/// bring_up, offline, online, offline_remote) on one vCPU at a time, in
+/// thread context; post/call/wait_call/send_ipi on any online vCPU;
+/// ap_online, service, park_self on the AP itself, in thread context.
 #pragma once
 
 #include <cstdint>
@@ -65,14 +66,16 @@ struct SmpConfig {
     HvmBoot hvm{}; ///< for a PVH domain
     /// The AP entry stub (rip of every AP) and the kernel entry it calls.
     uint64_t entry_stub = 0;
+    /// The kernel's AP entry, called by the stub with the AP's handshake.
     ApEntryFn ap_entry = nullptr;
+    /// Which APs get a registered vcpu_info (op 10) before they start.
     VcpuInfoPlacement placement = VcpuInfoPlacement::every_ap;
 };
 
 /// Room for one VCPUOP_initialise argument (Xen copies it during the call).
 struct SmpScratch {
-    abi::vcpu_guest_context pv;
-    abi::vcpu_hvm_context hvm;
+    abi::vcpu_guest_context pv; ///< a PV AP's initial context
+    abi::vcpu_hvm_context hvm;  ///< a PVH AP's initial context
 };
 
 /// How bring_up orders the work.
@@ -91,15 +94,18 @@ struct BringUpReport {
     /// Xen system time when the call began: t = 0 of every vCPU's
     /// SmpCpu::timeline stamps from this bring-up.
     uint64_t start_ns = 0;
-    Errc first_error = Errc{};
+    Errc first_error = Errc{}; ///< the first AP's failure (Errc{} if none failed)
 };
 
 /// A posted call, to wait for.
 struct CallTicket {
-    VcpuId vcpu;
-    uint32_t seq;
+    VcpuId vcpu;  ///< the target of the call
+    uint32_t seq; ///< its `posted` number in the target's mailbox
 };
 
+/// SMP over a Domain: bring-up of the APs (serial or parallel), hotplug
+/// (offline/online, parking), IPIs and cross-CPU calls. One per kernel,
+/// constant-initialised; every wait is bounded (WaitBound). docs/smp.md.
 class Smp {
 public:
     /// Not usable before init(); constant-initialised, so it can sit in .bss.
@@ -119,6 +125,7 @@ public:
     CpuState state(VcpuId v) const noexcept;
     /// vCPU `v`'s SMP part, for its handshake and figures (`v` managed).
     SmpCpu& part(VcpuId v) noexcept;
+    /// vCPU `v`'s SMP part, read-only (`v` managed).
     const SmpCpu& part(VcpuId v) const noexcept;
     /// vCPUs under management (Domain::managed()).
     uint32_t count() const noexcept;
@@ -176,6 +183,8 @@ public:
     /// The two halves of park_self, for kernels that park elsewhere: up to
     /// and including VCPUOP_down, and what follows the resume.
     Result<void> park_begin(VcpuId self) noexcept;
+    /// The second half: on `self` once VCPUOP_down has returned (it was
+    /// brought up again), run the after_resume hook, then check in as online.
     void resume(VcpuId self) noexcept;
 
     // --- hotplug (controller) -----------------------------------------------

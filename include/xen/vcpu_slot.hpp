@@ -1,15 +1,16 @@
-// VcpuSlot: everything the library keeps for one vCPU, in one block of
-// kernel memory. The kernel declares one slot per vCPU it may run (a static
-// array is enough: slots construct as constants, so the array sits in .bss)
-// and hands the array to its Domain. Slot i belongs to vCPU i: Xen's
-// vcpu_ids are dense from 0, so the vcpu_id is the one key everywhere.
-//
-// Each member is one layer's part, defined and tested in that layer; the
-// slot only holds them together, so that one vCPU's state shares cache
-// lines with nothing of another vCPU's. docs/object-model.md draws it.
-//
-// Xen writes into the slot (the vcpu_info area, the runstate area) once
-// they are registered: a slot never moves and outlives the domain.
+/// \file
+/// VcpuSlot: everything the library keeps for one vCPU, in one block of
+/// kernel memory. The kernel declares one slot per vCPU it may run (a static
+/// array is enough: slots construct as constants, so the array sits in .bss)
+/// and hands the array to its Domain. Slot i belongs to vCPU i: Xen's
+/// vcpu_ids are dense from 0, so the vcpu_id is the one key everywhere.
+///
+/// Each member is one layer's part, defined and tested in that layer; the
+/// slot only holds them together, so that one vCPU's state shares cache
+/// lines with nothing of another vCPU's. docs/object-model.md draws it.
+///
+/// Xen writes into the slot (the vcpu_info area, the runstate area) once
+/// they are registered: a slot never moves and outlives the domain.
 #pragma once
 
 #include <xen/abi/shared_info.hpp>
@@ -24,6 +25,10 @@
 
 namespace xen {
 
+/// Everything the library keeps for one vCPU, one member per layer, in one
+/// block of kernel memory (cache-aligned, constant-initialised, never
+/// moved). Slot v belongs to vCPU v; the kernel gives the Domain one per
+/// vCPU it may run (DomainStorage, or its own array).
 struct alignas(64) VcpuSlot {
     /// Domain: the vcpu_info Xen uses for this vCPU once it is registered
     /// (VCPUOP_register_vcpu_info, Domain::place_vcpu_info).
@@ -36,6 +41,7 @@ struct alignas(64) VcpuSlot {
     EventCursor events;
     /// Runstate: the registered runstate area and the steal clock on it.
     RunstateCpu runstate;
+    /// Runstate: this vCPU's steal accumulated from `runstate`'s area.
     StealClock steal;
     /// Time: this vCPU's timer queue and driver state.
     TimerCpu timers;
@@ -45,7 +51,9 @@ struct alignas(64) VcpuSlot {
     /// Domain: a secondary time area registered through the Domain (ops 13
     /// and 15), to register again after a restore (docs/lifecycle.md).
     AreaKind time_area_kind = AreaKind::none;
+    /// Domain: that secondary time area (null: none registered).
     Area<abi::vcpu_time_info>* time_area = nullptr;
+    /// Domain: its guest-physical address when registered by op 15.
     PhysAddr time_area_pa{~uint64_t{0}};
     /// Domain::suspend parked this AP and brings it back afterwards.
     bool parked_for_suspend = false;

@@ -1,18 +1,19 @@
-// A minimal xenstore client for a domU: one request at a time over the
-// shared ring page (abi/xenstore.hpp) and its event channel, as xenstored
-// serves it. Read, write, watch and unwatch, plus the watch events that
-// arrive between replies. No transactions: each request here touches one
-// node, which xenstored applies atomically.
-//
-// Waiting is the caller's: the client calls WaitFn while the request ring
-// has no room or no reply has come, and gives up with Errc::timed_out after
-// `max_waits` calls in a row without progress. One vCPU at a time.
-//
-// A xenstored that moved an index of either ring more than the ring's size
-// away from the other has broken the protocol: requests then fail with
-// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
-// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
-// Errc::eio: the stream is out of step and nothing after it is reliable.
+/// \file
+/// A minimal xenstore client for a domU: one request at a time over the
+/// shared ring page (abi/xenstore.hpp) and its event channel, as xenstored
+/// serves it. Read, write, watch and unwatch, plus the watch events that
+/// arrive between replies. No transactions: each request here touches one
+/// node, which xenstored applies atomically.
+///
+/// Waiting is the caller's: the client calls WaitFn while the request ring
+/// has no room or no reply has come, and gives up with Errc::timed_out after
+/// `max_waits` calls in a row without progress. One vCPU at a time.
+///
+/// A xenstored that moved an index of either ring more than the ring's size
+/// away from the other has broken the protocol: requests then fail with
+/// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
+/// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
+/// Errc::eio: the stream is out of step and nothing after it is reliable.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +28,7 @@ namespace xen {
 struct XenStoreWatchEvent {
     char path[128];   ///< NUL-terminated; cut at 127 bytes (truncated says so)
     char token[32];   ///< NUL-terminated; cut at 31 bytes
-    bool truncated;
+    bool truncated;   ///< the path or the token was cut (or the event was longer than kept)
 };
 
 /// What the toolstack asks of one vCPU through `cpu/<N>/availability`
@@ -38,7 +39,7 @@ struct CpuAvailability {
 };
 
 /// Parse a `cpu/<N>/availability` path (relative, as a watch on "cpu"
-/// reports it, or under /local/domain/<id>/) and its value. Errors:
+/// reports it, or under `/local/domain/<id>/`) and its value. Errors:
 /// invalid_argument (another path, N not a plain decimal number, or a value
 /// other than "online"/"offline"); vcpu_out_of_range (N >= `vcpu_count`).
 Result<CpuAvailability> parse_cpu_availability(const char* path, const char* value, uint32_t vcpu_count) noexcept;
@@ -72,7 +73,7 @@ public:
     }
 
     /// XS_READ: the value at `path` (relative paths are under the domain's
-    /// home, /local/domain/<id>/), NUL-terminated in `buf`; returns its
+    /// home, `/local/domain/<id>/`), NUL-terminated in `buf`; returns its
     /// length. Errc::enoent if there is no such node, another Errc for the
     /// error xenstored names, Errc::emsgsize if `cap` is too small (the
     /// reply is consumed), Errc::timed_out if xenstored does not answer,

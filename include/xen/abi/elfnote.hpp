@@ -1,5 +1,6 @@
-// ELF note types Xen's loader reads from a kernel image (public elfnote.h).
-// Notes live in a PT_NOTE segment with name "Xen".
+/// \file
+/// ELF note types Xen's loader reads from a kernel image (public elfnote.h).
+/// Notes live in a PT_NOTE segment with name "Xen".
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// Event-channel operations (public event_channel.h), hypercall
-// event_channel_op(int cmd, void* arg), and the VIRQ numbers (xen.h).
+/// \file
+/// Event-channel operations (public event_channel.h), hypercall
+/// event_channel_op(int cmd, void* arg), and the VIRQ numbers (xen.h).
 #pragma once
 
 #include <cstddef>
@@ -62,27 +63,31 @@ static_assert(sizeof(evtchn_bind_ipi) == 8);
 
 /// `struct evtchn_alloc_unbound`.
 struct evtchn_alloc_unbound {
-    uint16_t dom, remote_dom; ///< IN
+    ///@{
+    uint16_t dom, remote_dom; ///< IN: the domain to allocate in (DOMID_SELF) and the one allowed to bind
+    ///@}
     evtchn_port port;         ///< OUT
 };
 static_assert(sizeof(evtchn_alloc_unbound) == 8);
 
 /// `struct evtchn_close`, `evtchn_send`, `evtchn_unmask`: just a port.
 struct evtchn_close {
-    evtchn_port port;
+    evtchn_port port; ///< IN: the port to close
 };
+/// `struct evtchn_send`: notify the other end of `port`.
 struct evtchn_send {
-    evtchn_port port;
+    evtchn_port port; ///< IN: the port to send on
 };
+/// `struct evtchn_unmask`: unmask `port` (Xen raises the upcall if it is pending).
 struct evtchn_unmask {
-    evtchn_port port;
+    evtchn_port port; ///< IN: the port to unmask
 };
 static_assert(sizeof(evtchn_close) == 4 && sizeof(evtchn_send) == 4 && sizeof(evtchn_unmask) == 4);
 
 /// `struct evtchn_bind_vcpu`: route a (non-per-vCPU) port to another vCPU.
 struct evtchn_bind_vcpu {
-    evtchn_port port;
-    uint32_t vcpu;
+    evtchn_port port; ///< IN: the port
+    uint32_t vcpu;    ///< IN: the vCPU to notify from now on
 };
 static_assert(sizeof(evtchn_bind_vcpu) == 8);
 
@@ -99,7 +104,7 @@ enum class evtchn_stat : uint32_t {
 /// `struct evtchn_status` (24 bytes).
 struct evtchn_status {
     uint16_t dom;     ///< IN (DOMID_SELF)
-    uint16_t pad0;
+    uint16_t pad0;    ///< zero
     evtchn_port port; ///< IN
     uint32_t status;  ///< OUT: evtchn_stat
     uint32_t vcpu;    ///< OUT
@@ -114,7 +119,7 @@ struct evtchn_status {
         } interdomain;
         uint32_t pirq;
         uint32_t virq;
-    } u;
+    } u;              ///< OUT: what the port is bound to, by `status`
 };
 static_assert(sizeof(evtchn_status) == 24);
 static_assert(offsetof(evtchn_status, port) == 4);

@@ -1,6 +1,7 @@
-// HVM/PVH vCPU context for VCPUOP_initialise (public hvm/hvm_vcpu.h).
-// After initialise the vCPU is left down: VCPUOP_up must follow. In 64-bit
-// mode Xen loads flat segments but no GDTR/IDTR/TR: the AP loads its own.
+/// \file
+/// HVM/PVH vCPU context for VCPUOP_initialise (public hvm/hvm_vcpu.h).
+/// After initialise the vCPU is left down: VCPUOP_up must follow. In 64-bit
+/// mode Xen loads flat segments but no GDTR/IDTR/TR: the AP loads its own.
 #pragma once
 
 #include <cstddef>
@@ -11,14 +12,26 @@ namespace xen::abi {
 
 /// `struct vcpu_hvm_x86_32` (120 bytes).
 struct vcpu_hvm_x86_32 {
-    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
-    uint32_t eip, eflags;
-    uint32_t cr0, cr3, cr4;
+    ///@{
+    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi; ///< general-purpose registers at the first instruction
+    ///@}
+    ///@{
+    uint32_t eip, eflags; ///< where the vCPU starts, and its flags
+    ///@}
+    ///@{
+    uint32_t cr0, cr3, cr4; ///< control registers
+    ///@}
     uint32_t pad1;   ///< must be 0
-    uint64_t efer;
-    uint32_t cs_base, ds_base, ss_base, es_base, tr_base;
-    uint32_t cs_limit, ds_limit, ss_limit, es_limit, tr_limit;
-    uint16_t cs_ar, ds_ar, ss_ar, es_ar, tr_ar;
+    uint64_t efer; ///< the EFER MSR
+    ///@{
+    uint32_t cs_base, ds_base, ss_base, es_base, tr_base; ///< segment bases
+    ///@}
+    ///@{
+    uint32_t cs_limit, ds_limit, ss_limit, es_limit, tr_limit; ///< segment limits
+    ///@}
+    ///@{
+    uint16_t cs_ar, ds_ar, ss_ar, es_ar, tr_ar; ///< segment attributes: descriptor bits 40-47 and 52-55 packed into bits 0-11 (Xen's hvm_vcpu.h)
+    ///@}
     uint16_t pad2[3]; ///< must be 0
 };
 static_assert(sizeof(vcpu_hvm_x86_32) == 120);
@@ -30,9 +43,15 @@ static_assert(offsetof(vcpu_hvm_x86_32, pad2) == 114);
 
 /// `struct vcpu_hvm_x86_64` (112 bytes).
 struct vcpu_hvm_x86_64 {
-    uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
-    uint64_t rip, rflags;
-    uint64_t cr0, cr3, cr4, efer;
+    ///@{
+    uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi; ///< general-purpose registers at the first instruction
+    ///@}
+    ///@{
+    uint64_t rip, rflags; ///< where the vCPU starts, and its flags
+    ///@}
+    ///@{
+    uint64_t cr0, cr3, cr4, efer; ///< control registers and EFER: the vCPU starts in long mode with paging on (cr3: its page tables), flat segments
+    ///@}
 };
 static_assert(sizeof(vcpu_hvm_x86_64) == 112);
 static_assert(offsetof(vcpu_hvm_x86_64, rip) == 64);
@@ -51,9 +70,10 @@ enum class vcpu_hvm_mode : uint32_t {
 struct vcpu_hvm_context {
     uint32_t mode; ///< vcpu_hvm_mode
     uint32_t pad;  ///< must be 0
+    /// The registers, by `mode`.
     union {
-        vcpu_hvm_x86_32 x86_32;
-        vcpu_hvm_x86_64 x86_64;
+        vcpu_hvm_x86_32 x86_32; ///< mode_32b
+        vcpu_hvm_x86_64 x86_64; ///< mode_64b
     } cpu_regs;
 };
 static_assert(sizeof(vcpu_hvm_context) == 128);

@@ -1,5 +1,6 @@
-// Hypercall numbers (Xen public xen.h, `__HYPERVISOR_*`). Each hypercall-page
-// entry is 32 bytes long: entry N sits at page offset N * 32.
+/// \file
+/// Hypercall numbers (Xen public xen.h, `__HYPERVISOR_*`). Each hypercall-page
+/// entry is 32 bytes long: entry N sits at page offset N * 32.
 #pragma once
 
 #include <cstdint>

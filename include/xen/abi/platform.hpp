@@ -1,8 +1,9 @@
-// The smaller interfaces bring-up and the example kernel need: vm_assist,
-// callback_op, hvm_op params, memory_op add_to_physmap, console_io,
-// mmu_update / update_va_mapping / mmuext_op, set_segment_base (public
-// xen.h, callback.h, memory.h, hvm/hvm_op.h, hvm/params.h,
-// arch-x86/xen-x86_64.h).
+/// \file
+/// The smaller interfaces bring-up and the example kernel need: vm_assist,
+/// callback_op, hvm_op params, memory_op add_to_physmap, console_io,
+/// mmu_update / update_va_mapping / mmuext_op, set_segment_base (public
+/// xen.h, callback.h, memory.h, hvm/hvm_op.h, hvm/params.h,
+/// arch-x86/xen-x86_64.h).
 #pragma once
 
 #include <cstddef>
@@ -54,8 +55,8 @@ inline constexpr uint16_t callbackf_mask_events = 1u << 0;
 struct callback_register {
     uint16_t type;  ///< callback_type
     uint16_t flags; ///< CALLBACKF_*
-    uint32_t pad0;
-    uint64_t address;
+    uint32_t pad0;  ///< zero
+    uint64_t address; ///< the entry point
 };
 static_assert(sizeof(callback_register) == 16);
 static_assert(offsetof(callback_register, address) == 8);
@@ -81,6 +82,7 @@ enum class hvm_param : uint32_t {
 /// Value of HVM_PARAM_CALLBACK_IRQ: `type << 56 | data`.
 /// `HVM_PARAM_CALLBACK_TYPE_VECTOR` (2): data is an IDT vector.
 inline constexpr uint64_t hvm_callback_type_vector = 2;
+/// HVM_PARAM_CALLBACK_IRQ's value for delivery through IDT vector `vector`.
 constexpr uint64_t hvm_callback_via_vector(uint8_t vector) noexcept
 {
     return (hvm_callback_type_vector << 56) | vector;
@@ -89,9 +91,9 @@ constexpr uint64_t hvm_callback_via_vector(uint8_t vector) noexcept
 /// `struct xen_hvm_param`.
 struct xen_hvm_param {
     uint16_t domid; ///< DOMID_SELF
-    uint16_t pad;
+    uint16_t pad;   ///< zero
     uint32_t index; ///< hvm_param
-    uint64_t value;
+    uint64_t value; ///< IN for set, OUT for get
 };
 static_assert(sizeof(xen_hvm_param) == 16);
 static_assert(offsetof(xen_hvm_param, index) == 4);
@@ -99,9 +101,9 @@ static_assert(offsetof(xen_hvm_param, value) == 8);
 
 /// `struct xen_hvm_evtchn_upcall_vector` (HVMOP 23, Xen 4.6+): per-vCPU vector.
 struct xen_hvm_evtchn_upcall_vector {
-    uint32_t vcpu;
-    uint8_t vector;
-    uint8_t pad[3];
+    uint32_t vcpu;  ///< the vCPU (Xen's vcpu_id)
+    uint8_t vector; ///< the IDT vector Xen raises on it for events
+    uint8_t pad[3]; ///< zero
 };
 static_assert(sizeof(xen_hvm_evtchn_upcall_vector) == 8);
 
@@ -158,8 +160,8 @@ enum class segbase : uint32_t {
 
 /// `struct mmu_update`: `ptr` is the machine address of a PTE, low 2 bits the command.
 struct mmu_update {
-    uint64_t ptr;
-    uint64_t val;
+    uint64_t ptr; ///< machine address of the PTE, command in bits 1:0 (MMU_NORMAL_PT_UPDATE ...)
+    uint64_t val; ///< the new PTE
 };
 static_assert(sizeof(mmu_update) == 16);
 
@@ -168,10 +170,10 @@ inline constexpr uint64_t mmu_normal_pt_update = 0;
 
 /// `UVMF_*` flags of update_va_mapping.
 inline constexpr uint64_t uvmf_none = 0;
-inline constexpr uint64_t uvmf_tlb_flush = 1;
-inline constexpr uint64_t uvmf_invlpg = 2;
-inline constexpr uint64_t uvmf_local = 0;
-inline constexpr uint64_t uvmf_all = 1u << 2;
+inline constexpr uint64_t uvmf_tlb_flush = 1; ///< flush the whole TLB
+inline constexpr uint64_t uvmf_invlpg = 2;    ///< flush this address's TLB entry only
+inline constexpr uint64_t uvmf_local = 0;     ///< flush on this vCPU only
+inline constexpr uint64_t uvmf_all = 1u << 2; ///< flush on every vCPU of the domain
 
 /// `MMUEXT_*`.
 enum class mmuext_cmd : uint32_t {
@@ -200,7 +202,7 @@ enum class mmuext_cmd : uint32_t {
 /// `struct mmuext_op` (24 bytes).
 struct mmuext_op {
     uint32_t cmd; ///< mmuext_cmd
-    uint32_t pad0;
+    uint32_t pad0; ///< zero
     uint64_t arg1; ///< mfn or linear_addr
     uint64_t arg2; ///< nr_ents, vcpumask handle or src_mfn
 };

@@ -1,4 +1,5 @@
-// Scheduler operations (public sched.h): sched_op(int cmd, void* arg).
+/// \file
+/// Scheduler operations (public sched.h): sched_op(int cmd, void* arg).
 #pragma once
 
 #include <cstddef>
@@ -30,15 +31,15 @@ enum class shutdown_reason : uint32_t {
 
 /// `struct sched_shutdown`.
 struct sched_shutdown {
-    uint32_t reason;
+    uint32_t reason; ///< a shutdown_reason
 };
 static_assert(sizeof(sched_shutdown) == 4);
 
 /// `struct sched_poll`: `ports` is a guest handle (a pointer on x86-64).
 struct sched_poll {
     uint64_t ports;    ///< address of an evtchn_port array
-    uint32_t nr_ports;
-    uint32_t pad0;
+    uint32_t nr_ports; ///< entries in that array
+    uint32_t pad0;     ///< zero
     uint64_t timeout;  ///< absolute system time; 0 = none
 };
 static_assert(sizeof(sched_poll) == 24);

@@ -1,5 +1,6 @@
-// Per-vCPU and per-domain pages Xen shares with the guest (public xen.h,
-// arch-x86/xen.h, arch-x86/xen-x86_64.h), x86-64 layout.
+/// \file
+/// Per-vCPU and per-domain pages Xen shares with the guest (public xen.h,
+/// arch-x86/xen.h, arch-x86/xen-x86_64.h), x86-64 layout.
 #pragma once
 
 #include <cstddef>
@@ -18,14 +19,14 @@ inline constexpr uint32_t legacy_max_vcpus = 32;
 /// time = system_time + ((((tsc - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32),
 /// with a negative shift meaning a right shift.
 struct vcpu_time_info {
-    uint32_t version;
-    uint32_t pad0;
+    uint32_t version;           ///< odd while Xen updates the record
+    uint32_t pad0;              ///< zero
     uint64_t tsc_timestamp;     ///< TSC at the last update
     uint64_t system_time;       ///< ns since Xen booted, at tsc_timestamp
     uint32_t tsc_to_system_mul; ///< 32.32 fixed-point ns per (shifted) tick
-    int8_t tsc_shift;
+    int8_t tsc_shift;           ///< shift applied to the TSC delta first (negative: right)
     uint8_t flags;              ///< pvclock_flags (Xen 4.7+ interface)
-    uint8_t pad1[2];
+    uint8_t pad1[2];            ///< zero
 };
 static_assert(sizeof(vcpu_time_info) == 32);
 static_assert(offsetof(vcpu_time_info, version) == 0);
@@ -43,7 +44,7 @@ inline constexpr uint8_t pvclock_guest_stopped = 1u << 1;
 /// `struct arch_vcpu_info` (x86-64).
 struct arch_vcpu_info {
     uint64_t cr2; ///< PV: faulting address of the last page fault
-    uint64_t pad;
+    uint64_t pad; ///< zero
 };
 static_assert(sizeof(arch_vcpu_info) == 16);
 
@@ -51,10 +52,10 @@ static_assert(sizeof(arch_vcpu_info) == 16);
 struct vcpu_info {
     uint8_t evtchn_upcall_pending; ///< set by Xen; cleared by the guest before scanning
     uint8_t evtchn_upcall_mask;    ///< non-zero: no upcall (PV's "interrupts off")
-    uint8_t pad0[6];
+    uint8_t pad0[6];               ///< zero
     uint64_t evtchn_pending_sel;   ///< bit i: word i of evtchn_pending has news
-    arch_vcpu_info arch;
-    vcpu_time_info time;
+    arch_vcpu_info arch;           ///< x86 part (PV's cr2)
+    vcpu_time_info time;           ///< this vCPU's pvclock record
 };
 static_assert(sizeof(vcpu_info) == 64);
 static_assert(offsetof(vcpu_info, evtchn_upcall_pending) == 0);
@@ -65,12 +66,12 @@ static_assert(offsetof(vcpu_info, time) == 32);
 
 /// `struct arch_shared_info` (x86-64).
 struct arch_shared_info {
-    uint64_t max_pfn;
-    uint64_t pfn_to_mfn_frame_list_list;
-    uint64_t nmi_reason;
-    uint64_t p2m_cr3;
-    uint64_t p2m_vaddr;
-    uint64_t p2m_generation;
+    uint64_t max_pfn;                    ///< PV: entries of the p2m the toolstack reads (pv::publish_p2m)
+    uint64_t pfn_to_mfn_frame_list_list; ///< PV: MFN of the p2m's list-list page (pv::publish_p2m)
+    uint64_t nmi_reason;                 ///< why the last NMI came (`_XEN_NMIREASON_*` bits; dom0)
+    uint64_t p2m_cr3;                    ///< PV, virtually mapped p2m: cr3 of the page tables mapping it
+    uint64_t p2m_vaddr;                  ///< PV, virtually mapped p2m: its virtual address
+    uint64_t p2m_generation;             ///< PV, virtually mapped p2m: bumped (odd while changing) on each update
 };
 static_assert(sizeof(arch_shared_info) == 48);
 
@@ -81,14 +82,14 @@ inline constexpr uint32_t evtchn_2l_nr_ports = evtchn_words * 64;
 
 /// `struct shared_info` (3136 bytes on x86-64).
 struct shared_info {
-    ::xen::abi::vcpu_info vcpu_info[legacy_max_vcpus];
-    uint64_t evtchn_pending[evtchn_words];
-    uint64_t evtchn_mask[evtchn_words];
+    ::xen::abi::vcpu_info vcpu_info[legacy_max_vcpus]; ///< vCPUs 0-31's vcpu_info until they register their own
+    uint64_t evtchn_pending[evtchn_words];             ///< bit p: port p has an event pending
+    uint64_t evtchn_mask[evtchn_words];                ///< bit p: port p is masked (no upcall)
     uint32_t wc_version; ///< seqlock for the wall clock, like vcpu_time_info::version
     uint32_t wc_sec;     ///< wall clock at system time 0: seconds (low 32 bits)
-    uint32_t wc_nsec;
+    uint32_t wc_nsec;    ///< wall clock at system time 0: nanoseconds
     uint32_t wc_sec_hi;  ///< high 32 bits of wc_sec
-    arch_shared_info arch;
+    arch_shared_info arch; ///< x86 part (the PV p2m for the toolstack)
 };
 static_assert(sizeof(shared_info) == 3136);
 static_assert(offsetof(shared_info, evtchn_pending) == 2048);

@@ -1,5 +1,6 @@
-// xen_version(int cmd, void* arg) (public version.h) and feature bits
-// (public features.h).
+/// \file
+/// xen_version(int cmd, void* arg) (public version.h) and feature bits
+/// (public features.h).
 #pragma once
 
 #include <cstddef>
@@ -61,6 +62,7 @@ inline constexpr uint32_t xenfeat_nr_submaps = 1;
 
 /// Major and minor from XENVER_version's return value.
 constexpr uint32_t xen_version_major(uint32_t v) noexcept { return v >> 16; }
+/// The minor number from XENVER_version's return value.
 constexpr uint32_t xen_version_minor(uint32_t v) noexcept { return v & 0xffff; }
 
 } // namespace xen::abi

@@ -1,17 +1,24 @@
-// The per-architecture corner: the few x86-64 instructions the library needs,
-// as inline functions. Everything else is portable C++ that also builds on
-// the host. (On the host, cpuid and rdtsc work in user space; the MSR
-// accessors are only ever called by target code.)
+/// \file
+/// The per-architecture corner: the few x86-64 instructions the library needs,
+/// as inline functions. Everything else is portable C++ that also builds on
+/// the host. (On the host, cpuid and rdtsc work in user space; the MSR
+/// accessors are only ever called by target code.)
 #pragma once
 
 #include <cstdint>
 
+/// The x86-64 instructions the library needs (cpuid, rdtsc, MSRs, pause,
+/// fences), as inline functions.
 namespace xen::arch {
 
+/// The four registers one cpuid leaf returns.
 struct CpuidResult {
-    uint32_t eax, ebx, ecx, edx;
+    ///@{
+    uint32_t eax, ebx, ecx, edx; ///< as the instruction leaves them
+    ///@}
 };
 
+/// Execute cpuid for `leaf` (and `subleaf`, in ecx).
 inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) noexcept
 {
     CpuidResult r;

@@ -1,14 +1,17 @@
-// Bit operations on the 2-level event-channel words Xen shares with us:
-// shared_info's evtchn_pending[] / evtchn_mask[] and vcpu_info's
-// evtchn_pending_sel. Xen changes these words with locked bit operations
-// from any pCPU (evtchn_2l_set_pending, evtchn_2l_unmask), so every
-// read-modify-write here is an atomic GCC builtin too: a plain `|=` could
-// write back a stale word and lose a bit Xen set in between.
+/// \file
+/// Bit operations on the 2-level event-channel words Xen shares with us:
+/// shared_info's evtchn_pending[] / evtchn_mask[] and vcpu_info's
+/// evtchn_pending_sel. Xen changes these words with locked bit operations
+/// from any pCPU (evtchn_2l_set_pending, evtchn_2l_unmask), so every
+/// read-modify-write here is an atomic GCC builtin too: a plain `|=` could
+/// write back a stale word and lose a bit Xen set in between.
 #pragma once
 
 #include <cstdint>
 #include <xen/abi/shared_info.hpp>
 
+/// Atomic bit operations on the 2-level event-channel words Xen shares
+/// (pending, mask, the per-vCPU selector).
 namespace xen::event {
 
 /// Bits per selector / bitmap word (a `xen_ulong_t` on x86-64).

@@ -1,27 +1,28 @@
-// Holding event upcalls off on the calling vCPU, and sleeping until one
-// is due: the guest's "interrupt flag", which Xen gives PV and PVH guests
-// in two different places.
-//
-// - PV: vcpu_info.evtchn_upcall_mask (public xen.h). Non-zero: Xen does
-//   not enter the event callback. Xen looks at it only when it is about to
-//   return to this vCPU, so an event that arrives while it is set only sets
-//   evtchn_upcall_pending, and nothing happens until the vCPU next leaves
-//   and re-enters the guest. Clearing the mask therefore checks the flag
-//   and, when set, enters Xen once (XENVER_version, the cheapest hypercall,
-//   as Linux's xen_force_evtchn_callback does) so the callback runs now.
-//   Sleeping is SCHEDOP_block: Xen clears the mask and checks for pending
-//   events in one step (local_event_delivery_enable, then
-//   local_events_need_delivery), so an event that came after the caller's
-//   last look ends the block at once instead of being slept through.
-// - PVH: the callback vector is an interrupt, so RFLAGS.IF is the mask and
-//   evtchn_upcall_mask is not consulted. Sleeping is `sti; hlt`: sti takes
-//   effect after the next instruction, so no interrupt can be taken between
-//   the two, and one that is already pending wakes hlt at once. (SCHEDOP_block
-//   does not do for PVH: with IF clear, hvm_local_events_need_delivery
-//   counts nothing as deliverable, and the vCPU would sleep through it.)
-//
-// Every call acts on the calling vCPU only: `vi` must be its own vcpu_info
-// (shared_info's slot, or the one registered with VCPUOP_register_vcpu_info).
+/// \file
+/// Holding event upcalls off on the calling vCPU, and sleeping until one
+/// is due: the guest's "interrupt flag", which Xen gives PV and PVH guests
+/// in two different places.
+///
+/// - PV: vcpu_info.evtchn_upcall_mask (public xen.h). Non-zero: Xen does
+///   not enter the event callback. Xen looks at it only when it is about to
+///   return to this vCPU, so an event that arrives while it is set only sets
+///   evtchn_upcall_pending, and nothing happens until the vCPU next leaves
+///   and re-enters the guest. Clearing the mask therefore checks the flag
+///   and, when set, enters Xen once (XENVER_version, the cheapest hypercall,
+///   as Linux's xen_force_evtchn_callback does) so the callback runs now.
+///   Sleeping is SCHEDOP_block: Xen clears the mask and checks for pending
+///   events in one step (local_event_delivery_enable, then
+///   local_events_need_delivery), so an event that came after the caller's
+///   last look ends the block at once instead of being slept through.
+/// - PVH: the callback vector is an interrupt, so RFLAGS.IF is the mask and
+///   evtchn_upcall_mask is not consulted. Sleeping is `sti; hlt`: sti takes
+///   effect after the next instruction, so no interrupt can be taken between
+///   the two, and one that is already pending wakes hlt at once. (SCHEDOP_block
+///   does not do for PVH: with IF clear, hvm_local_events_need_delivery
+///   counts nothing as deliverable, and the vCPU would sleep through it.)
+///
+/// Every call acts on the calling vCPU only: `vi` must be its own vcpu_info
+/// (shared_info's slot, or the one registered with VCPUOP_register_vcpu_info).
 #pragma once
 
 #include <cstdint>

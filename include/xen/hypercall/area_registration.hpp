@@ -1,15 +1,16 @@
-// Registering a per-vCPU area with Xen by physical address when Xen offers
-// it, by virtual address otherwise. Two areas come in both forms:
-//
-//   runstate area  op 14 VCPUOP_register_runstate_phys_area   else op 5
-//   time area      op 15 VCPUOP_register_vcpu_time_phys_area  else op 13
-//
-// The physical forms (Xen 4.18+) are announced by XENFEAT_runstate_phys_area
-// and XENFEAT_vcpu_time_phys_area: Xen maps the page once, writes it even
-// while a PV vCPU runs in user mode (where a kernel virtual address is not
-// mapped), and is cheaper for HVM/PVH. -ENOSYS from them is reserved for a
-// per-domain disable of the op (docs/xen-contracts.md, "Physical-address
-// areas"); the virtual-address op still works then.
+/// \file
+/// Registering a per-vCPU area with Xen by physical address when Xen offers
+/// it, by virtual address otherwise. Two areas come in both forms:
+///
+///   runstate area  op 14 VCPUOP_register_runstate_phys_area   else op 5
+///   time area      op 15 VCPUOP_register_vcpu_time_phys_area  else op 13
+///
+/// The physical forms (Xen 4.18+) are announced by XENFEAT_runstate_phys_area
+/// and XENFEAT_vcpu_time_phys_area: Xen maps the page once, writes it even
+/// while a PV vCPU runs in user mode (where a kernel virtual address is not
+/// mapped), and is cheaper for HVM/PVH. -ENOSYS from them is reserved for a
+/// per-domain disable of the op (docs/xen-contracts.md, "Physical-address
+/// areas"); the virtual-address op still works then.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// Typed wrappers for event_channel_op (public event_channel.h).
+/// \file
+/// Typed wrappers for event_channel_op (public event_channel.h).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// Typed wrappers for the other hypercalls a guest kernel needs around its
-// vCPUs: vm_assist, callback_op, hvm_op params, console_io, memory_op
-// add_to_physmap (PVH shared_info), and the PV memory, trap-table and
-// segment-base calls used during bring-up.
+/// \file
+/// Typed wrappers for the other hypercalls a guest kernel needs around its
+/// vCPUs: vm_assist, callback_op, hvm_op params, console_io, memory_op
+/// add_to_physmap (PVH shared_info), and the PV memory, trap-table and
+/// segment-base calls used during bring-up.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// The single place where Xen's negative errno becomes a typed error.
+/// \file
+/// The single place where Xen's negative errno becomes a typed error.
 #pragma once
 
 #include <xen/support/result.hpp>

@@ -1,4 +1,5 @@
-// Typed wrappers for sched_op (public sched.h) and set_timer_op.
+/// \file
+/// Typed wrappers for sched_op (public sched.h) and set_timer_op.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +66,8 @@ inline Result<long> sched_suspend(uint64_t start_info_mfn) noexcept
         static_cast<uint32_t>(abi::schedop::shutdown), transport::arg(&arg), start_info_mfn));
 }
 
+/// The set_timer_op hypercall: arm the calling vCPU's single-shot timer for
+/// Xen system time `timeout_abs_ns` (0 stops it); expiry raises VIRQ_TIMER.
 inline Result<void> set_timer_op(uint64_t timeout_abs_ns) noexcept
 {
     return result_of(transport::hypercall1<abi::hypercall::set_timer_op>(timeout_abs_ns));

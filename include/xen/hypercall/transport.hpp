@@ -1,17 +1,18 @@
-// The hypercall transport: the one seam between the library and Xen.
-//
-// Target build (freestanding x86-64): a hypercall is a direct `call` into the
-// hypercall page at `nr * 32`, arguments in rdi, rsi, rdx, r10, r8 and the
-// result in rax. The page is `xenvcpu_hypercall_page` (src/hypercall/page.S);
-// Xen fills it (PV: XEN_ELFNOTE_HYPERCALL_PAGE; PVH: install_hypercall_page()).
-//
-// Host build (XENVCPU_HOST defined by the build): every hypercall goes to the
-// simulated hypervisor in tests/sim through `host_hypercall`.
-//
-// This is a build-selected facade, chosen once for the whole library: the
-// target pays nothing (each wrapper inlines to register loads and one call),
-// and the host tests swap Xen for the simulator without templates spreading
-// through every layer.
+/// \file
+/// The hypercall transport: the one seam between the library and Xen.
+///
+/// Target build (freestanding x86-64): a hypercall is a direct `call` into the
+/// hypercall page at `nr * 32`, arguments in rdi, rsi, rdx, r10, r8 and the
+/// result in rax. The page is `xenvcpu_hypercall_page` (src/hypercall/page.S);
+/// Xen fills it (PV: XEN_ELFNOTE_HYPERCALL_PAGE; PVH: install_hypercall_page()).
+///
+/// Host build (XENVCPU_HOST defined by the build): every hypercall goes to the
+/// simulated hypervisor in tests/sim through `host_hypercall`.
+///
+/// This is a build-selected facade, chosen once for the whole library: the
+/// target pays nothing (each wrapper inlines to register loads and one call),
+/// and the host tests swap Xen for the simulator without templates spreading
+/// through every layer.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +56,12 @@ namespace xen::transport {
 // so all five are outputs or clobbers in every arity. The PV stub preserves
 // rcx/r11 around `syscall`, but nothing promises it: we let the compiler
 // assume both are lost.
+/// \cond INTERNAL
 #define XENVCPU_HC_CALL "call xenvcpu_hypercall_page + %c[off]"
+/// \endcond
 
+/// Hypercall `Nr` with one argument (rdi); Xen's return value (rax), a
+/// negative errno on failure.
 template <abi::hypercall Nr>
 inline long hypercall1(uint64_t a1) noexcept
 {
@@ -68,6 +73,7 @@ inline long hypercall1(uint64_t a1) noexcept
     return ret;
 }
 
+/// Hypercall `Nr` with two arguments (rdi, rsi); Xen's return value.
 template <abi::hypercall Nr>
 inline long hypercall2(uint64_t a1, uint64_t a2) noexcept
 {
@@ -79,6 +85,7 @@ inline long hypercall2(uint64_t a1, uint64_t a2) noexcept
     return ret;
 }
 
+/// Hypercall `Nr` with three arguments (rdi, rsi, rdx); Xen's return value.
 template <abi::hypercall Nr>
 inline long hypercall3(uint64_t a1, uint64_t a2, uint64_t a3) noexcept
 {
@@ -90,6 +97,7 @@ inline long hypercall3(uint64_t a1, uint64_t a2, uint64_t a3) noexcept
     return ret;
 }
 
+/// Hypercall `Nr` with four arguments (rdi, rsi, rdx, r10); Xen's return value.
 template <abi::hypercall Nr>
 inline long hypercall4(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) noexcept
 {
@@ -108,6 +116,9 @@ inline long hypercall4(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) noexc
 
 #endif
 
+/// The raw hypercall calls (`hypercall1<Nr>` ... `hypercall4<Nr>`) that
+/// every wrapper in xen::hc goes through; the build chooses the hypercall
+/// page (target) or the simulator (host).
 namespace xen::transport {
 
 /// Pointer argument as Xen's register value.

@@ -1,10 +1,11 @@
-// One typed wrapper per VCPUOP (ops 0-15). Each is a thin inline function:
-// stateless checks the library can make on its own (alignment, page
-// crossing, Xen's documented ranges), then one hypercall. Checks that need
-// to know the domain (vCPU count, which vCPU is calling) live in the
-// Domain (xen/domain.hpp), which wraps these.
-//
-// Error paths per op and per Xen version: docs/vcpuop.md.
+/// \file
+/// One typed wrapper per VCPUOP (ops 0-15). Each is a thin inline function:
+/// stateless checks the library can make on its own (alignment, page
+/// crossing, Xen's documented ranges), then one hypercall. Checks that need
+/// to know the domain (vCPU count, which vCPU is calling) live in the
+/// Domain (xen/domain.hpp), which wraps these.
+///
+/// Error paths per op and per Xen version: docs/vcpuop.md.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,8 @@
 #include <xen/hypercall/transport.hpp>
 #include <xen/support/types.hpp>
 
+/// The typed hypercall wrappers: one function per operation, checking what
+/// it can before calling Xen, returning Result with Xen's errno as Errc.
 namespace xen::hc {
 
 namespace detail {
@@ -42,8 +45,8 @@ inline constexpr uint64_t phys_area_none = ~uint64_t{0};
 
 /// The APIC and ACPI ids of the pCPU a vCPU is pinned to (op 12).
 struct PhysId {
-    uint32_t apic_id;
-    uint32_t acpi_id;
+    uint32_t apic_id; ///< the pCPU's local APIC id
+    uint32_t acpi_id; ///< the pCPU's ACPI processor id
 };
 
 /// Op 0, PV: give vCPU `id` its initial register state. Xen: -EEXIST if

@@ -1,4 +1,5 @@
-// Typed wrappers for xen_version (public version.h).
+/// \file
+/// Typed wrappers for xen_version (public version.h).
 #pragma once
 
 #include <cstdint>
@@ -10,9 +11,10 @@ namespace xen::hc {
 
 /// Xen's version, as numbers.
 struct XenVersion {
-    uint32_t major;
-    uint32_t minor;
+    uint32_t major; ///< e.g. 4 for Xen 4.17
+    uint32_t minor; ///< e.g. 17 for Xen 4.17
 
+    /// Whether this is Xen `maj`.`min` or later.
     constexpr bool at_least(uint32_t maj, uint32_t min) const noexcept
     {
         return major > maj || (major == maj && minor >= min);
@@ -30,7 +32,7 @@ inline Result<XenVersion> xen_version() noexcept
 
 /// The extra-version string (e.g. ".7+13-g2445b30a44"), NUL-terminated.
 struct ExtraVersion {
-    char text[abi::xen_extraversion_len + 1];
+    char text[abi::xen_extraversion_len + 1]; ///< always NUL-terminated
 };
 
 /// XENVER_extraversion.
@@ -66,7 +68,7 @@ namespace xen {
 /// Xen defines today is below 32). A strong type, so that a feature set is
 /// never mistaken for another 32-bit value.
 struct XenFeatures {
-    uint32_t submap0 = 0;
+    uint32_t submap0 = 0; ///< bit n set: XENFEAT n is offered
 
     /// Ask Xen (XENVER_get_features, submap 0). Errors: the hypercall's.
     static Result<XenFeatures> query() noexcept
@@ -75,6 +77,7 @@ struct XenFeatures {
     }
     /// Whether `feature` is offered.
     constexpr bool has(abi::xenfeat feature) const noexcept { return hc::has_feature(submap0, feature); }
+    /// Same feature set.
     constexpr bool operator==(const XenFeatures&) const noexcept = default;
 };
 

@@ -1,18 +1,19 @@
-// One direction of a shared byte ring, the transport of the PV console
-// (public io/console.h, XENCONS_RING_IDX) and of xenstore (public
-// io/xs_wire.h, XENSTORE_RING_IDX): a power-of-two array of bytes and two
-// free-running 32-bit indices. A byte's slot is its index modulo the size,
-// and prod - cons (mod 2^32) is the fill level. The producer stores the
-// bytes, then publishes the new producer index (release); the consumer
-// loads the producer index (acquire) before the bytes, and publishes its
-// consumer index the same way so the producer may reuse the slots.
-//
-// The other end lives in another domain and may write anything into the
-// indices. Every operation loads each index once, computes every slot
-// modulo the size from that one value, and copies at most the ring's size,
-// so no index value, however hostile, makes it touch memory outside the
-// array. Indices more than the size apart are a broken protocol:
-// Errc::ring_corrupt, with nothing copied and no index moved.
+/// \file
+/// One direction of a shared byte ring, the transport of the PV console
+/// (public io/console.h, XENCONS_RING_IDX) and of xenstore (public
+/// io/xs_wire.h, XENSTORE_RING_IDX): a power-of-two array of bytes and two
+/// free-running 32-bit indices. A byte's slot is its index modulo the size,
+/// and prod - cons (mod 2^32) is the fill level. The producer stores the
+/// bytes, then publishes the new producer index (release); the consumer
+/// loads the producer index (acquire) before the bytes, and publishes its
+/// consumer index the same way so the producer may reuse the slots.
+///
+/// The other end lives in another domain and may write anything into the
+/// indices. Every operation loads each index once, computes every slot
+/// modulo the size from that one value, and copies at most the ring's size,
+/// so no index value, however hostile, makes it touch memory outside the
+/// array. Indices more than the size apart are a broken protocol:
+/// Errc::ring_corrupt, with nothing copied and no index moved.
 #pragma once
 
 #include <cstddef>

@@ -1,13 +1,14 @@
-// Registering per-vCPU runstate areas and reading them, own and remote.
-//
-// Registration prefers VCPUOP_register_runstate_phys_area (op 14, Xen 4.18+,
-// XENFEAT_runstate_phys_area): Xen maps the page once, writes it even while
-// a PV vCPU is in user mode, and always uses XEN_RUNSTATE_UPDATE. Otherwise
-// VCPUOP_register_runstate_memory_area (op 5) by virtual address, which uses
-// the protocol only after VMASST_TYPE_runstate_update_flag (Xen 4.8+).
-// Without the protocol a vCPU may read only its own area; another vCPU's
-// runstate then comes from VCPUOP_get_runstate_info (docs/xen-contracts.md,
-// "Runstate and steal").
+/// \file
+/// Registering per-vCPU runstate areas and reading them, own and remote.
+///
+/// Registration prefers VCPUOP_register_runstate_phys_area (op 14, Xen 4.18+,
+/// XENFEAT_runstate_phys_area): Xen maps the page once, writes it even while
+/// a PV vCPU is in user mode, and always uses XEN_RUNSTATE_UPDATE. Otherwise
+/// VCPUOP_register_runstate_memory_area (op 5) by virtual address, which uses
+/// the protocol only after VMASST_TYPE_runstate_update_flag (Xen 4.8+).
+/// Without the protocol a vCPU may read only its own area; another vCPU's
+/// runstate then comes from VCPUOP_get_runstate_info (docs/xen-contracts.md,
+/// "Runstate and steal").
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,9 @@ namespace xen {
 /// one per vCPU (static array or per-CPU memory) that outlives the
 /// registration; Xen writes into `area`.
 struct RunstateCpu {
+    /// The area Xen keeps updated once registered (op 14 or op 5).
     Area<abi::vcpu_runstate_info> area;
+    /// How `area` is registered: not yet, by virtual (op 5) or physical (op 14) address.
     AreaKind kind = AreaKind::none;
     /// The address op 14 was given (for registering again after a restore).
     PhysAddr pa = phys_unknown;

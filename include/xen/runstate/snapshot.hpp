@@ -1,15 +1,16 @@
-// Consistent copies of a vcpu_runstate_info that Xen may be rewriting.
-//
-// Xen rewrites a registered runstate area at every context switch of its
-// vCPU (docs/xen-contracts.md, "Runstate area updates"). With the
-// XEN_RUNSTATE_UPDATE protocol (a physical
-// area, op 14, always; a virtual one, op 5, after
-// VMASST_TYPE_runstate_update_flag, Xen 4.8+) Xen sets bit 63 of
-// state_entry_time, writes the body, then clears the bit: a reader retries
-// while the bit is set or state_entry_time changed across its copy, and may
-// read any vCPU's area. Without it only the owning vCPU may read its area
-// (Xen writes it only while that vCPU is off its pCPU; the changed
-// state_entry_time still tells the owner it was switched out mid-copy).
+/// \file
+/// Consistent copies of a vcpu_runstate_info that Xen may be rewriting.
+///
+/// Xen rewrites a registered runstate area at every context switch of its
+/// vCPU (docs/xen-contracts.md, "Runstate area updates"). With the
+/// XEN_RUNSTATE_UPDATE protocol (a physical
+/// area, op 14, always; a virtual one, op 5, after
+/// VMASST_TYPE_runstate_update_flag, Xen 4.8+) Xen sets bit 63 of
+/// state_entry_time, writes the body, then clears the bit: a reader retries
+/// while the bit is set or state_entry_time changed across its copy, and may
+/// read any vCPU's area. Without it only the owning vCPU may read its area
+/// (Xen writes it only while that vCPU is off its pCPU; the changed
+/// state_entry_time still tells the owner it was switched out mid-copy).
 #pragma once
 
 #include <cstdint>

@@ -1,16 +1,17 @@
-// The steal-time clock of one vCPU: time Xen kept it from running while it
-// wanted to run (RUNSTATE_runnable) or while the domain was paused
-// (RUNSTATE_offline), accumulated from runstate snapshots.
-//
-// Three rules (docs/steal.md, "The steal clock"):
-// - baseline at online: a fresh vCPU sits in RUNSTATE_offline from domain
-//   creation, and a hot-unplugged one while it is down; neither is steal, so
-//   start() (at first online and at every re-online) takes a new baseline;
-// - monotonic by construction: only non-negative deltas are added. A total
-//   below the previous one means Xen's totals restarted (save/restore,
-//   migration make a new domain): the new total is the time since the
-//   restart and is added whole, never subtracted;
-// - the totals come from consistent snapshots (Runstate::snapshot).
+/// \file
+/// The steal-time clock of one vCPU: time Xen kept it from running while it
+/// wanted to run (RUNSTATE_runnable) or while the domain was paused
+/// (RUNSTATE_offline), accumulated from runstate snapshots.
+///
+/// Three rules (docs/steal.md, "The steal clock"):
+/// - baseline at online: a fresh vCPU sits in RUNSTATE_offline from domain
+///   creation, and a hot-unplugged one while it is down; neither is steal, so
+///   start() (at first online and at every re-online) takes a new baseline;
+/// - monotonic by construction: only non-negative deltas are added. A total
+///   below the previous one means Xen's totals restarted (save/restore,
+///   migration make a new domain): the new total is the time since the
+///   restart and is added whole, never subtracted;
+/// - the totals come from consistent snapshots (Runstate::snapshot).
 #pragma once
 
 #include <cstdint>
@@ -82,6 +83,7 @@ public:
         return steal_ns() + delta(rn, s.time[rn]) + delta(off, s.time[off]);
     }
 
+    /// Whether a baseline was taken (start(), or a first update()).
     constexpr bool started() const noexcept { return started_; }
 
 private:
@@ -99,8 +101,8 @@ private:
 
 /// A point on a StealClock, for fractions over an interval.
 struct StealSample {
-    uint64_t steal_ns;
-    uint64_t total_ns;
+    uint64_t steal_ns; ///< StealClock::steal_ns() at the sample, ns
+    uint64_t total_ns; ///< StealClock::total_ns() at the sample, ns
 };
 
 /// Take a sample of `c`.

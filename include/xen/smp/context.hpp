@@ -1,22 +1,23 @@
-// The first register state of an AP, for VCPUOP_initialise
-// (docs/xen-contracts.md, "Initial register state").
-//
-// PV (vcpu_guest_context): the AP starts in the kernel (VGCF_in_kernel,
-// ring 3 flat selectors) on its own stack, on the kernel's page tables
-// (ctrlreg[3] = MFN of the L4 as cr3), with the kernel's virtual IDT
-// (trap_ctxt, indexed by vector) and event/failsafe callbacks, and its
-// per-CPU pointer as the kernel GS base. Never VGCF_online: that flag clears
-// _VPF_down without waking the vCPU, so a later VCPUOP_up would not wake it
-// either (the wake trap, docs/xen-contracts.md, "vCPU flags and the wake trap");
-// we leave it down and VCPUOP_up it.
-//
-// PVH (vcpu_hvm_context, 64-bit mode): long mode at once, on the kernel's
-// cr0/cr3/cr4/EFER. Xen loads flat segments but no GDTR, IDTR or TR, so the
-// entry must load its own before it can take an exception or interrupt
-// (RFLAGS.IF starts clear). Nor does it set the GS base: the AP writes
-// MSR_GS_BASE itself. After initialise the vCPU is down: VCPUOP_up next.
-//
-// Both: rdi = the AP's ApHandshake, rsp = its stack top, rip = the entry stub.
+/// \file
+/// The first register state of an AP, for VCPUOP_initialise
+/// (docs/xen-contracts.md, "Initial register state").
+///
+/// PV (vcpu_guest_context): the AP starts in the kernel (VGCF_in_kernel,
+/// ring 3 flat selectors) on its own stack, on the kernel's page tables
+/// (ctrlreg[3] = MFN of the L4 as cr3), with the kernel's virtual IDT
+/// (trap_ctxt, indexed by vector) and event/failsafe callbacks, and its
+/// per-CPU pointer as the kernel GS base. Never VGCF_online: that flag clears
+/// _VPF_down without waking the vCPU, so a later VCPUOP_up would not wake it
+/// either (the wake trap, docs/xen-contracts.md, "vCPU flags and the wake trap");
+/// we leave it down and VCPUOP_up it.
+///
+/// PVH (vcpu_hvm_context, 64-bit mode): long mode at once, on the kernel's
+/// cr0/cr3/cr4/EFER. Xen loads flat segments but no GDTR, IDTR or TR, so the
+/// entry must load its own before it can take an exception or interrupt
+/// (RFLAGS.IF starts clear). Nor does it set the GS base: the AP writes
+/// MSR_GS_BASE itself. After initialise the vCPU is down: VCPUOP_up next.
+///
+/// Both: rdi = the AP's ApHandshake, rsp = its stack top, rip = the entry stub.
 #pragma once
 
 #include <cstdint>

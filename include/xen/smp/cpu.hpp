@@ -1,7 +1,8 @@
-// The SMP layer's part of a vCPU's slot (xen/vcpu_slot.hpp): the bring-up
-// handshake, the call mailbox and the hotplug state Smp works in. It is
-// shared with the vCPU's entry code, so it must stay put for the life of
-// the domain.
+/// \file
+/// The SMP layer's part of a vCPU's slot (xen/vcpu_slot.hpp): the bring-up
+/// handshake, the call mailbox and the hotplug state Smp works in. It is
+/// shared with the vCPU's entry code, so it must stay put for the life of
+/// the domain.
 #pragma once
 
 #include <cstdint>
@@ -46,12 +47,12 @@ using CallFn = void (*)(void* arg) noexcept;
 /// caller takes `busy` (0 -> 1), fills fn/arg, then bumps `posted`; the
 /// target runs it, sets `done = posted`, then frees `busy`.
 struct alignas(64) CallMailbox {
-    uint32_t busy = 0;
-    uint32_t posted = 0;
-    uint32_t done = 0;
+    uint32_t busy = 0;   ///< 1 while a caller owns the mailbox
+    uint32_t posted = 0; ///< number of calls posted so far (the ticket's seq)
+    uint32_t done = 0;   ///< the last posted call the target finished
     uint32_t park = 0;   ///< a park request (offline) is waiting for the target
-    CallFn fn = nullptr;
-    void* arg = nullptr;
+    CallFn fn = nullptr; ///< the posted call
+    void* arg = nullptr; ///< its argument
     uint64_t ipis = 0;   ///< IPIs delivered to this CPU (its handler ran)
     /// The target is inside the posted call (touched by the target only): a
     /// wait inside the call that serves the mailbox must not run it again.
@@ -82,10 +83,10 @@ struct alignas(64) SmpCpu {
 
     // Owned by the controller (the vCPU driving bring-up and hotplug).
     VcpuId vcpu{0};               ///< whose part this is (set by Domain::init)
-    CpuState state = CpuState::absent;
+    CpuState state = CpuState::absent; ///< where the vCPU is in its life
     bool initialised = false;     ///< op 0 succeeded: never again (EEXIST)
-    Port ipi_port{0};
-    bool ipi_bound = false;
+    Port ipi_port{0};             ///< the IPI channel bound to this vCPU (calls, park requests)
+    bool ipi_bound = false;       ///< `ipi_port` is bound
     Errc last_error = Errc{};     ///< the last failure of prepare/start/await/hotplug
     uint64_t bringup_ns = 0;      ///< start to first check-in, by Xen system time
     uint32_t cycles = 0;          ///< completed park/resume cycles
@@ -102,8 +103,8 @@ struct alignas(64) SmpCpu {
 /// `max_polls` polls whatever the clock says (a backstop against a clock
 /// that does not move). Every wait in the SMP layer takes one.
 struct WaitBound {
-    uint64_t timeout_ns = 5'000'000'000;
-    uint64_t max_polls = 100'000'000;
+    uint64_t timeout_ns = 5'000'000'000; ///< Xen system time, ns (default 5 s)
+    uint64_t max_polls = 100'000'000;    ///< polls (each one relax step)
 };
 
 } // namespace xen

@@ -1,14 +1,15 @@
-// The bring-up handshake: one small struct per AP, shared by the boot vCPU
-// (the controller), the AP's first instructions (assembly) and the AP's
-// kernel code. Fixed layout: the assembly reads it by offset, so every
-// offset it uses is a named constant here and static_asserted.
-//
-// The controller writes the launch fields (vcpu, stack_top, entry, arg)
-// before VCPUOP_initialise and never while the AP may read them. The AP
-// writes `stage` and, at every check-in, `online_ns` then `generation`
-// (release); the controller polls `generation` / `stage` (acquire). Stage
-// and generation are single aligned 32-bit words: a reader on another vCPU
-// sees each whole, never torn.
+/// \file
+/// The bring-up handshake: one small struct per AP, shared by the boot vCPU
+/// (the controller), the AP's first instructions (assembly) and the AP's
+/// kernel code. Fixed layout: the assembly reads it by offset, so every
+/// offset it uses is a named constant here and static_asserted.
+///
+/// The controller writes the launch fields (vcpu, stack_top, entry, arg)
+/// before VCPUOP_initialise and never while the AP may read them. The AP
+/// writes `stage` and, at every check-in, `online_ns` then `generation`
+/// (release); the controller polls `generation` / `stage` (acquire). Stage
+/// and generation are single aligned 32-bit words: a reader on another vCPU
+/// sees each whole, never torn.
 #pragma once
 
 #include <cstddef>
@@ -45,12 +46,14 @@ struct alignas(64) ApHandshake {
 };
 
 // The offsets the entry stub uses: keep the assembly's numbers in step.
-inline constexpr size_t ap_handshake_stage_offset = 0;
-inline constexpr size_t ap_handshake_generation_offset = 4;
-inline constexpr size_t ap_handshake_stack_top_offset = 16;
-inline constexpr size_t ap_handshake_entry_offset = 24;
-inline constexpr size_t ap_handshake_arg_offset = 32;
-inline constexpr size_t ap_handshake_size = 64;
+// (Byte offsets into ApHandshake, for entry code in assembly, which cannot
+// use offsetof; static_assert below keeps them true.)
+inline constexpr size_t ap_handshake_stage_offset = 0;      ///< ApHandshake::stage
+inline constexpr size_t ap_handshake_generation_offset = 4; ///< ApHandshake::generation
+inline constexpr size_t ap_handshake_stack_top_offset = 16; ///< ApHandshake::stack_top
+inline constexpr size_t ap_handshake_entry_offset = 24;     ///< ApHandshake::entry
+inline constexpr size_t ap_handshake_arg_offset = 32;       ///< ApHandshake::arg
+inline constexpr size_t ap_handshake_size = 64;             ///< sizeof(ApHandshake)
 
 static_assert(sizeof(ApHandshake) == ap_handshake_size);
 static_assert(alignof(ApHandshake) == 64);

@@ -1,4 +1,5 @@
-// Typed errors: Xen's errno values (public errno.h) plus the library's own.
+/// \file
+/// Typed errors: Xen's errno values (public errno.h) plus the library's own.
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,10 @@
-// The one global sink the kernel provides at link time: a panic. It is the
-// only link-time seam in the library: Result::value() and XEN_ASSERT must
-// be able to stop the kernel from code that has no Domain at hand (every
-// other kernel hook is in KernelHooks, xen/kernel_hooks.hpp, including the
-// optional log). A kernel defines this extern "C" function once; the host
-// build's test support defines it for the tests.
+/// \file
+/// The one global sink the kernel provides at link time: a panic. It is the
+/// only link-time seam in the library: Result::value() and XEN_ASSERT must
+/// be able to stop the kernel from code that has no Domain at hand (every
+/// other kernel hook is in KernelHooks, xen/kernel_hooks.hpp, including the
+/// optional log). A kernel defines this extern "C" function once; the host
+/// build's test support defines it for the tests.
 #pragma once
 
 #include <xen/support/errc.hpp>

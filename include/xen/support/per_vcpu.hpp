@@ -1,12 +1,13 @@
-// PerVcpu<T>: one layer's view of its per-vCPU part inside the kernel's
-// storage, keyed by Xen's vcpu_id.
-//
-// The kernel declares one VcpuSlot per vCPU (xen/vcpu_slot.hpp); each layer
-// owns one member of it (the event cursor, the timer queue, ...). A layer
-// that is tested on its own must not need the whole slot, so it sees its
-// part through this view: the address of vCPU 0's part and the distance
-// between two vCPUs' parts. A plain array of parts is the case stride ==
-// sizeof(T).
+/// \file
+/// PerVcpu<T>: one layer's view of its per-vCPU part inside the kernel's
+/// storage, keyed by Xen's vcpu_id.
+///
+/// The kernel declares one VcpuSlot per vCPU (xen/vcpu_slot.hpp); each layer
+/// owns one member of it (the event cursor, the timer queue, ...). A layer
+/// that is tested on its own must not need the whole slot, so it sees its
+/// part through this view: the address of vCPU 0's part and the distance
+/// between two vCPUs' parts. A plain array of parts is the case stride ==
+/// sizeof(T).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +16,8 @@
 
 namespace xen {
 
+/// One layer's part `T` of every vCPU's slot, by vcpu_id: a base address,
+/// a stride and a count (see the file's description).
 template <class T>
 class PerVcpu {
 public:

@@ -1,9 +1,10 @@
-// The bounded retry loop every reader of a record Xen rewrites in place
-// uses: vcpu_time_info under its `version` (public xen.h), shared_info's
-// wall clock under `wc_version`, a runstate area under the
-// XEN_RUNSTATE_UPDATE bit of `state_entry_time` (public vcpu.h). Each
-// reader knows its own protocol and writes one attempt; this loop is the
-// same for all of them, and so is its bound.
+/// \file
+/// The bounded retry loop every reader of a record Xen rewrites in place
+/// uses: vcpu_time_info under its `version` (public xen.h), shared_info's
+/// wall clock under `wc_version`, a runstate area under the
+/// XEN_RUNSTATE_UPDATE bit of `state_entry_time` (public vcpu.h). Each
+/// reader knows its own protocol and writes one attempt; this loop is the
+/// same for all of them, and so is its bound.
 #pragma once
 
 #include <cstdint>

@@ -1,30 +1,31 @@
-// SystemClock: Xen system time that never runs backwards, neither on one
-// vCPU nor across vCPUs, at a cost that does not grow when vCPUs read at once.
-//
-// Why more than pvclock_read
-// (docs/xen-contracts.md, "Clock skew between vCPUs"): each vCPU's
-// vcpu_time_info is written by Xen from the pCPU it last ran on, and the
-// records of different pCPUs disagree by their calibration error. Without
-// XEN_PVCLOCK_TSC_STABLE_BIT (stock Xen sets it only with clocksource=tsc)
-// vCPU A can read 1005 and vCPU B, after seeing A's result, 1001.
-//
-// Linux keeps one global last value and cmpxchg's it on every read, so the
-// cache line moves between readers on every read. We publish a *record*
-// instead of a value: the domain's ClockFloor holds one pvclock record (the
-// leading one), and a read returns the floor record evaluated at the
-// reader's own TSC. A vCPU whose own record runs ahead of the floor
-// publishes its record (anchored at the TSC of publication); after that its
-// own record and the floor agree, so it does not publish again until Xen
-// rewrites a record. Readers only read the floor's line; it is written when
-// the lead changes, not on every read.
-//
-// Readers never wait for a publisher: Xen can preempt a vCPU in the middle
-// of a publication for a whole time slice. The floor keeps two record slots
-// (the publisher fills the idle one, then flips), and a reader that finds a
-// publication under way uses the current slot and raises the floor's
-// `bound` to what it returns; every reader takes the bound into account.
-// docs/time.md has the proof and its one assumption: the guest TSC is one
-// clock across the domain's vCPUs.
+/// \file
+/// SystemClock: Xen system time that never runs backwards, neither on one
+/// vCPU nor across vCPUs, at a cost that does not grow when vCPUs read at once.
+///
+/// Why more than pvclock_read
+/// (docs/xen-contracts.md, "Clock skew between vCPUs"): each vCPU's
+/// vcpu_time_info is written by Xen from the pCPU it last ran on, and the
+/// records of different pCPUs disagree by their calibration error. Without
+/// XEN_PVCLOCK_TSC_STABLE_BIT (stock Xen sets it only with clocksource=tsc)
+/// vCPU A can read 1005 and vCPU B, after seeing A's result, 1001.
+///
+/// Linux keeps one global last value and cmpxchg's it on every read, so the
+/// cache line moves between readers on every read. We publish a *record*
+/// instead of a value: the domain's ClockFloor holds one pvclock record (the
+/// leading one), and a read returns the floor record evaluated at the
+/// reader's own TSC. A vCPU whose own record runs ahead of the floor
+/// publishes its record (anchored at the TSC of publication); after that its
+/// own record and the floor agree, so it does not publish again until Xen
+/// rewrites a record. Readers only read the floor's line; it is written when
+/// the lead changes, not on every read.
+///
+/// Readers never wait for a publisher: Xen can preempt a vCPU in the middle
+/// of a publication for a whole time slice. The floor keeps two record slots
+/// (the publisher fills the idle one, then flips), and a reader that finds a
+/// publication under way uses the current slot and raises the floor's
+/// `bound` to what it returns; every reader takes the bound into account.
+/// docs/time.md has the proof and its one assumption: the guest TSC is one
+/// clock across the domain's vCPUs.
 #pragma once
 
 #include <cstdint>
@@ -43,16 +44,17 @@ inline constexpr uint64_t clock_snap_ns = 32;
 /// corrected) is slewed back: re-published 1/2^clock_slew_shift slower, so
 /// Xen's records catch up without the clock ever stepping back.
 inline constexpr uint64_t clock_slew_after_ns = 20'000;
+/// The slew rate: a slewed record runs 1/2^12 (about 244 ppm) slow.
 inline constexpr int clock_slew_shift = 12;
 
 /// One of the floor's two record slots.
 struct ClockFloorSlot {
-    uint64_t tsc_timestamp;
-    uint64_t system_time;
-    uint32_t tsc_to_system_mul;
-    int8_t tsc_shift;
+    uint64_t tsc_timestamp;     ///< the TSC at which the record reads system_time
+    uint64_t system_time;       ///< Xen system time (ns) at tsc_timestamp
+    uint32_t tsc_to_system_mul; ///< ns per TSC tick, 32.32 fixed point, applied after tsc_shift
+    int8_t tsc_shift;           ///< TSC ticks are shifted left by this first (right if negative)
     uint8_t slewing; ///< the record is slowed to converge back to Xen's records
-    uint8_t pad[2];
+    uint8_t pad[2];  ///< zero
 };
 
 /// The domain-wide floor: one per domain, zero-initialised, shared by every
@@ -64,6 +66,7 @@ struct alignas(64) ClockFloor {
     /// Bit 0: a vCPU is publishing. Bits 1..63: the generation (publications
     /// so far); slot[generation & 1] is the current record.
     uint64_t word;
+    /// The two records: one current, one being written by the next publication.
     ClockFloorSlot slot[2];
     /// No reading may be below this: what readers returned while a
     /// publication was under way (they used the record being replaced).
@@ -85,6 +88,7 @@ static_assert(sizeof(ClockFloor) == 128, "the records' line and the bound's line
 struct alignas(64) ClockCpu {
     /// The vCPU's vcpu_time_info: its vcpu_info's `time`, or the secondary area.
     const volatile abi::vcpu_time_info* record = nullptr;
+    /// The last time this vCPU's clock returned, ns (no later reading is lower).
     uint64_t last_ns = 0;
     /// 1 + the version of the record whose XEN_PVCLOCK_GUEST_STOPPED was
     /// reported; 0 before any. (Zero-initialised state: a static array of
@@ -193,6 +197,7 @@ public:
     /// cache line as they do in Linux. Set it before the vCPUs read, on the
     /// SystemClock they all use. Off by default.
     constexpr void share_every_reading(bool shared) noexcept { share_every_reading_ = shared; }
+    /// Whether share_every_reading(true) is in force.
     constexpr bool shares_every_reading() const noexcept { return share_every_reading_; }
 
     /// Read the time on the calling vCPU, whose state is `cpu`, with TSC
@@ -296,6 +301,7 @@ public:
     {
         return read(cpu, tsc).transform([](const ClockReading& c) { return c.ns; });
     }
+    /// now() with the ordered hardware TSC (the target's clock read).
     [[gnu::always_inline]] Result<uint64_t> now(ClockCpu& cpu) noexcept
     {
         return read(cpu).transform([](const ClockReading& c) { return c.ns; });

@@ -1,10 +1,11 @@
-// pvclock: Xen system time from a vcpu_time_info record and the TSC.
-//
-//   time = system_time + ((((tsc - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32)
-//
-// (public xen.h, struct vcpu_time_info; a negative shift shifts right). The
-// arithmetic is pure and constexpr; pvclock_read adds Xen's version seqlock
-// and an ordered TSC read. Header-only: it inlines into the caller's clock.
+/// \file
+/// pvclock: Xen system time from a vcpu_time_info record and the TSC.
+///
+///   time = system_time + ((((tsc - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32)
+///
+/// (public xen.h, struct vcpu_time_info; a negative shift shifts right). The
+/// arithmetic is pure and constexpr; pvclock_read adds Xen's version seqlock
+/// and an ordered TSC read. Header-only: it inlines into the caller's clock.
 #pragma once
 
 #include <cstdint>
@@ -76,11 +77,11 @@ constexpr uint64_t short_time_at(uint64_t system_time, uint32_t mul, int8_t shif
 
 /// A consistent copy of the fields of a vcpu_time_info that time needs.
 struct PvclockRecord {
-    uint64_t tsc_timestamp;
-    uint64_t system_time;
-    uint32_t tsc_to_system_mul;
-    int8_t tsc_shift;
-    uint8_t flags;
+    uint64_t tsc_timestamp;     ///< the TSC at which the record reads system_time
+    uint64_t system_time;       ///< Xen system time (ns) at tsc_timestamp
+    uint32_t tsc_to_system_mul; ///< ns per TSC tick, 32.32 fixed point, applied after tsc_shift
+    int8_t tsc_shift;           ///< TSC ticks are shifted left by this first (right if negative)
+    uint8_t flags;              ///< abi::pvclock_tsc_stable, abi::pvclock_guest_stopped
 };
 
 /// System time in ns at TSC value `tsc` by record `r`. The TSC distance is
@@ -106,8 +107,8 @@ constexpr uint64_t pvclock_time_at(const PvclockRecord& r, uint64_t tsc) noexcep
 /// One pvclock reading: Xen system time and the record's flags
 /// (abi::pvclock_tsc_stable, abi::pvclock_guest_stopped).
 struct PvclockTime {
-    uint64_t system_time_ns;
-    uint8_t flags;
+    uint64_t system_time_ns; ///< Xen system time, ns
+    uint8_t flags;           ///< the record's flags
 };
 
 /// A consistent record together with the TSC sampled inside the read and the
@@ -115,9 +116,9 @@ struct PvclockTime {
 /// (SystemClock keeps the record to publish it, and the version to report
 /// XEN_PVCLOCK_GUEST_STOPPED once per record).
 struct PvclockSample {
-    PvclockRecord record;
-    uint64_t tsc;
-    uint32_t version;
+    PvclockRecord record; ///< the consistent copy
+    uint64_t tsc;         ///< the TSC read between the two version loads
+    uint32_t version;     ///< the (even) version the record was read at
 };
 
 /// Read `ti` consistently (Xen's version seqlock: an attempt fails while

@@ -1,12 +1,13 @@
-// The secondary vcpu_time_info area: a second copy of a vCPU's pvclock
-// record that Xen keeps current beside the one in vcpu_info (meant for a
-// user-space clock, or for a kernel whose vcpu_info is not where it wants
-// the record). VCPUOP_register_vcpu_time_phys_area (op 15, Xen 4.18+,
-// XENFEAT_vcpu_time_phys_area) by guest-physical address is preferred: it is
-// cheap for HVM/PVH and written even while a PV vCPU is in user mode
-// (docs/xen-contracts.md, "Physical-address areas"). Otherwise
-// VCPUOP_register_vcpu_time_memory_area
-// (op 13, Xen 4.3+) by virtual address.
+/// \file
+/// The secondary vcpu_time_info area: a second copy of a vCPU's pvclock
+/// record that Xen keeps current beside the one in vcpu_info (meant for a
+/// user-space clock, or for a kernel whose vcpu_info is not where it wants
+/// the record). VCPUOP_register_vcpu_time_phys_area (op 15, Xen 4.18+,
+/// XENFEAT_vcpu_time_phys_area) by guest-physical address is preferred: it is
+/// cheap for HVM/PVH and written even while a PV vCPU is in user mode
+/// (docs/xen-contracts.md, "Physical-address areas"). Otherwise
+/// VCPUOP_register_vcpu_time_memory_area
+/// (op 13, Xen 4.3+) by virtual address.
 #pragma once
 
 #include <cstdint>

@@ -1,11 +1,12 @@
-// Timer: one intrusive software timer. The kernel owns its storage (a
-// member of whatever object needs a timeout); arming links it into a
-// per-vCPU TimerQueue through the pointers below, so arming never
-// allocates and never fails for lack of space.
-//
-// A timer is due at `deadline` and may be run up to `slack` ns after it, so
-// that timers with nearby deadlines share one wake-up. It is never run
-// before its deadline (by the clock the driver reads).
+/// \file
+/// Timer: one intrusive software timer. The kernel owns its storage (a
+/// member of whatever object needs a timeout); arming links it into a
+/// per-vCPU TimerQueue through the pointers below, so arming never
+/// allocates and never fails for lack of space.
+///
+/// A timer is due at `deadline` and may be run up to `slack` ns after it, so
+/// that timers with nearby deadlines share one wake-up. It is never run
+/// before its deadline (by the clock the driver reads).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
-// TimerCpu: one vCPU's part of the timer driver (its queue, its counters,
-// what it last told Xen). It sits in the vCPU's VcpuSlot; only the
-// TimerDriver writes it, and only on that vCPU.
+/// \file
+/// TimerCpu: one vCPU's part of the timer driver (its queue, its counters,
+/// what it last told Xen). It sits in the vCPU's VcpuSlot; only the
+/// TimerDriver writes it, and only on that vCPU.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,7 @@ public:
 
     /// Counters and lateness since the last clear.
     const TimerStats& stats() const noexcept { return stats_; }
+    /// Counters and lateness since the last clear, writable (to clear them).
     TimerStats& stats() noexcept { return stats_; }
     /// Timers armed on this vCPU.
     size_t armed() const noexcept { return queue_.size(); }

@@ -1,61 +1,62 @@
-// TimerDriver: tickless timers on Xen's per-vCPU single-shot timer.
-//
-// Each vCPU has a TimerQueue (timer_queue.hpp) in the TimerCpu of its
-// VcpuSlot; the driver reaches it, the clock, the calling vCPU and the event
-// channels through the Domain. The driver keeps Xen's single-shot timer (VCPUOP 8/9) set to the
-// queue's first deadline and runs timers from the VIRQ_TIMER handler:
-//
-// - start() stops Xen's periodic timer on that vCPU: a PV vCPU starts with
-//   a 100 Hz one ("PV guests by default have a 100Hz ticker",
-//   pv/domain.c), which would wake an idle kernel for nothing
-//   (docs/xen-contracts.md, "The periodic timer").
-// - VCPUOP_set_singleshot_timer is issued only when the first deadline
-//   changes, with flags 0: VCPU_SSHOTTMR_future made Xen < 4.17.3 answer
-//   -ETIME for a past deadline, which hung Linux <= 4.6 (docs/xen-contracts.md,
-//   "Single-shot timers"). A host that
-//   answers -ETIME anyway (KVM's Xen emulation) is taken at its word: the
-//   deadline has passed, so the handler is run (re-checked, or
-//   self-injected) instead of retrying with a longer delta.
-// - The programmed delta is capped (4 s by default, as FreeBSD): a huge
-//   delta is not trusted across pvclock rescaling, and the wake-up at the
-//   cap simply programs the rest.
-// - The handler runs every timer whose deadline is <= now, reads the clock
-//   again and goes on while more have come due, then programs the new first
-//   deadline. VIRQ_TIMER is one pending bit, so one event may stand for many
-//   expiries, and an event may come early: Xen fires up to timer_slop late
-//   by its NOW(), which is not bit-identical to the guest's pvclock
-//   (docs/xen-contracts.md, "VIRQ_TIMER and timer slop"),
-//   and a periodic tick looks the same. An event with nothing due runs
-//   nothing and re-arms.
-// - idle() sleeps until the next event (by the Domain's guest kind): PV with SCHEDOP_block (Xen clears
-//   the upcall mask and checks for pending events in one step); PVH with
-//   `sti; hlt`: the one-instruction interrupt shadow of sti means an upcall
-//   that came in after the check still wakes the hlt. (SCHEDOP_block with
-//   RFLAGS.IF clear would not do: for HVM vCPUs Xen counts an event as
-//   needing delivery only if interrupts are enabled,
-//   hvm_local_events_need_delivery, so a pending upcall would not stop the
-//   block.)
-//
-// Where each call may run (the contract the kernel keeps):
-// - Every call names the vCPU whose queue it uses, and must run on that
-//   vCPU: the driver asks the Domain (its `current` hook) and refuses any other
-//   with not_current_vcpu. Arming on another vCPU is therefore refused,
-//   never done behind its back; a kernel that wants it sends that vCPU an
-//   IPI and arms there. A timer armed on one vCPU can only be cancelled or
-//   re-armed on that vCPU (not_current_vcpu elsewhere).
-// - arm, arm_after, cancel: thread context with that vCPU's upcalls held
-//   off, or inside a timer callback (which runs in the handler).
-// - start, stop, adopt, idle: thread context, upcalls held off; never from
-//   a callback.
-// - handle_event (or on_virq_timer, as an EventChannels handler): the
-//   VIRQ_TIMER handler of that vCPU, upcalls held off, not re-entered.
-// - stats: read by that vCPU, or by another once it has stopped arming.
-//
-// Hotplug: a vCPU going down calls stop() first (its single-shot timer is
-// stopped; its timers stay queued). When it comes back, start() programs
-// them again and those already overdue run at once: late, never lost,
-// never early. Or another vCPU adopt()s them while it is down, and they run
-// there. Either way each timer runs exactly once.
+/// \file
+/// TimerDriver: tickless timers on Xen's per-vCPU single-shot timer.
+///
+/// Each vCPU has a TimerQueue (timer_queue.hpp) in the TimerCpu of its
+/// VcpuSlot; the driver reaches it, the clock, the calling vCPU and the event
+/// channels through the Domain. The driver keeps Xen's single-shot timer (VCPUOP 8/9) set to the
+/// queue's first deadline and runs timers from the VIRQ_TIMER handler:
+///
+/// - start() stops Xen's periodic timer on that vCPU: a PV vCPU starts with
+///   a 100 Hz one ("PV guests by default have a 100Hz ticker",
+///   pv/domain.c), which would wake an idle kernel for nothing
+///   (docs/xen-contracts.md, "The periodic timer").
+/// - VCPUOP_set_singleshot_timer is issued only when the first deadline
+///   changes, with flags 0: VCPU_SSHOTTMR_future made Xen < 4.17.3 answer
+///   -ETIME for a past deadline, which hung Linux <= 4.6 (docs/xen-contracts.md,
+///   "Single-shot timers"). A host that
+///   answers -ETIME anyway (KVM's Xen emulation) is taken at its word: the
+///   deadline has passed, so the handler is run (re-checked, or
+///   self-injected) instead of retrying with a longer delta.
+/// - The programmed delta is capped (4 s by default, as FreeBSD): a huge
+///   delta is not trusted across pvclock rescaling, and the wake-up at the
+///   cap simply programs the rest.
+/// - The handler runs every timer whose deadline is <= now, reads the clock
+///   again and goes on while more have come due, then programs the new first
+///   deadline. VIRQ_TIMER is one pending bit, so one event may stand for many
+///   expiries, and an event may come early: Xen fires up to timer_slop late
+///   by its NOW(), which is not bit-identical to the guest's pvclock
+///   (docs/xen-contracts.md, "VIRQ_TIMER and timer slop"),
+///   and a periodic tick looks the same. An event with nothing due runs
+///   nothing and re-arms.
+/// - idle() sleeps until the next event (by the Domain's guest kind): PV with SCHEDOP_block (Xen clears
+///   the upcall mask and checks for pending events in one step); PVH with
+///   `sti; hlt`: the one-instruction interrupt shadow of sti means an upcall
+///   that came in after the check still wakes the hlt. (SCHEDOP_block with
+///   RFLAGS.IF clear would not do: for HVM vCPUs Xen counts an event as
+///   needing delivery only if interrupts are enabled,
+///   hvm_local_events_need_delivery, so a pending upcall would not stop the
+///   block.)
+///
+/// Where each call may run (the contract the kernel keeps):
+/// - Every call names the vCPU whose queue it uses, and must run on that
+///   vCPU: the driver asks the Domain (its `current` hook) and refuses any other
+///   with not_current_vcpu. Arming on another vCPU is therefore refused,
+///   never done behind its back; a kernel that wants it sends that vCPU an
+///   IPI and arms there. A timer armed on one vCPU can only be cancelled or
+///   re-armed on that vCPU (not_current_vcpu elsewhere).
+/// - arm, arm_after, cancel: thread context with that vCPU's upcalls held
+///   off, or inside a timer callback (which runs in the handler).
+/// - start, stop, adopt, idle: thread context, upcalls held off; never from
+///   a callback.
+/// - handle_event (or on_virq_timer, as an EventChannels handler): the
+///   VIRQ_TIMER handler of that vCPU, upcalls held off, not re-entered.
+/// - stats: read by that vCPU, or by another once it has stopped arming.
+///
+/// Hotplug: a vCPU going down calls stop() first (its single-shot timer is
+/// stopped; its timers stay queued). When it comes back, start() programs
+/// them again and those already overdue run at once: late, never lost,
+/// never early. Or another vCPU adopt()s them while it is down, and they run
+/// there. Either way each timer runs exactly once.
 #pragma once
 
 #include <cstddef>

@@ -1,32 +1,33 @@
-// TimerQueue: the timers of one vCPU, ordered by (latest, arming order).
-//
-// A radix wheel over absolute time, threaded through the timers: level L
-// holds timers whose latest time first differs from the wheel's base in
-// the L-th 6-bit digit, in 64 buckets by that digit. Level 0 buckets hold
-// one exact time each, so a level-0 bucket is a FIFO of equal times in
-// arming order. When level 0 runs dry, the first non-empty bucket of the
-// lowest level is cascaded: the base moves up to that bucket's start and
-// its timers fall to lower levels. A timer moves down at most 10 times in
-// its life (64 bits in 6-bit digits), so arm and cancel are O(1) and
-// taking the first timer is O(1) amortized: one cascade may move a whole
-// bucket at once. A timer armed below the base (at a latest time earlier
-// than where the wheel has moved on to) goes to a small pairing heap of
-// overdue timers, which all come before the wheel's.
-//
-// No allocation and no capacity limit: the buckets are 11 x 64 heads in the
-// queue (5.6 KiB per vCPU), everything else is in the timers.
-//
-// The queue knows nothing of Xen or clocks: TimerDriver adds those. It is
-// not thread-safe: only its own vCPU touches it, with upcalls held off or
-// from inside its VIRQ_TIMER handler (see timer_driver.hpp).
-//
-// Order and expiry rule (what the tests check against a sorted list):
-// timers are kept in order of latest = deadline + slack, ties in arming
-// order. pop_due(now) removes the first timer if its *deadline* has passed.
-// So a wake-up programmed for the first timer's latest time also runs every
-// following timer whose deadline has passed, up to the first that is not
-// yet due: timers with slack share wake-ups, and none runs early. With no
-// slack (the default) the order is deadline order.
+/// \file
+/// TimerQueue: the timers of one vCPU, ordered by (latest, arming order).
+///
+/// A radix wheel over absolute time, threaded through the timers: level L
+/// holds timers whose latest time first differs from the wheel's base in
+/// the L-th 6-bit digit, in 64 buckets by that digit. Level 0 buckets hold
+/// one exact time each, so a level-0 bucket is a FIFO of equal times in
+/// arming order. When level 0 runs dry, the first non-empty bucket of the
+/// lowest level is cascaded: the base moves up to that bucket's start and
+/// its timers fall to lower levels. A timer moves down at most 10 times in
+/// its life (64 bits in 6-bit digits), so arm and cancel are O(1) and
+/// taking the first timer is O(1) amortized: one cascade may move a whole
+/// bucket at once. A timer armed below the base (at a latest time earlier
+/// than where the wheel has moved on to) goes to a small pairing heap of
+/// overdue timers, which all come before the wheel's.
+///
+/// No allocation and no capacity limit: the buckets are 11 x 64 heads in the
+/// queue (5.6 KiB per vCPU), everything else is in the timers.
+///
+/// The queue knows nothing of Xen or clocks: TimerDriver adds those. It is
+/// not thread-safe: only its own vCPU touches it, with upcalls held off or
+/// from inside its VIRQ_TIMER handler (see timer_driver.hpp).
+///
+/// Order and expiry rule (what the tests check against a sorted list):
+/// timers are kept in order of latest = deadline + slack, ties in arming
+/// order. pop_due(now) removes the first timer if its *deadline* has passed.
+/// So a wake-up programmed for the first timer's latest time also runs every
+/// following timer whose deadline has passed, up to the first that is not
+/// yet due: timers with slack share wake-ups, and none runs early. With no
+/// slack (the default) the order is deadline order.
 #pragma once
 
 #include <cstddef>
@@ -35,12 +36,14 @@
 
 namespace xen {
 
+/// The timers of one vCPU in a radix wheel, ordered by (latest time,
+/// arming order); O(1) arm and cancel (see the file's description).
 class TimerQueue {
 public:
     /// Bits per wheel digit, buckets per level, levels (64-bit times).
     static constexpr uint32_t digit_bits = 6;
-    static constexpr uint32_t fan = 1u << digit_bits;
-    static constexpr uint32_t levels = (64 + digit_bits - 1) / digit_bits;
+    static constexpr uint32_t fan = 1u << digit_bits;                       ///< buckets per level (64)
+    static constexpr uint32_t levels = (64 + digit_bits - 1) / digit_bits; ///< levels (11)
 
     /// An empty queue.
     constexpr TimerQueue() noexcept = default;
@@ -68,7 +71,9 @@ public:
     /// Remove and return the first timer, or nullptr when empty.
     Timer* pop() noexcept;
 
+    /// No timer is armed in this queue.
     bool empty() const noexcept { return size_ == 0; }
+    /// Timers armed in this queue.
     size_t size() const noexcept { return size_; }
 
 private:

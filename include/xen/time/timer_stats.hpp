@@ -1,7 +1,8 @@
-// Per-vCPU counters of the timer driver, and a fixed-size log-linear
-// histogram for lateness (how long after its deadline a timer ran), from
-// which median, p99 and max are read. No allocation: the histogram is an
-// array inside the per-vCPU state.
+/// \file
+/// Per-vCPU counters of the timer driver, and a fixed-size log-linear
+/// histogram for lateness (how long after its deadline a timer ran), from
+/// which median, p99 and max are read. No allocation: the histogram is an
+/// array inside the per-vCPU state.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,8 @@ class LatenessHistogram {
 public:
     /// Buckets below the overflow bucket.
     static constexpr uint32_t sub_buckets = 16;
-    static constexpr uint32_t max_bits = 40;
-    static constexpr uint32_t buckets = sub_buckets + (max_bits - 4) * sub_buckets;
+    static constexpr uint32_t max_bits = 40; ///< values from 2^40 ns (about 18 min) go to the overflow bucket
+    static constexpr uint32_t buckets = sub_buckets + (max_bits - 4) * sub_buckets; ///< buckets below the overflow one (592)
 
     /// Count one value (ns).
     void record(uint64_t value) noexcept;
@@ -35,6 +36,7 @@ public:
 
     /// The bucket of `value` and the largest value in bucket `i` (tests).
     static uint32_t bucket_of(uint64_t value) noexcept;
+    /// The largest value in bucket `i` (tests).
     static uint64_t bucket_top(uint32_t i) noexcept;
 
 private:

@@ -1,7 +1,8 @@
-// Wall clock from shared_info (public xen.h): Xen keeps the wall-clock time
-// at system time 0 in wc_sec (+ wc_sec_hi << 32 on x86-64) and wc_nsec,
-// guarded by wc_version like a vcpu_time_info (odd while Xen writes it).
-// Wall time now = that base + the system time from SystemClock.
+/// \file
+/// Wall clock from shared_info (public xen.h): Xen keeps the wall-clock time
+/// at system time 0 in wc_sec (+ wc_sec_hi << 32 on x86-64) and wc_nsec,
+/// guarded by wc_version like a vcpu_time_info (odd while Xen writes it).
+/// Wall time now = that base + the system time from SystemClock.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +14,10 @@ namespace xen {
 
 /// Seconds and nanoseconds since 1970-01-01T00:00:00Z (UTC, as Xen keeps it).
 struct WallTime {
-    uint64_t sec;
+    uint64_t sec;  ///< seconds since the epoch
     uint32_t nsec; ///< below 1'000'000'000
 
+    /// The same instant.
     constexpr bool operator==(const WallTime&) const noexcept = default;
 };
 
