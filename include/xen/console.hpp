@@ -36,7 +36,7 @@ public:
     using WaitFn = void (*)(void* ctx) noexcept;
 
     /// Spins on a held writer lock (each with a pause) between two calls
-    /// of the WaitFn.
+    /// of the WaitFn, which a waiter makes whether or not the ring moved.
     static constexpr uint32_t lock_spins_per_wait = 256;
 
     /// Attach to a ring the toolstack set up; `ring` must stay mapped.
