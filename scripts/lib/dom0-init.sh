@@ -74,6 +74,7 @@ attach_console() {
     : >/tmp/console.pid
     ( xenconsole --interactive --type pv "$1" <&3 2>&1 & echo $! >/tmp/console.pid; wait ) \
         | awk '{ sub(/\r$/, ""); print "domu| " $0; fflush(); print $0 >> "/tmp/domu.out"; close("/tmp/domu.out") }' >&4 2>&1 &
+    echo $! >/tmp/relay.pid
     n=0
     while :; do
         pid=$(cat /tmp/console.pid)
@@ -354,5 +355,15 @@ else
 fi
 
 while alive; do sleep 0.1; done
+t_end=$(cut -d' ' -f1 /proc/uptime)
+# The guest's last lines may still be on their way: xenconsole ends with
+# the domain, and the relay once it has printed the rest. Wait for both
+# (at most 10 s) before the reset takes what they hold.
+n=0
+for pid in $(cat /tmp/console.pid /tmp/relay.pid 2>/dev/null); do
+    while [ -d "/proc/$pid" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+done
 sleep 0.2
-end "domu ended at $(cut -d' ' -f1 /proc/uptime) s"
+# A console-flood test: count what reached dom0 (console-count.awk).
+[ -f /domu/console-count.awk ] && awk -f /domu/console-count.awk /tmp/domu.out
+end "domu ended at $t_end s"
