@@ -282,10 +282,13 @@ void check_send_nmi(const Run& r) noexcept
     if (pv_down && r11d.has_value())
         guest_tests::nmi_sent_to_down_vcpu = last.value;
     const auto r11n = hc::send_nmi(absent);
-    tap.result(r11.has_value() && taken == 1 && r11d.has_value() && error_of(r11n) == Errc::enoent, area,
-               "send_nmi(0) = 0 and taken (", taken, ")", pv_down ? ", send_nmi(" : "", pv_down ? last.value : 0u,
-               pv_down ? ") to a down vCPU = " : "", pv_down ? name(error_of(r11d)) : "", ", send_nmi(", n,
-               ") = ", name(error_of(r11n)));
+    const bool passed = r11.has_value() && taken == 1 && r11d.has_value() && error_of(r11n) == Errc::enoent;
+    if (pv_down)
+        tap.result(passed, area, "send_nmi(0) = 0 and taken (", taken, "), send_nmi(", last.value,
+                   ") to a down vCPU = ", name(error_of(r11d)), ", send_nmi(", n, ") = ", name(error_of(r11n)));
+    else
+        tap.result(passed, area, "send_nmi(0) = 0 and taken (", taken, "), send_nmi(", n, ") = ",
+                   name(error_of(r11n)));
 }
 
 // 12 get_physid: hardware domain with dom0_vcpus_pin.
