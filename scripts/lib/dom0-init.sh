@@ -399,6 +399,7 @@ xl destroy "$domid" >/dev/null 2>&1
 # xenconsole ends with the domain, and the relay once it has printed the
 # rest. Wait for both (at most 10 s) before the reset takes what they hold.
 n=0
+# shellcheck disable=SC2013  # one pid a file
 for pid in $(cat /tmp/console.pid /tmp/relay.pid 2>/dev/null); do
     while [ -d "/proc/$pid" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
 done
