@@ -92,8 +92,13 @@ def legend_below(ax, ncols=4):
         ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.22), ncols=ncols)
 
 
+MANY = 16   # more vCPUs than this: thin out labels, no per-vCPU legend
+
+
 def vcpu_axis(ax, vcpus):
-    ax.set_xticks(range(len(vcpus)), [str(v) for v in vcpus])
+    step = math.ceil(len(vcpus) / MANY)
+    ticks = range(0, len(vcpus), step)
+    ax.set_xticks(ticks, [str(vcpus[i]) for i in ticks])
     ax.set_xlabel('vCPU')
 
 
@@ -119,7 +124,7 @@ def runstate(guests):
             ax.bar(range(len(vcpus)), ms, bottom=bottom, color=colour, label=state, width=0.6)
             bottom = [b + m for b, m in zip(bottom, ms)]
         share = figures.steal_share(g)
-        for i, v in enumerate(vcpus):
+        for i, v in enumerate(vcpus if len(vcpus) <= MANY else []):
             if v in share:
                 ax.text(i, bottom[i], f'{share[v]:.1f}%', ha='center', va='bottom', fontsize=8)
         vcpu_axis(ax, vcpus)
@@ -178,12 +183,14 @@ def lateness(guests):
                     running += buckets.get(b, 0)
                     if b in shown:
                         ys.append(100.0 * running / total)
-                ax.step(range(len(shown)), ys, where='mid', marker='o', markersize=3, label=f'vCPU {v}')
+                ax.step(range(len(shown)), ys, where='mid', marker='o', markersize=3,
+                        label=f'vCPU {v}' if len(per) <= MANY else None)
             ax.set_xticks(range(len(shown)), [bucket_label(b) for b in shown], rotation=45, ha='right')
             ax.set_xlabel('at most this late')
             ax.set_ylabel('% of the vCPU\'s expiries')
             ax.set_ylim(0, 102)
-            ax.legend(loc='lower right')   # a cumulative share leaves it empty
+            if len(per) <= MANY:
+                ax.legend(loc='lower right')   # a cumulative share leaves it empty
             continue
         fallback_percentiles(ax, g, plot)
     return finish(plot, fig, axes, guests, lambda g: plot.data[g.name]['source'] != 'none')
@@ -225,7 +232,8 @@ def bringup(guests):
                 'Per AP, from the start of the bring-up call: preparing its context (smp.ap_prepare_begin_ns '
                 'to ap_prepare_end_ns), starting it (to the return of VCPUOP_up, ap_up_ns), and until the '
                 'boot vCPU saw it online (ap_online_ns). Without these: smp.bringup_ns per AP.')
-    fig, axes = columns(guests, sharey=False)
+    most = max([len(g.per_vcpu('smp', 'ap_online_ns') or g.per_vcpu('smp', 'bringup_ns')) for g in guests] + [0])
+    fig, axes = columns(guests, height=max(3.0, 1.2 + 0.22 * most))
     for ax, g in zip(axes, guests):
         marks = {name: g.per_vcpu('smp', name) for name in
                  ('ap_prepare_begin_ns', 'ap_prepare_end_ns', 'ap_up_ns', 'ap_online_ns')}
@@ -327,7 +335,7 @@ def hotplug(guests):
                            for n, m in enumerate(ms)]
                     ax.plot(cyc, [m.value / 1e3 for m in ms], marker, color=colours[i % len(colours)],
                             markersize=4, linestyle='none',
-                            label=f'vCPU {v}' if step == 'offline' else None)
+                            label=f'vCPU {v}' if step == 'offline' and len(vcpus) <= MANY else None)
             for label, marker in (('offline', 'v'), ('online', '^')):
                 ax.plot([], [], marker, color='black', markersize=4, linestyle='none', label=label)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
