@@ -93,9 +93,6 @@ class Guest:
         """{vcpu: value} for a metric with a vcpu tag (the last one wins)."""
         return {m.vcpu: m.value for m in self.all(area, name) if m.vcpu is not None}
 
-    def has_area(self, area):
-        return any(m.area == area for m in self.metrics)
-
     # -- verdicts ------------------------------------------------------------
     def count(self, verdict):
         return sum(1 for r in self.results if r.verdict == verdict)
@@ -207,9 +204,9 @@ def read_boot(path, names):
         t = TESTS.match(line)
         if g or (t and not named):
             name = g.group(1) if g else t.group(1)
-            if not named and not current.results and not current.metrics:
-                current.name = name          # the file name was a stand-in
-            elif g:
+            if not current.results and not current.metrics:
+                current.name = name          # names the guest read so far
+            elif g:                          # a second guest in this LOG
                 current = Guest(name, sources=[path])
                 guests.append(current)
             named = True
