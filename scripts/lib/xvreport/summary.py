@@ -37,7 +37,8 @@ def area_verdict(results):
     bad = sum(1 for r in results if r.verdict == 'not ok')
     skip = sum(1 for r in results if r.verdict == 'skip')
     judged = ok + bad
-    text = f'FAIL {bad}/{judged}' if bad else f'ok {ok}/{judged}'
+    # 'FAIL 1/4 not ok': the failures first, and never read as '1 of 4 passed'.
+    text = f'FAIL {bad}/{judged} not ok' if bad else f'ok {ok}/{judged}'
     return text + (f', {skip} skip' if skip else '')
 
 
