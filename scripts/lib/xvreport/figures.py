@@ -98,11 +98,17 @@ def f_clock_reads(g):
     return f'{count(sum(reads.values()))} clock reads' if reads else None
 
 
+def scalar_or_combined(g, area, name, per_vcpu_name, combine):
+    """A guest-wide figure, else `combine` of its per-vCPU lines, else None."""
+    value = g.scalar(area, name)
+    if value is None:
+        per = g.per_vcpu(area, per_vcpu_name)
+        value = combine(per.values()) if per else None
+    return value
+
+
 def f_clock_backwards(g):
-    back = g.scalar('clock', 'backwards')
-    if back is None:
-        per = g.per_vcpu('clock', 'backwards')
-        back = sum(per.values()) if per else None
+    back = scalar_or_combined(g, 'clock', 'backwards', 'backwards', sum)
     return None if back is None else f'{count(back)} backwards'
 
 
@@ -112,10 +118,7 @@ def f_timers_p99(g):
 
 
 def f_timers_worst(g):
-    worst = g.scalar('timers', 'lateness_max_us')
-    if worst is None:
-        per = g.per_vcpu('timers', 'worst_late_us')
-        worst = max(per.values()) if per else None
+    worst = scalar_or_combined(g, 'timers', 'lateness_max_us', 'worst_late_us', max)
     return None if worst is None else f'worst {duration(worst * 1e3)}'
 
 
