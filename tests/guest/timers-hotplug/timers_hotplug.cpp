@@ -9,8 +9,9 @@
 //      (VCPUOP_up), and start() there programs the overdue timers: they run
 //      at once, on vCPU k, late - after it came back - and never early.
 //      (The first timer is due already when it is armed, and a slow host
-//      may let a few more come due before the stop: they run then, on
-//      time. None may run between the stop and the return.)
+//      may let a few more come due before the stop: those that Xen's timer
+//      fired for by then run then, on time; the rest after the return.
+//      None may run between the stop and the return.)
 //   B. Again, but while vCPU k is down vCPU 0 adopt()s its timers: they run
 //      on vCPU 0, at their deadlines; back up, vCPU k has none left.
 // Deadlines, "early" and lateness are in the timers' clock (timers::now:
@@ -119,8 +120,10 @@ void arm_then_stop(void* arg) noexcept
         seed ^= seed << 25;
         seed ^= seed >> 27;
         HotSlot& s = *new (&slots()[i]) HotSlot;
-        // The first is due already: every run has one that comes due
-        // before the stop (what a slow host does to a few at random).
+        // The first is due already (what a slow host does to a few at
+        // random), so that nearly every run has one that runs before the
+        // stop: unless Xen's time on this pCPU lags this vCPU's clock, its
+        // single-shot fires at once and the event waits for the upcalls.
         s.deadline = i == 0 ? t0 : t0 + lead + (seed * 0x2545f4914f6cdd1dull) % (200 * ms);
         if (auto r = d.arm(v, s.timer, s.deadline); !r)
             a.error = r.error();
@@ -244,7 +247,8 @@ AfterA phase_a(const Run& r) noexcept
     const auto rs = on_a ? smp::run_on(k, &start_and_wait, &res) : on_a;
     // Each ran before the stop (timer 0, due when armed, and any that a
     // slow host let come due: on time) or after the vCPU was back: none
-    // between the two.
+    // between the two. (Timer 0 runs after the return if Xen's timer had
+    // not fired for it by the stop.)
     const Tally ta = tally(count, k);
     const uint32_t while_down = count - ta.lost - ta.before - ta.after;
     const uint32_t left_a = timers::cpu_state(k).armed();
