@@ -147,8 +147,12 @@ void init_boot_cpu(xen::abi::vcpu_info* vcpu_info) noexcept
 
 void set_pv_boot(uint64_t cr3, const xen::abi::trap_info* traps) noexcept
 {
-    pv_boot = xen::PvBoot{cr3, traps, reinterpret_cast<uint64_t>(pv_event_callback),
-                          reinterpret_cast<uint64_t>(pv_failsafe_callback), 0, pv_nmi_entry()};
+    pv_boot = xen::PvBoot{cr3,
+                          traps,
+                          reinterpret_cast<uint64_t>(pv_event_callback),
+                          reinterpret_cast<uint64_t>(pv_failsafe_callback),
+                          0,
+                          pv_nmi_entry()};
 }
 
 xen::ApStack ap_stack(xen::VcpuId v) noexcept
@@ -236,8 +240,8 @@ xen::Result<uint32_t> ensure_online(Mode mode) noexcept
     }
     XEN_TRY(make_controller());
     first_bring_up.mode = mode;
-    first_bring_up.report = controller_.bring_up(
-        mode == Mode::serial ? xen::BringUpMode::serial : xen::BringUpMode::parallel);
+    first_bring_up.report = controller_.bring_up(mode == Mode::serial ? xen::BringUpMode::serial
+                                                                      : xen::BringUpMode::parallel);
     first_bring_up.done = true;
     return controller_.online_count();
 }

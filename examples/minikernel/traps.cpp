@@ -16,8 +16,8 @@ constexpr uint8_t nmi_vector = 2;
 uint64_t nmi_counts[max_vcpus];
 
 const char* const exception_names[32] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF(old)", "#TS",
-    "#NP", "#SS", "#GP", "#PF", "(15)", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    "#DE",  "#DB",  "NMI",  "#BP",  "#OF",  "#BR",  "#UD", "#NM", "#DF", "#MF(old)", "#TS",
+    "#NP",  "#SS",  "#GP",  "#PF",  "(15)", "#MF",  "#AC", "#MC", "#XM", "#VE",      "#CP",
     "(22)", "(23)", "(24)", "(25)", "(26)", "(27)", "#HV", "#VC", "#SX", "(31)",
 };
 
@@ -56,7 +56,10 @@ uint64_t fault_address() noexcept
 
 } // namespace
 
-uint64_t nmis_taken(uint32_t v) noexcept { return v < max_vcpus ? __atomic_load_n(&nmi_counts[v], __ATOMIC_RELAXED) : 0; }
+uint64_t nmis_taken(uint32_t v) noexcept
+{
+    return v < max_vcpus ? __atomic_load_n(&nmi_counts[v], __ATOMIC_RELAXED) : 0;
+}
 
 void set_trap_hook(uint8_t vector, TrapHook hook) noexcept
 {

@@ -275,13 +275,14 @@ TEST_CASE("console write: a writer that finds the lock held waits, and its line 
         if (!c->b.joinable()) {
             c->b = std::thread([c] {
                 sim::Scope scope(c->r->hv, VcpuId{1});
-                c->b_ok = static_cast<bool>(c->r->ring.write(c->b_line->data(), c->b_line->size(),
-                                                             +[](void* q) noexcept {
-                                                                 auto* cc = static_cast<Ctx*>(q);
-                                                                 ++cc->b_waits;
-                                                                 std::this_thread::yield();
-                                                             },
-                                                             c, 1'000'000));
+                c->b_ok = static_cast<bool>(c->r->ring.write(
+                    c->b_line->data(), c->b_line->size(),
+                    +[](void* q) noexcept {
+                        auto* cc = static_cast<Ctx*>(q);
+                        ++cc->b_waits;
+                        std::this_thread::yield();
+                    },
+                    c, 1'000'000));
             });
             while (c->b_waits.load() == 0)
                 std::this_thread::yield();

@@ -114,13 +114,16 @@ TEST_CASE("service: a call that waits (and so serves its own mailbox) is not run
         bool pending_inside = true;
     } nested;
     auto* ctl = rig.smp.get();
-    const auto ticket = ctl->post(VcpuId{1}, [](void* arg) noexcept {
-        auto& n = *static_cast<Nested*>(arg);
-        ++n.runs;
-        // What a wait inside the call does on this vCPU: look at the mailbox.
-        n.pending_inside = Rig::current().smp->pending(VcpuId{1});
-        n.inner = Rig::current().smp->service(VcpuId{1});
-    }, &nested);
+    const auto ticket = ctl->post(
+        VcpuId{1},
+        [](void* arg) noexcept {
+            auto& n = *static_cast<Nested*>(arg);
+            ++n.runs;
+            // What a wait inside the call does on this vCPU: look at the mailbox.
+            n.pending_inside = Rig::current().smp->pending(VcpuId{1});
+            n.inner = Rig::current().smp->service(VcpuId{1});
+        },
+        &nested);
     REQUIRE(ticket.has_value());
     sim::set_current_vcpu(VcpuId{1});
     CHECK(ctl->service(VcpuId{1}) == xen::Smp::Served::call);
@@ -214,7 +217,8 @@ const xen::ApLaunch launch{0x100800, 0x480000, 0x300040, 0x310000};
 
 } // namespace
 
-TEST_CASE("make_pv_context: in kernel mode on its own stack, the kernel's cr3, traps by vector; never VGCF_online", "[smp]")
+TEST_CASE("make_pv_context: in kernel mode on its own stack, the kernel's cr3, traps by vector; never VGCF_online",
+          "[smp]")
 {
     auto ctx = std::make_unique<abi::vcpu_guest_context>();
     REQUIRE(xen::make_pv_context(pv_boot, launch, *ctx).has_value());
@@ -252,7 +256,7 @@ TEST_CASE("make_pv_context: the NMI callback is trap_ctxt[2], events masked on e
     CHECK(ctx->trap_ctxt[2].vector == 2);
     CHECK(ctx->trap_ctxt[2].address == 0x100040);
     CHECK(ctx->trap_ctxt[2].cs == abi::flat_kernel_cs);
-    CHECK(ctx->trap_ctxt[2].flags == 4); // TI_SET_IF: Xen sets evtchn_upcall_mask on entry
+    CHECK(ctx->trap_ctxt[2].flags == 4);           // TI_SET_IF: Xen sets evtchn_upcall_mask on entry
     with_nmi.nmi_callback = 0x0000'8000'0000'0000; // not canonical
     CHECK(xen::make_pv_context(with_nmi, launch, *ctx).error() == Errc::invalid_argument);
 }

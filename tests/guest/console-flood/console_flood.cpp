@@ -48,8 +48,8 @@ void flood(void* arg) noexcept
         for (uint32_t k = 0; k < n; ++k)
             pad[k] = static_cast<char>('a' + j.cpu % 26);
         pad[n] = '\0';
-        console::print("# console-flood: line ", j.cpu, ".", i, " ", static_cast<const char*>(pad), " end ", j.cpu,
-                       ".", i, "\n");
+        console::print("# console-flood: line ", j.cpu, ".", i, " ", static_cast<const char*>(pad), " end ", j.cpu, ".",
+                       i, "\n");
     }
     __atomic_store_n(&j.done, 1u, __ATOMIC_RELEASE);
 }
