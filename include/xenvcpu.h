@@ -121,7 +121,9 @@ typedef enum xenvcpu_errc {
     XENVCPU_PORT_NOT_BOUND = 1013,      /**< a port with no binding in the table */
     XENVCPU_RING_CORRUPT = 1014,        /**< a shared ring's indices broke the protocol */
     XENVCPU_SUSPEND_FAILED = 1015,      /**< no suspend happened: the domain runs on as before */
-    XENVCPU_RESUME_FAILED = 1016        /**< a step after the suspend could not be redone (see the report) */
+    XENVCPU_RESUME_FAILED = 1016,       /**< a step after the suspend could not be redone (see the report) */
+    XENVCPU_VCPU_DOWN =
+        1017 /**< the vCPU is down and the op would harm it when it starts (an NMI to a down PVH vCPU) */
 } xenvcpu_errc;
 
 /** The error's name for logs ("ENOENT", "vcpu_out_of_range", "ok" for
@@ -139,7 +141,7 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
 #define XENVCPU_VCPU_SLOT_ALIGN 64    /**< its alignment, bytes */
 #define XENVCPU_EVENT_SLOT_SIZE 24    /**< bytes of a xenvcpu_event_slot */
 #define XENVCPU_EVENT_SLOT_ALIGN 8    /**< its alignment, bytes */
-#define XENVCPU_SMP_SIZE 112          /**< bytes of a xenvcpu_smp */
+#define XENVCPU_SMP_SIZE 120          /**< bytes of a xenvcpu_smp */
 #define XENVCPU_SMP_ALIGN 8           /**< its alignment, bytes */
 #define XENVCPU_SMP_SCRATCH_SIZE 5296 /**< bytes of a xenvcpu_smp_scratch */
 #define XENVCPU_SMP_SCRATCH_ALIGN 8   /**< its alignment, bytes */
@@ -519,7 +521,9 @@ typedef struct xenvcpu_smp_config {
         uint64_t event_callback;    /**< the event upcall entry */
         uint64_t failsafe_callback; /**< the failsafe entry (a bad segment on return to the guest) */
         uint64_t syscall_callback;  /**< 0 for none */
-    } pv;                           /**< for a PV domain */
+        uint64_t
+            nmi_callback; /**< the NMI entry, set in each AP's context (trap_ctxt[2]) before it starts; 0 for none */
+    } pv;                 /**< for a PV domain */
     struct {
         uint64_t cr0, cr3, cr4, efer;
     } hvm;                        /**< for a PVH domain: the control registers and EFER APs start with (64-bit mode) */

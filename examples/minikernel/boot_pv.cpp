@@ -59,6 +59,13 @@ void install_callbacks() noexcept
     if (!xen::hc::register_callback(callback_type::failsafe, reinterpret_cast<uint64_t>(pv_failsafe_callback),
                                     xen::abi::callbackf_mask_events))
         console::print("# register_callback(failsafe) failed\n");
+    // NMIs (VCPUOP_send_nmi) through the vector-2 stub, events masked on
+    // entry; without it Xen drops an NMI with "Unhandled: vec 2". For this
+    // vCPU only: every AP gets the same entry in its initial context
+    // (PvBoot::nmi_callback), since an NMI sent while it was down arrives
+    // before its first instruction.
+    if (!xen::hc::register_callback(callback_type::nmi, pv_nmi_entry()))
+        console::print("# register_callback(nmi) failed\n");
 }
 
 // A page of .bss whose mapping we replace with shared_info. Its own frame is

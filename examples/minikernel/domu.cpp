@@ -80,6 +80,9 @@ void clear_pending(xen::hc::Port p) noexcept { (void)xen::event::test_and_clear(
 
 void yield(void*) noexcept { idle_wait(2'000'000); }
 
+// Writes the ring refused (timed out, or a broken backend): output lost.
+uint32_t console_failures = 0;
+
 } // namespace
 
 namespace {
@@ -176,19 +179,21 @@ void idle_wait(uint64_t timeout_ns) noexcept
                               domain_ready() ? domain().to_xen_time(now + timeout_ns) : now + timeout_ns);
 }
 
-// The ring has one producer index: CPUs printing at once take turns, a
-// whole line each.
-bool console_busy = false;
-
+// CPUs printing at once take turns, a whole line each: the ring's own
+// writer lock (xen::ConsoleRing::write). Upcalls stay off while this vCPU
+// holds it, so that no handler on the same vCPU can wait on a lock its own
+// thread holds (the lock is not recursive); a wait for room or for the
+// lock still sleeps in SCHEDOP_poll (idle_wait nests its guard in this one).
 void console_write(const char* text, size_t len) noexcept
 {
     if (console == nullptr)
         return;
-    while (__atomic_exchange_n(&console_busy, true, __ATOMIC_ACQUIRE))
-        asm volatile("pause");
-    (void)console->write(text, len, yield, nullptr, 30000);
-    __atomic_store_n(&console_busy, false, __ATOMIC_RELEASE);
+    const xen::UpcallGuard off(guest, smp::this_vcpu_info());
+    if (!console->write(text, len, yield, nullptr, 30000))
+        __atomic_add_fetch(&console_failures, 1, __ATOMIC_RELAXED);
 }
+
+uint32_t console_write_failures() noexcept { return __atomic_load_n(&console_failures, __ATOMIC_RELAXED); }
 
 void console_drain() noexcept
 {

@@ -24,8 +24,13 @@ void reattach(const BootInfo& boot) noexcept;
 /// True once init found a console ring (this is a domU).
 bool active() noexcept;
 
-/// Write to the console ring (waiting with SCHEDOP_yield while it is full).
+/// Write to the console ring as one unit (the ring's writer lock; waiting
+/// in idle_wait while it is full or another CPU writes). Upcalls are held
+/// off meanwhile. Not from an NMI handler.
 void console_write(const char* text, size_t len) noexcept;
+
+/// Console writes that failed (the ring stayed full or broke): lines lost.
+uint32_t console_write_failures() noexcept;
 
 /// Wait (bounded) until xenconsoled has read everything written, so the
 /// last lines are not lost when the domain goes away.

@@ -147,8 +147,12 @@ void init_boot_cpu(xen::abi::vcpu_info* vcpu_info) noexcept
 
 void set_pv_boot(uint64_t cr3, const xen::abi::trap_info* traps) noexcept
 {
-    pv_boot = xen::PvBoot{cr3, traps, reinterpret_cast<uint64_t>(pv_event_callback),
-                          reinterpret_cast<uint64_t>(pv_failsafe_callback), 0};
+    pv_boot = xen::PvBoot{cr3,
+                          traps,
+                          reinterpret_cast<uint64_t>(pv_event_callback),
+                          reinterpret_cast<uint64_t>(pv_failsafe_callback),
+                          0,
+                          pv_nmi_entry()};
 }
 
 xen::ApStack ap_stack(xen::VcpuId v) noexcept

@@ -11,6 +11,10 @@ namespace {
 
 TrapHook hooks[32] = {};
 
+constexpr uint8_t nmi_vector = 2;
+// Per vCPU, written only by its own NMI handler (atomic for readers).
+uint64_t nmi_counts[max_vcpus];
+
 const char* const exception_names[32] = {
     "#DE",  "#DB",  "NMI",  "#BP",  "#OF",  "#BR",  "#UD", "#NM", "#DF", "#MF(old)", "#TS",
     "#NP",  "#SS",  "#GP",  "#PF",  "(15)", "#MF",  "#AC", "#MC", "#XM", "#VE",      "#CP",
@@ -52,6 +56,11 @@ uint64_t fault_address() noexcept
 
 } // namespace
 
+uint64_t nmis_taken(uint32_t v) noexcept
+{
+    return v < max_vcpus ? __atomic_load_n(&nmi_counts[v], __ATOMIC_RELAXED) : 0;
+}
+
 void set_trap_hook(uint8_t vector, TrapHook hook) noexcept
 {
     if (vector < 32)
@@ -68,6 +77,15 @@ extern "C" void trap_dispatch(TrapFrame* frame) noexcept
     }
     if (frame->vector < 32 && hooks[frame->vector] != nullptr && hooks[frame->vector](*frame))
         return;
+    // An NMI (VCPUOP_send_nmi, possibly sent while this vCPU was down) is
+    // counted and survived, whatever the vCPU was doing: no printing, no
+    // locks (it may have interrupted the console).
+    if (frame->vector == nmi_vector) {
+        const uint32_t v = smp::this_vcpu().value;
+        if (v < max_vcpus)
+            __atomic_add_fetch(&nmi_counts[v], 1, __ATOMIC_RELAXED);
+        return;
+    }
     report_fatal(*frame);
 }
 

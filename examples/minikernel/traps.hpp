@@ -48,4 +48,13 @@ extern "C" char pv_failsafe_callback[]; ///< CALLBACKTYPE_failsafe entry
 inline constexpr size_t pvh_stub_size = 16;
 inline constexpr size_t pv_stub_size = 32;
 
+/// The PV NMI entry (CALLBACKTYPE_nmi, and trap_ctxt[2] of every AP): the
+/// vector-2 stub, which returns with the iret hypercall, as Xen requires
+/// to end the NMI.
+inline uint64_t pv_nmi_entry() noexcept { return reinterpret_cast<uint64_t>(pv_trap_stubs + 2 * pv_stub_size); }
+
+/// NMIs vCPU `v` has taken (the default NMI handling counts and returns:
+/// an NMI is never fatal here). Any vCPU may read it.
+uint64_t nmis_taken(uint32_t v) noexcept;
+
 } // namespace mk

@@ -5,8 +5,12 @@
 /// this. The guest writes `out` and reads `in`; it tells the backend with
 /// EVTCHNOP_send after it has moved a producer or consumer index.
 ///
-/// One ConsoleRing serves one vCPU at a time: the caller serialises writers
-/// (the ring has a single producer index).
+/// Several vCPUs may write at once: `write` holds the ring's own writer lock
+/// for the whole text, so the backend sees each call's bytes together, in
+/// the order the calls took the lock, and one writer's calls in its own
+/// order (docs/console.md). The lock is a word in this object, no heap;
+/// waiting for it is bounded like waiting for room. `write_some` takes no
+/// lock: the caller serialises it. `read` has one consumer at a time.
 ///
 /// A backend that moved its index more than the ring's size away from ours
 /// has broken the protocol: every call then fails with Errc::ring_corrupt,
@@ -26,9 +30,14 @@ namespace xen {
 /// A domU's console ring and its event channel.
 class ConsoleRing {
 public:
-    /// Called while the output ring is full, before looking again (e.g.
-    /// SCHEDOP_yield so the backend's vCPU can run). `ctx` is passed through.
+    /// Called while the output ring is full or another vCPU holds the
+    /// writer lock, before looking again (e.g. SCHEDOP_yield so the
+    /// backend's vCPU, or the lock holder's, can run). `ctx` is passed through.
     using WaitFn = void (*)(void* ctx) noexcept;
+
+    /// Spins on a held writer lock (each with a pause) between two calls
+    /// of the WaitFn, which a waiter makes whether or not the ring moved.
+    static constexpr uint32_t lock_spins_per_wait = 256;
 
     /// Attach to a ring the toolstack set up; `ring` must stay mapped.
     /// Nothing is checked here: a wrong page only shows as lost output.
@@ -36,15 +45,25 @@ public:
 
     /// Copy as much of `text` as the output ring has room for and notify
     /// the backend if anything was copied. Returns the bytes copied (0 when
-    /// the ring is full). Errors: ring_corrupt (nothing copied); the error
-    /// of EVTCHNOP_send (the bytes are in the ring then, and the backend
-    /// sees them at its next look).
+    /// the ring is full). Takes no lock: the caller makes sure no other
+    /// vCPU writes meanwhile (or uses `write`). Errors: ring_corrupt
+    /// (nothing copied); the error of EVTCHNOP_send (the bytes are in the
+    /// ring then, and the backend sees them at its next look).
     Result<size_t> write_some(const char* text, size_t len) noexcept;
 
-    /// Write all of `text`, calling `wait` (at most `max_waits` times in a
-    /// row without progress) while the ring is full. Errors: timed_out if
-    /// the backend stopped draining (the bytes written so far stay
-    /// written); those of write_some.
+    /// Write all of `text` as one unit: take the writer lock, copy, waiting
+    /// while the ring is full, and release it. No other `write` puts bytes
+    /// between these. Waiting (for the lock or for room) calls `wait` at
+    /// most `max_waits` times in a row without progress, where progress is
+    /// any move of the ring's producer or consumer index (another writer's
+    /// or the backend's): a waiter never gives up while the ring moves.
+    /// Never call it where the caller may have interrupted its own vCPU
+    /// inside `write` (an NMI handler; an upcall handler unless upcalls
+    /// are held off around every write): the lock is not recursive, and
+    /// such a call waits out its bound and fails. Errors: timed_out
+    /// (nothing written if the lock was never taken; otherwise the bytes
+    /// written so far stay written: the backend stopped draining); those
+    /// of write_some.
     Result<void> write(const char* text, size_t len, WaitFn wait, void* ctx, uint32_t max_waits) noexcept;
 
     /// Copy up to `cap` bytes of input into `buf` and tell the backend there
@@ -62,8 +81,14 @@ public:
     hc::Port port() const noexcept { return port_; }
 
 private:
+    Result<void> lock(WaitFn wait, void* ctx, uint32_t max_waits) noexcept;
+    void unlock() noexcept;
+    Result<void> write_locked(const char* text, size_t len, WaitFn wait, void* ctx, uint32_t max_waits) noexcept;
+    uint64_t indices() const noexcept;
+
     abi::xencons_interface* ring_;
     hc::Port port_;
+    uint32_t writer_ = 0; // the writer lock: 1 while a write() holds the ring
 };
 
 } // namespace xen

@@ -259,7 +259,14 @@ public:
     /// Op 10: Xen uses `area` (in frame `frame`) as `v`'s vcpu_info; the raw
     /// op, not recorded in the slot (place_vcpu_info() is the usual way).
     Result<void> register_vcpu_info(VcpuId v, Area<abi::vcpu_info>& area, FrameNumber frame) noexcept;
-    /// Op 11: send vCPU `v` an NMI (only to a vCPU that is up with an IDT).
+    /// Op 11: send vCPU `v` an NMI. The kernel must take it whatever `v`
+    /// is doing (docs/porting.md, "NMIs"). PVH: refused with vcpu_down
+    /// unless VCPUOP_is_up says `v` runs (a down PVH vCPU would take it
+    /// before its first instruction, with no IDT, and triple-fault); the
+    /// kernel must not send it between VCPUOP_up and the AP's lidt either.
+    /// PV: sent to a down vCPU too, which takes it at its first entry
+    /// through PvBoot::nmi_callback. Errors: vcpu_out_of_range, vcpu_down,
+    /// those of VCPUOP_is_up and VCPUOP_send_nmi.
     Result<void> send_nmi(VcpuId v) noexcept;
     /// Op 12: the APIC and ACPI ids of the pCPU `v` is pinned to (hardware
     /// domain only; else Xen's -EINVAL).

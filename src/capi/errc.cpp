@@ -73,6 +73,7 @@ XENVCPU_SAME(XENVCPU_PORT_NOT_BOUND, port_not_bound);
 XENVCPU_SAME(XENVCPU_RING_CORRUPT, ring_corrupt);
 XENVCPU_SAME(XENVCPU_SUSPEND_FAILED, suspend_failed);
 XENVCPU_SAME(XENVCPU_RESUME_FAILED, resume_failed);
+XENVCPU_SAME(XENVCPU_VCPU_DOWN, vcpu_down);
 #undef XENVCPU_SAME
 static_assert(XENVCPU_OK == 0 && Errc{} == static_cast<Errc>(0), "success is 0 on both sides");
 
@@ -86,7 +87,7 @@ constexpr int named_errcs()
             ++n;
     return n;
 }
-static_assert(named_errcs() == 66, "every xen::Errc value has an XENVCPU_ constant above");
+static_assert(named_errcs() == 67, "every xen::Errc value has an XENVCPU_ constant above");
 
 } // namespace
 } // namespace xen::capi

@@ -64,8 +64,12 @@ xenvcpu_errc xenvcpu_smp_init(xenvcpu_smp* smp, xenvcpu_domain* d, const xenvcpu
     if (smp == nullptr || d == nullptr || config == nullptr || scratch == nullptr)
         return XENVCPU_INVALID_ARGUMENT;
     SmpConfig c;
-    c.pv = PvBoot{config->pv.cr3, static_cast<const abi::trap_info*>(config->pv.trap_table), config->pv.event_callback,
-                  config->pv.failsafe_callback, config->pv.syscall_callback};
+    c.pv = PvBoot{config->pv.cr3,
+                  static_cast<const abi::trap_info*>(config->pv.trap_table),
+                  config->pv.event_callback,
+                  config->pv.failsafe_callback,
+                  config->pv.syscall_callback,
+                  config->pv.nmi_callback};
     c.hvm = HvmBoot{config->hvm.cr0, config->hvm.cr3, config->hvm.cr4, config->hvm.efer};
     c.entry_stub = config->entry_stub;
     c.ap_entry = entry_of(config->ap_entry);

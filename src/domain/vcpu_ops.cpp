@@ -104,6 +104,15 @@ Result<void> Domain::register_vcpu_info(VcpuId v, Area<abi::vcpu_info>& area, Fr
 Result<void> Domain::send_nmi(VcpuId v) noexcept
 {
     XEN_TRY(check(v));
+    // A PVH vCPU that is down would take the NMI at its first VM entry,
+    // before its first instruction, with IDTR 0:0: a triple fault, and no
+    // field of its initial context can prevent it (docs/smp.md). A PV vCPU
+    // takes it through the NMI callback of its context (PvBoot).
+    if (kind_ == GuestKind::pvh) {
+        XEN_TRY_ASSIGN(const bool up, hc::vcpu_is_up(v));
+        if (!up)
+            return err(Errc::vcpu_down);
+    }
     return hc::send_nmi(v);
 }
 

@@ -20,6 +20,11 @@ Result<void> check_launch(const ApLaunch& launch) noexcept
     return ok();
 }
 
+constexpr uint8_t nmi_vector = 2;
+// trap_info.flags bit 2 (public arch-x86/xen.h, TI_SET_IF): deliver with
+// events masked, as an interrupt gate clears IF.
+constexpr uint8_t trap_info_mask_events = 4;
+
 constexpr uint64_t cr0_pe = uint64_t{1} << 0;
 constexpr uint64_t cr0_pg = uint64_t{1} << 31;
 constexpr uint64_t cr4_pae = uint64_t{1} << 5;
@@ -31,7 +36,7 @@ Result<void> make_pv_context(const PvBoot& boot, const ApLaunch& launch, abi::vc
 {
     XEN_TRY(check_launch(launch));
     if (boot.cr3 == 0 || !canonical(boot.event_callback) || !canonical(boot.failsafe_callback) ||
-        !canonical(boot.syscall_callback))
+        !canonical(boot.syscall_callback) || !canonical(boot.nmi_callback))
         return err(Errc::invalid_argument);
 
     out = abi::vcpu_guest_context{};
@@ -58,6 +63,14 @@ Result<void> make_pv_context(const PvBoot& boot, const ApLaunch& launch, abi::vc
             out.trap_ctxt[t->vector] = *t;
         }
     }
+
+    // The NMI callback: what CALLBACKOP_register(CALLBACKTYPE_nmi) would set
+    // on the AP itself (Xen's register_guest_nmi_callback: trap_ctxt[2],
+    // the flat kernel CS, events masked on entry), but in place before the
+    // AP's first instruction, when an NMI left pending for it is delivered.
+    if (boot.nmi_callback != 0)
+        out.trap_ctxt[nmi_vector] = abi::trap_info{nmi_vector, trap_info_mask_events, abi::flat_kernel_cs, 0,
+                                                   boot.nmi_callback};
 
     // No GDT of our own (gdt_ents 0): Xen's reserved entries hold the flat
     // ring-3 selectors, as for the boot vCPU. The stack Xen switches to when

@@ -682,6 +682,7 @@ static void test_suspend(void)
         CHECK(r.failed_step == XENVCPU_STEP_BEFORE_SUSPEND && r.cause == XENVCPU_EPERM && r.aps_back == 3);
         CHECK(strcmp(xenvcpu_suspend_step_name(r.failed_step), "before_suspend") == 0);
         CHECK(strcmp(xenvcpu_errc_name(XENVCPU_RESUME_FAILED), "resume_failed") == 0);
+        CHECK(strcmp(xenvcpu_errc_name(XENVCPU_VCPU_DOWN), "vcpu_down") == 0);
         xvt_set_current(1);
         CHECK_ERR(xenvcpu_domain_suspend(&dom, &c, NULL, NULL), XENVCPU_NOT_CURRENT_VCPU);
         xvt_set_current(0);

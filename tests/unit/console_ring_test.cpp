@@ -7,8 +7,11 @@
 #include <sim/rings.hpp>
 #include <xen/hypercall.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 using xen::ConsoleRing;
 using xen::Errc;
@@ -135,4 +138,208 @@ TEST_CASE("console: a backend that moves in_prod too far ahead is ring_corrupt; 
     CHECK(n.error() == Errc::ring_corrupt);
     CHECK(r.page->in_cons == 0);
     CHECK(r.ring.input_pending().error() == Errc::ring_corrupt);
+}
+
+// --- several writers at once ----------------------------------------------------
+
+namespace {
+
+/// A line of writer `w`, number `i`: its fields twice, so a line that lost
+/// or gained bytes does not parse.
+std::string flood_line(unsigned w, unsigned i)
+{
+    const std::string id = std::to_string(w) + "." + std::to_string(i);
+    return "w" + id + " " + std::string(20 + (i * 7 + w) % 50, static_cast<char>('a' + w)) + " end " + id + "\n";
+}
+
+/// What a check of the drained output found.
+struct FloodCount {
+    std::vector<unsigned> lines; ///< whole lines of each writer, in order
+    unsigned broken = 0;         ///< lines that are not some writer's next line
+    unsigned switches = 0;       ///< neighbouring lines from different writers
+};
+
+FloodCount count_flood(const std::string& out, unsigned writers)
+{
+    FloodCount c;
+    c.lines.assign(writers, 0);
+    size_t at = 0;
+    unsigned last = ~0u;
+    while (at < out.size()) {
+        const size_t nl = out.find('\n', at);
+        if (nl == std::string::npos) {
+            ++c.broken; // a tail without its newline
+            break;
+        }
+        const std::string line = out.substr(at, nl + 1 - at);
+        at = nl + 1;
+        unsigned w = 0;
+        bool ok = false;
+        for (; w < writers; ++w)
+            if (line == flood_line(w, c.lines[w])) {
+                ok = true;
+                break;
+            }
+        if (!ok) {
+            ++c.broken;
+            continue;
+        }
+        ++c.lines[w];
+        if (last != ~0u && last != w)
+            ++c.switches;
+        last = w;
+    }
+    return c;
+}
+
+void yield_thread(void*) noexcept { std::this_thread::yield(); }
+
+} // namespace
+
+TEST_CASE("console write: lines from several vCPUs at once arrive whole, each writer's in order", "[console][sim]")
+{
+    constexpr unsigned writers = 4;
+    constexpr unsigned per_round = 300;
+    Rig r;
+    // Writers and a consumer running at once; a consumer that takes 37
+    // bytes at a time keeps the 2 KiB ring full, so writers wait for room
+    // while holding the lock and for the lock while another waits. Rounds
+    // go on until the writers' lines have interleaved often (at most 20
+    // rounds): how often a given round interleaves is the host's business,
+    // that a run has interleavings to judge is the test's.
+    std::atomic<bool> stop{false};
+    std::thread consumer([&] {
+        sim::Scope scope(r.hv, VcpuId{0});
+        while (!stop.load())
+            if (r.backend.drain(37) == 0)
+                std::this_thread::yield();
+        r.backend.drain();
+    });
+    std::atomic<unsigned> failures{0};
+    unsigned rounds = 0;
+    FloodCount seen;
+    do {
+        std::vector<std::thread> threads;
+        for (unsigned w = 0; w < writers; ++w)
+            threads.emplace_back([&, w] {
+                sim::Scope scope(r.hv, VcpuId{w});
+                for (unsigned i = rounds * per_round; i < (rounds + 1) * per_round; ++i) {
+                    const std::string line = flood_line(w, i);
+                    if (!r.ring.write(line.data(), line.size(), yield_thread, nullptr, 1'000'000))
+                        ++failures;
+                }
+            });
+        for (auto& t : threads)
+            t.join();
+        ++rounds;
+        // The consumer catches up before we look.
+        while (r.ring.output_pending().value() != 0)
+            std::this_thread::yield();
+        seen = count_flood(r.backend.output(), writers);
+    } while (seen.switches < 64 && rounds < 20);
+    stop = true;
+    consumer.join();
+    seen = count_flood(r.backend.output(), writers);
+    CHECK(failures.load() == 0);
+    CHECK(seen.broken == 0);
+    for (unsigned w = 0; w < writers; ++w)
+        CHECK(seen.lines[w] == rounds * per_round);
+    CHECK(seen.switches >= 64);
+}
+
+TEST_CASE("console write: a writer that finds the lock held waits, and its line follows the holder's text whole",
+          "[console][sim]")
+{
+    Rig r;
+    // A holds the lock with a text larger than the ring, so it must wait
+    // for room; its first wait starts B and returns only once B has waited
+    // on the lock. Without the lock B's line would land inside A's text.
+    std::string a_text;
+    for (int i = 0; a_text.size() < 3000; ++i)
+        a_text += "A line " + std::to_string(i) + "\n";
+    const std::string b_line = "B's line\n";
+    struct Ctx {
+        Rig* r;
+        const std::string* b_line;
+        std::thread b;
+        std::atomic<unsigned> b_waits{0};
+        bool b_ok = false;
+    } ctx{&r, &b_line, {}, {}, false};
+    auto b_wait = [](void* p) noexcept {
+        auto* c = static_cast<Ctx*>(p);
+        ++c->b_waits;
+        std::this_thread::yield();
+    };
+    auto a_wait = [](void* p) noexcept {
+        auto* c = static_cast<Ctx*>(p);
+        if (!c->b.joinable()) {
+            c->b = std::thread([c] {
+                sim::Scope scope(c->r->hv, VcpuId{1});
+                c->b_ok = static_cast<bool>(c->r->ring.write(
+                    c->b_line->data(), c->b_line->size(),
+                    +[](void* q) noexcept {
+                        auto* cc = static_cast<Ctx*>(q);
+                        ++cc->b_waits;
+                        std::this_thread::yield();
+                    },
+                    c, 1'000'000));
+            });
+            while (c->b_waits.load() == 0)
+                std::this_thread::yield();
+        }
+        c->r->backend.drain(100);
+    };
+    (void)b_wait;
+    REQUIRE(r.ring.write(a_text.data(), a_text.size(), a_wait, &ctx, 1000));
+    // B may take the lock now; drain until it has written.
+    while (!ctx.b.joinable() || ctx.b_waits.load() == 0)
+        std::this_thread::yield();
+    for (;;) {
+        r.backend.drain();
+        if (r.backend.output().size() == a_text.size() + b_line.size())
+            break;
+        std::this_thread::yield();
+    }
+    ctx.b.join();
+    CHECK(ctx.b_ok);
+    CHECK(ctx.b_waits.load() >= 1);
+    CHECK(r.backend.output() == a_text + b_line);
+}
+
+TEST_CASE("console write: a writer waiting on a lock held over a ring that never moves gives up after max_waits, "
+          "writing nothing",
+          "[console][sim]")
+{
+    Rig r;
+    std::string big(2048, 'z'); // fills the ring: the holder then waits for room forever
+    struct Ctx {
+        Rig* r;
+        std::atomic<bool> b_done{false};
+        bool b_timed_out = false;
+        std::thread b;
+    } ctx{&r, {}, false, {}};
+    auto a_wait = [](void* p) noexcept {
+        auto* c = static_cast<Ctx*>(p);
+        if (!c->b.joinable())
+            c->b = std::thread([c] {
+                sim::Scope scope(c->r->hv, VcpuId{1});
+                const auto res = c->r->ring.write("late\n", 5, stuck, nullptr, 3);
+                c->b_timed_out = !res && res.error() == Errc::timed_out;
+                c->b_done = true;
+            });
+        // Hold the lock (the ring full, nothing drained) until B gave up.
+        while (!c->b_done.load())
+            std::this_thread::yield();
+    };
+    const std::string rest = "x\n";
+    std::string text = big + rest;
+    const auto res = r.ring.write(text.data(), text.size(), a_wait, &ctx, 1);
+    ctx.b.join();
+    CHECK(ctx.b_timed_out);
+    // A itself timed out too (its second wait without room), with the ring
+    // holding its first 2048 bytes and nothing of B's.
+    REQUIRE_FALSE(res);
+    CHECK(res.error() == Errc::timed_out);
+    r.backend.drain();
+    CHECK(r.backend.output() == big);
 }

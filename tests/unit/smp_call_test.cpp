@@ -211,7 +211,7 @@ const abi::trap_info traps[] = {
     {14, 0, abi::flat_kernel_cs, 0, 0x1001c0},
     {},
 };
-const xen::PvBoot pv_boot{abi::pfn_to_cr3(0x1234), traps, 0x100400, 0x100440, 0};
+const xen::PvBoot pv_boot{abi::pfn_to_cr3(0x1234), traps, 0x100400, 0x100440, 0, 0};
 const xen::HvmBoot hvm_boot{0x80000011, 0x200000, 0x20, 0x500};
 const xen::ApLaunch launch{0x100800, 0x480000, 0x300040, 0x310000};
 
@@ -241,6 +241,24 @@ TEST_CASE("make_pv_context: in kernel mode on its own stack, the kernel's cr3, t
     CHECK(ctx->trap_ctxt[14].address == 0x1001c0);
     CHECK(ctx->trap_ctxt[13].address == 0);
     CHECK(ctx->gdt_ents == 0);
+}
+
+TEST_CASE("make_pv_context: the NMI callback is trap_ctxt[2], events masked on entry, in place before the first "
+          "instruction",
+          "[smp]")
+{
+    auto ctx = std::make_unique<abi::vcpu_guest_context>();
+    REQUIRE(xen::make_pv_context(pv_boot, launch, *ctx).has_value());
+    CHECK(ctx->trap_ctxt[2].address == 0); // none asked for: Xen drops an NMI ("Unhandled: vec 2")
+    xen::PvBoot with_nmi = pv_boot;
+    with_nmi.nmi_callback = 0x100040;
+    REQUIRE(xen::make_pv_context(with_nmi, launch, *ctx).has_value());
+    CHECK(ctx->trap_ctxt[2].vector == 2);
+    CHECK(ctx->trap_ctxt[2].address == 0x100040);
+    CHECK(ctx->trap_ctxt[2].cs == abi::flat_kernel_cs);
+    CHECK(ctx->trap_ctxt[2].flags == 4);           // TI_SET_IF: Xen sets evtchn_upcall_mask on entry
+    with_nmi.nmi_callback = 0x0000'8000'0000'0000; // not canonical
+    CHECK(xen::make_pv_context(with_nmi, launch, *ctx).error() == Errc::invalid_argument);
 }
 
 TEST_CASE("make_hvm_context: 64-bit mode with the kernel's control registers; the handshake in rdi", "[smp]")

@@ -93,7 +93,7 @@ Rig& Rig::current() { return *current_rig; }
 xen::SmpConfig Rig::config()
 {
     xen::SmpConfig c;
-    c.pv = xen::PvBoot{xen::abi::pfn_to_cr3(0x1234), traps.get(), 0x100400, 0x100440, 0};
+    c.pv = xen::PvBoot{xen::abi::pfn_to_cr3(0x1234), traps.get(), 0x100400, 0x100440, 0, 0x100480};
     c.hvm = xen::HvmBoot{0x80000011, 0x200000, 0x20, 0x500};
     c.entry_stub = 0x100800;
     c.ap_entry = &ap_entry;

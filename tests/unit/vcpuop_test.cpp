@@ -849,3 +849,34 @@ TEST_CASE("area check: misaligned is area_misaligned, straddling a page is area_
     CHECK(hc::detail::check_area(0x1fe0, 48).error() == Errc::area_crosses_page);
     CHECK(hc::detail::check_area(0x1fc0, 64));
 }
+
+TEST_CASE("Domain::send_nmi (PVH): a down vCPU is refused with vcpu_down, a running one gets the NMI")
+{
+    sim::Hypervisor hv(config(sim::xen_4_20, sim::GuestType::pvh));
+    sim::Scope s(hv, v0);
+    DomainConfig dc;
+    dc.shared = &hv.shared_info();
+    dc.kind = xen::GuestKind::pvh;
+    dc.hooks.current = [](void*) noexcept { return sim::current_vcpu(); };
+    auto storage = std::make_unique<DomainStorage<8, 16>>();
+    Domain ops;
+    REQUIRE(ops.init(dc, *storage));
+    REQUIRE(ops.discover().value() == 4);
+    // vCPU 1 never started: the NMI would wait for it and kill it at its
+    // first instruction (no IDT yet), so the library does not send it.
+    CHECK(ops.send_nmi(v1).error() == Errc::vcpu_down);
+    CHECK(hv.vcpu(v1).nmis == 0);
+    CHECK(hv.calls(vcpuop::send_nmi) == 0);
+    CHECK(ops.send_nmi(v0));
+    CHECK(hv.vcpu(v0).nmis == 1);
+}
+
+TEST_CASE("Domain::send_nmi (PV): a down vCPU gets the NMI (its context's NMI callback takes it when it starts)")
+{
+    sim::Hypervisor hv(config(sim::xen_4_20, sim::GuestType::pv));
+    sim::Scope s(hv, v0);
+    TestDomain td(hv);
+    REQUIRE(td.domain.discover().value() == 4);
+    CHECK(td.domain.send_nmi(v1));
+    CHECK(hv.vcpu(v1).nmis == 1);
+}

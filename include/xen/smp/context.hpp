@@ -5,7 +5,9 @@
 /// PV (vcpu_guest_context): the AP starts in the kernel (VGCF_in_kernel,
 /// ring 3 flat selectors) on its own stack, on the kernel's page tables
 /// (ctrlreg[3] = MFN of the L4 as cr3), with the kernel's virtual IDT
-/// (trap_ctxt, indexed by vector) and event/failsafe callbacks, and its
+/// (trap_ctxt, indexed by vector), its NMI callback (trap_ctxt[2], as
+/// CALLBACKOP_register with CALLBACKTYPE_nmi sets it) and event/failsafe
+/// callbacks, and its
 /// per-CPU pointer as the kernel GS base. Never VGCF_online: that flag clears
 /// _VPF_down without waking the vCPU, so a later VCPUOP_up would not wake it
 /// either (the wake trap, docs/xen-contracts.md, "vCPU flags and the wake trap");
@@ -35,6 +37,11 @@ struct PvBoot {
     uint64_t event_callback;          ///< CALLBACKTYPE_event entry
     uint64_t failsafe_callback;       ///< CALLBACKTYPE_failsafe entry
     uint64_t syscall_callback;        ///< CALLBACKTYPE_syscall entry, 0 for none
+    /// CALLBACKTYPE_nmi entry, 0 for none: the AP's trap_ctxt[2], in place
+    /// from its first instruction, because an NMI sent while it was down
+    /// is delivered on its first entry into the guest. Without one Xen
+    /// drops the NMI and logs "Unhandled: vec 2, NMI" (docs/porting.md).
+    uint64_t nmi_callback;
 };
 
 /// What every PVH AP starts with: the boot vCPU's control registers (read
@@ -58,7 +65,7 @@ struct ApLaunch {
 inline constexpr uint64_t ap_initial_rflags = 0x2;
 
 /// Fill `out` (zeroed first) for a PV AP. Errors: invalid_argument for a
-/// non-canonical rip or callback, a misaligned stack or a zero cr3, or a
+/// non-canonical rip or callback (the NMI callback included), a misaligned stack or a zero cr3, or a
 /// trap table with more than 256 entries (what Xen would refuse, or what
 /// could never run).
 Result<void> make_pv_context(const PvBoot& boot, const ApLaunch& launch, abi::vcpu_guest_context& out) noexcept;

@@ -83,6 +83,7 @@ enum class Errc : int32_t {
     suspend_failed = 1015, ///< a suspend did not happen: the domain runs on as before (the report says which step)
     resume_failed =
         1016, ///< a step after the suspend hypercall could not be redone (the report says which, and for which vCPU)
+    vcpu_down = 1017, ///< the vCPU is down and the op would harm it when it starts (an NMI to a down PVH vCPU)
 };
 
 /// The name of an error, for logs ("ENOENT", "vcpu_out_of_range", ...).
@@ -156,6 +157,7 @@ constexpr const char* errc_name(Errc e) noexcept
     case Errc::ring_corrupt: return "ring_corrupt";
     case Errc::suspend_failed: return "suspend_failed";
     case Errc::resume_failed: return "resume_failed";
+    case Errc::vcpu_down: return "vcpu_down";
     }
     return "E?";
 }

@@ -12,6 +12,8 @@ namespace mk::guest_tests {
 
 // all_tests.cpp: every test, in the order they run.
 extern const Test* const all_tests[];
+
+uint32_t nmi_sent_to_down_vcpu = ~0u;
 extern const unsigned all_tests_size;
 
 namespace {

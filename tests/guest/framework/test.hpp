@@ -12,6 +12,10 @@
 
 namespace mk::guest_tests {
 
+/// The vCPU the vcpuop test sent an NMI while it was down (PV), for the
+/// smp test to check it was taken once it ran; ~0u: none.
+extern uint32_t nmi_sent_to_down_vcpu;
+
 /// Guest types a test runs in.
 enum class Guests : uint8_t { pv, pvh, both };
 

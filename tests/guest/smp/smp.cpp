@@ -13,6 +13,7 @@
 #include "framework/test.hpp"
 #include "percpu.hpp"
 #include "smp_internal.hpp"
+#include "traps.hpp"
 
 namespace mk {
 
@@ -153,6 +154,19 @@ void check_no_second_initialise(Tap& tap, xen::Smp* ctl) noexcept
     }
 }
 
+// 5. PV: the NMI the vcpuop test sent to a vCPU while it was down reached
+// it at its first entry, through the NMI callback of its initial context,
+// and it ran on (it checked in). Taken at once: no wait needed.
+void check_pending_nmi(Tap& tap) noexcept
+{
+    const uint32_t v = guest_tests::nmi_sent_to_down_vcpu;
+    if (v == ~0u)
+        return;
+    const uint64_t taken = nmis_taken(v);
+    tap.result(taken == 1 && smp::is_online(xen::VcpuId{v}), area, "vCPU ", v,
+               " took the NMI sent while it was down (vcpuop) by its NMI callback (", taken, ") and ran on");
+}
+
 } // namespace
 
 void run_smp(Tap& tap, const Context& c) noexcept
@@ -181,6 +195,7 @@ void run_smp(Tap& tap, const Context& c) noexcept
     for (uint32_t id = 1; id < n; ++id)
         woken += ctl->part(xen::VcpuId{id}).mailbox.ipis > 0 && smp::percpu(xen::VcpuId{id}).upcalls > 0 ? 1 : 0;
     tap.result(woken == n - 1, area, woken, " of ", n - 1, " APs took their call IPI by an upcall on their own vCPU");
+    check_pending_nmi(tap);
 
     check_vcpu_info_beyond_32(tap, ctl);
     check_no_second_initialise(tap, ctl);
