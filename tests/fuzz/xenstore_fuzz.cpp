@@ -22,8 +22,11 @@
 #include <sim/hypervisor.hpp>
 #include <xen/hypercall.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -82,6 +85,12 @@ struct Backend {
     std::deque<char> out;      // reply bytes not yet in the ring
     std::vector<char> reqs;    // request bytes consumed, not yet parsed
     uint32_t last_req_id = 0;  // of the last whole request parsed
+    // Honest mode: a slow but correct xenstored. It answers every request
+    // (XS_READ with the path as the value, a path starting with 'E' with
+    // XS_ERROR "ENOENT", anything else with "OK"), sends well-formed watch
+    // events, and only its pace is the input's.
+    bool honest = false;
+    bool full_service = false; // every wait: read all requests, send all replies
     unsigned waits_in_call = 0;
     unsigned idle_waits = 0;
     uint32_t max_waits = 0;
@@ -143,6 +152,8 @@ struct Backend {
             if (reqs.size() < sizeof(h) + h.len)
                 break;
             last_req_id = h.req_id;
+            if (honest)
+                answer(h, std::string(reqs.data() + sizeof(h), h.len));
             reqs.erase(reqs.begin(), reqs.begin() + static_cast<long>(sizeof(h) + h.len));
         }
     }
@@ -163,6 +174,54 @@ struct Backend {
             out.pop_front();
         }
         page->rsp_prod += n;
+    }
+
+    void put(uint32_t type, uint32_t req_id, const std::string& body)
+    {
+        const abi::xsd_sockmsg h{type, req_id, 0, static_cast<uint32_t>(body.size())};
+        const char* hp = reinterpret_cast<const char*>(&h);
+        out.insert(out.end(), hp, hp + sizeof(h));
+        out.insert(out.end(), body.begin(), body.end());
+    }
+
+    void answer(const abi::xsd_sockmsg& h, const std::string& body)
+    {
+        const std::string path = body.substr(0, body.find('\0'));
+        if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+            std::fprintf(stderr, "  xenstored: request type %u id %u len %u\n", h.type, h.req_id, h.len);
+        const auto error = static_cast<uint32_t>(abi::xsd_sockmsg_type::error);
+        if (h.type == error || h.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event))
+            put(error, h.req_id, std::string("EINVAL", 7)); // not a request xenstored serves
+        else if (!path.empty() && path[0] == 'E')
+            put(error, h.req_id, std::string("ENOENT", 7));
+        else if (h.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::read))
+            put(h.type, h.req_id, path);
+        else
+            put(h.type, h.req_id, std::string("OK", 3));
+    }
+
+    void honest_step(uint8_t op)
+    {
+        if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+            std::fprintf(stderr, "  xenstored step %u\n", op % 5);
+        switch (op % 5) {
+        case 0: break;
+        case 1: consume_requests(in->u16() % (2 * ring_size)); break;
+        case 2: push_replies(in->u16() % (2 * ring_size)); break;
+        case 3: {
+            std::string body = "cpu/" + std::to_string(in->u8()) + "/availability";
+            body += '\0';
+            body += "tok" + std::to_string(in->u8() % 4);
+            body += '\0';
+            put(static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event), 0, body);
+            break;
+        }
+        default:
+            consume_requests(2 * ring_size);
+            for (int i = 0; i < 8 && !out.empty(); ++i)
+                push_replies(2 * ring_size);
+            break;
+        }
     }
 
     void queue_message()
@@ -226,6 +285,10 @@ struct Backend {
         if (in->empty())
             return;
         const uint8_t op = in->u8();
+        if (honest) {
+            honest_step(op);
+            return;
+        }
         switch (op % 9) {
         case 0: break;
         case 1: consume_requests(in->u16() % (2 * ring_size)); break;
@@ -280,8 +343,18 @@ struct Backend {
             if (++b->idle_waits > (2 * ring_size + 2) * (b->max_waits + 1))
                 fail("the client waits without end on a silent backend", b->idle_waits);
         }
-        b->step();
+        if (b->full_service)
+            b->serve_all();
+        else
+            b->step();
         b->hand_back();
+    }
+
+    void serve_all()
+    {
+        consume_requests(2 * ring_size);
+        for (int i = 0; i < 8 && !out.empty(); ++i)
+            push_replies(2 * ring_size);
     }
 };
 
@@ -298,10 +371,20 @@ World& world()
 }
 
 template <typename T>
-void check_result(const xen::Result<T>& r, bool request_api)
+void check_result(const xen::Result<T>& r, bool request_api, bool honest)
 {
-    if (!r.has_value() && !allowed(r.error(), request_api))
+    if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+        std::fprintf(stderr, "  -> %s\n", r.has_value() ? "ok" : xen::errc_name(r.error()));
+    if (r.has_value())
+        return;
+    if (!allowed(r.error(), request_api))
         fail("an error outside the documented set", static_cast<unsigned long long>(r.error()));
+    // A slow but correct xenstored: only its slowness, its ENOENT and the
+    // caller's own mistakes may show.
+    const Errc e = r.error();
+    if (honest && e != Errc::timed_out && e != Errc::enoent && e != Errc::einval && e != Errc::emsgsize && e != Errc::invalid_argument &&
+        e != Errc::e2big)
+        fail("a correct (slow) xenstored got an error that blames it", static_cast<unsigned long long>(e));
 }
 
 void nul_terminated(const char* s, size_t cap, const char* what)
@@ -335,6 +418,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     be.in = &in;
     const uint8_t shape = in.u8();
     be.max_waits = shape & 7;
+    be.honest = (shape & 0x10) != 0;
     if ((shape & 8) != 0) {
         // Start from indices near the wrap.
         const uint32_t base = 0xffffffffu - in.u16();
@@ -354,21 +438,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             be.hand_back();
             continue;
         }
+        if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+            std::fprintf(stderr, "op %u: req %u/%u rsp %u/%u\n", op % 6, page->req_cons, page->req_prod,
+                         page->rsp_cons, page->rsp_prod);
         be.check_guest();
         be.waits_in_call = 0;
         be.idle_waits = 0;
-        switch (op % 6) {
+        switch (op % 7) {
         case 0: {
             auto path = text(in);
             const size_t cap = 1 + in.u8() % 64;
             auto buf = std::make_unique<char[]>(cap);
             auto r = xs.read(path.get(), buf.get(), cap);
             be.check_guest();
-            check_result(r, false);
+            check_result(r, false, be.honest);
             if (r.has_value() && (*r >= cap || buf[*r] != '\0'))
                 fail("read: the value is not NUL-terminated within the buffer", *r, cap);
             if (!r.has_value())
                 nul_terminated(buf.get(), cap, "read: a failed read left no NUL in the buffer");
+            if (be.honest && r.has_value() && std::strcmp(buf.get(), path.get()) != 0)
+                fail("read: a correct xenstored's value came back wrong", *r);
             break;
         }
         case 1: {
@@ -376,25 +465,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             auto value = text(in);
             auto r = xs.write(path.get(), value.get());
             be.check_guest();
-            check_result(r, false);
+            check_result(r, false, be.honest);
             break;
         }
         case 2:
         case 3: {
             auto path = text(in);
             auto token = text(in);
-            auto r = op % 6 == 2 ? xs.watch(path.get(), token.get()) : xs.unwatch(path.get(), token.get());
+            auto r = op % 7 == 2 ? xs.watch(path.get(), token.get()) : xs.unwatch(path.get(), token.get());
             be.check_guest();
-            check_result(r, false);
+            check_result(r, false, be.honest);
             break;
         }
+        case 6:
+            if (be.honest && be.max_waits > 0) {
+                // A correct xenstored that now answers at once: whatever
+                // earlier calls gave up on, the client is back in step.
+                be.full_service = true;
+                char buf[8];
+                auto r = xs.read("sync", buf, sizeof(buf));
+                be.full_service = false;
+                be.check_guest();
+                if (!r.has_value())
+                    fail("honest xenstored, prompt again: read failed", static_cast<unsigned long long>(r.error()));
+                if (std::strcmp(buf, "sync") != 0)
+                    fail("honest xenstored, prompt again: read returned another value");
+                break;
+            }
+            [[fallthrough]];
         case 4: {
             for (unsigned i = 0; i < 12; ++i) {
                 xen::XenStoreWatchEvent ev;
                 std::memset(&ev, 0x55, sizeof(ev));
                 auto r = xs.next_watch_event(ev);
                 be.check_guest();
-                check_result(r, false);
+                check_result(r, false, be.honest);
                 if (!r.has_value() || !*r)
                     break;
                 nul_terminated(ev.path, sizeof(ev.path), "watch event: path not NUL-terminated");
@@ -421,7 +526,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             auto body = std::make_unique<char[]>(cap + 1); // cap + 1: non-null even for 0
             auto r = xs.request(type, parts, lens, count, body.get(), cap);
             be.check_guest();
-            check_result(r, true);
+            check_result(r, true, be.honest);
             if (r.has_value() && *r > cap)
                 fail("request: a reply longer than the buffer reported as success", *r, cap);
             break;
