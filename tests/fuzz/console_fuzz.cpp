@@ -15,7 +15,11 @@
 //   (AddressSanitizer: both are heap blocks of exactly their size), and
 //   write() gives up after max_waits waits in a row without progress.
 //
-//   console_fuzz -max_total_time=600 tests/fuzz/corpus/console_fuzz
+// Input: byte 0 is the shape (bit 0 indices near the wrap, bits 1-3
+// max_waits); then each byte with its top bit clear is one backend step,
+// each with it set one call (op % 5), both followed by their arguments.
+//
+//   console_fuzz -max_total_time=600 SCRATCH_DIR tests/fuzz/corpus/console_fuzz
 #include <xen/console.hpp>
 
 #include <sim/hypervisor.hpp>

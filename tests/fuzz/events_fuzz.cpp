@@ -22,7 +22,12 @@
 //   the cursors or shared_info (AddressSanitizer: each is a heap block of
 //   exactly its size; UBSan: array bounds), and every call returns.
 //
-//   events_fuzz -max_total_time=600 tests/fuzz/corpus/events_fuzz
+// Input: 2 bytes table size, 1 byte vCPU count, the attaches (a count, then
+// port and vCPU for each), mask_all or not; then up to 16 rounds, each the
+// pending and mask words, the dispatching vCPU, the selector, the budget
+// and the handlers' actions.
+//
+//   events_fuzz -max_total_time=600 SCRATCH_DIR tests/fuzz/corpus/events_fuzz
 #include <xen/events.hpp>
 
 #include <xen/event/bitmap.hpp>

@@ -15,8 +15,16 @@
 //   block of exactly its size);
 // - every call returns, with a value or a typed error from the documented
 //   set, and gives up after max_waits waits in a row without progress.
+// In honest mode the backend is a correct xenstored whose pace alone is the
+// input's: then no error may blame it, a read returns the value it sent, and
+// once it answers promptly again a read succeeds (the stream is in step).
 //
-//   xenstore_fuzz -max_total_time=600 tests/fuzz/corpus/xenstore_fuzz
+// Input: byte 0 is the shape (bits 0-2 max_waits, bit 3 indices near the
+// wrap, bit 4 honest mode); then each byte with its top bit clear is one
+// backend step, each with it set one client call (op % 7), both followed
+// by their arguments.
+//
+//   xenstore_fuzz -max_total_time=600 SCRATCH_DIR tests/fuzz/corpus/xenstore_fuzz
 #include <xen/xenstore.hpp>
 
 #include <sim/hypervisor.hpp>
@@ -42,6 +50,14 @@ constexpr uint32_t ring_size = abi::xenstore_ring_size;
 [[noreturn]] void fail(const char* what, unsigned long long a = 0, unsigned long long b = 0)
 {
     fuzz::fail("xenstore_fuzz", what, a, b);
+}
+
+// XENSTORE_FUZZ_TRACE set: print each call, xenstored step and result (to
+// read a crash input's story).
+bool trace()
+{
+    static const bool on = std::getenv("XENSTORE_FUZZ_TRACE") != nullptr;
+    return on;
 }
 
 // The errors a call may return when the backend misbehaves or refuses.
@@ -187,7 +203,7 @@ struct Backend {
     void answer(const abi::xsd_sockmsg& h, const std::string& body)
     {
         const std::string path = body.substr(0, body.find('\0'));
-        if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+        if (trace())
             std::fprintf(stderr, "  xenstored: request type %u id %u len %u\n", h.type, h.req_id, h.len);
         const auto error = static_cast<uint32_t>(abi::xsd_sockmsg_type::error);
         if (h.type == error || h.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event))
@@ -202,7 +218,7 @@ struct Backend {
 
     void honest_step(uint8_t op)
     {
-        if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+        if (trace())
             std::fprintf(stderr, "  xenstored step %u\n", op % 5);
         switch (op % 5) {
         case 0: break;
@@ -373,7 +389,7 @@ World& world()
 template <typename T>
 void check_result(const xen::Result<T>& r, bool request_api, bool honest)
 {
-    if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+    if (trace())
         std::fprintf(stderr, "  -> %s\n", r.has_value() ? "ok" : xen::errc_name(r.error()));
     if (r.has_value())
         return;
@@ -438,7 +454,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             be.hand_back();
             continue;
         }
-        if (std::getenv("XENSTORE_FUZZ_TRACE") != nullptr)
+        if (trace())
             std::fprintf(stderr, "op %u: req %u/%u rsp %u/%u\n", op % 6, page->req_cons, page->req_prod,
                          page->rsp_cons, page->rsp_prod);
         be.check_guest();
