@@ -220,6 +220,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         s.self = who % max_vcpus;
         s.vi = (who & 0x80) != 0 && s.self < abi::legacy_max_vcpus ? &shared->vcpu_info[s.self]
                                                                     : own_vi[s.self].get();
+        if (who % 64 == 63)
+            s.self = 0xffffffffu; // no vCPU: the largest id (its "+ 1" wraps to 0)
         const uint8_t sel_mode = in.u8();
         uint64_t sel;
         if ((sel_mode & 3) == 0) {
@@ -270,7 +272,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             if (r.more)
                 continue;
             const uint32_t w = xen::event::word_of(p);
-            const bool ours = p < s.capacity && s.bound[p] == static_cast<int>(s.self);
+            const bool ours = p < s.capacity && s.bound[p] >= 0 && static_cast<uint32_t>(s.bound[p]) == s.self;
             const bool ready = was && !xen::event::test(mask_before, p);
             if (ours && ready && ((sel >> w) & 1) != 0 && handled[p] == 0)
                 fail("a pending, unmasked, selected port of this vCPU was left unhandled", p, s.self);
