@@ -16,7 +16,8 @@ static_assert(sizeof(CDomain) == XENVCPU_DOMAIN_SIZE && alignof(CDomain) == XENV
 static_assert(sizeof(VcpuSlot) == XENVCPU_VCPU_SLOT_SIZE && alignof(VcpuSlot) == XENVCPU_VCPU_SLOT_ALIGN);
 static_assert(sizeof(EventSlot) == XENVCPU_EVENT_SLOT_SIZE && alignof(EventSlot) == XENVCPU_EVENT_SLOT_ALIGN);
 static_assert(sizeof(xenvcpu_vcpu_slot) == sizeof(VcpuSlot) && sizeof(xenvcpu_event_slot) == sizeof(EventSlot));
-static_assert(sizeof(xenvcpu_domain) == sizeof(CDomain) && alignof(xenvcpu_domain) == alignof(CDomain));
+static_assert(sizeof(xenvcpu_domain) == sizeof(CDomain));
+static_assert(alignof(xenvcpu_domain) == alignof(CDomain));
 static_assert(max_probed_vcpus == XENVCPU_MAX_PROBED_VCPUS);
 static_assert(hc::phys_area_none == XENVCPU_PHYS_AREA_NONE);
 

@@ -14,7 +14,8 @@ static_assert(sizeof(Smp) == XENVCPU_SMP_SIZE && alignof(Smp) == XENVCPU_SMP_ALI
 static_assert(sizeof(SmpScratch) == XENVCPU_SMP_SCRATCH_SIZE && alignof(SmpScratch) == XENVCPU_SMP_SCRATCH_ALIGN);
 
 // The handshake is shared with the AP's entry code in both spellings.
-static_assert(sizeof(xenvcpu_ap_handshake) == sizeof(ApHandshake) && alignof(xenvcpu_ap_handshake) == alignof(ApHandshake));
+static_assert(sizeof(xenvcpu_ap_handshake) == sizeof(ApHandshake));
+static_assert(alignof(xenvcpu_ap_handshake) == alignof(ApHandshake));
 static_assert(offsetof(xenvcpu_ap_handshake, stage) == offsetof(ApHandshake, stage));
 static_assert(offsetof(xenvcpu_ap_handshake, generation) == offsetof(ApHandshake, generation));
 static_assert(offsetof(xenvcpu_ap_handshake, vcpu) == offsetof(ApHandshake, vcpu));

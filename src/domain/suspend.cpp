@@ -74,11 +74,11 @@ Result<void> Domain::check_suspend_config(const SuspendConfig& config, bool brin
     return ok();
 }
 
-Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendReport* out) noexcept
+Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendReport* report) noexcept
 {
     SuspendReport local{};
-    SuspendReport& report = out != nullptr ? *out : local;
-    report = SuspendReport{};
+    SuspendReport& out = report != nullptr ? *report : local;
+    out = SuspendReport{};
     XEN_TRY(check_suspend_config(config, true));
 
     // 1. Park every online AP: Xen then holds no AP inside the kernel, and
@@ -91,12 +91,12 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
             if (config.smp->state(VcpuId{v}) != CpuState::online)
                 continue;
             if (auto r = config.smp->offline(VcpuId{v}, config.bound); !r.has_value()) {
-                const Errc e = fail(report, SuspendStep::park_aps, VcpuId{v}, r.error());
-                bring_back(config, report, false);
+                const Errc e = fail(out, SuspendStep::park_aps, VcpuId{v}, r.error());
+                bring_back(config, out, false);
                 return err(e);
             }
             slots_[v].parked_for_suspend = true;
-            ++report.aps_parked;
+            ++out.aps_parked;
         }
     }
 
@@ -105,16 +105,16 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     const bool restart_timers = config.timers != nullptr && timers0.started();
     if (restart_timers) {
         if (auto r = config.timers->stop(boot_vcpu); !r.has_value()) {
-            const Errc e = fail(report, SuspendStep::stop_timers, boot_vcpu, r.error());
-            bring_back(config, report, false);
+            const Errc e = fail(out, SuspendStep::stop_timers, boot_vcpu, r.error());
+            bring_back(config, out, false);
             return err(e);
         }
     }
     auto undo = [&](SuspendStep step, Errc cause) {
-        const Errc e = fail(report, step, boot_vcpu, cause);
+        const Errc e = fail(out, step, boot_vcpu, cause);
         if (restart_timers)
             (void)config.timers->start(boot_vcpu);
-        bring_back(config, report, false);
+        bring_back(config, out, false);
         return err(e);
     };
 
@@ -136,7 +136,7 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
     const uint64_t raw_before = raw_now();
     const uint64_t own_before = raw_own_now();
     const uint64_t before = (raw_before > own_before ? raw_before : own_before) + static_cast<uint64_t>(clock_offset());
-    report.clock_before_ns = before;
+    out.clock_before_ns = before;
     const auto rc = hc::sched_suspend(kind_ == GuestKind::pv ? config.start_info_mfn : 0);
     if (!rc.has_value())
         return undo(SuspendStep::suspend_call, rc.error());
@@ -146,50 +146,50 @@ Result<SuspendOutcome> Domain::suspend(const SuspendConfig& config, SuspendRepor
         // toolstack set the return value to 1 and resumed the same domain):
         // Xen kept every registration, binding and timer. Undo only what
         // the sequence did.
-        report.outcome = SuspendOutcome::cancelled;
+        out.outcome = SuspendOutcome::cancelled;
         if (restart_timers) {
             if (auto r = config.timers->start(boot_vcpu); !r.has_value())
-                (void)fail(report, SuspendStep::timers, boot_vcpu, r.error());
+                (void)fail(out, SuspendStep::timers, boot_vcpu, r.error());
         }
-        bring_back(config, report, false);
-        report.clock_after_ns = now();
-        report.offset_ns = clock_offset();
-        if (report.failed_step != SuspendStep::none)
+        bring_back(config, out, false);
+        out.clock_after_ns = now();
+        out.offset_ns = clock_offset();
+        if (out.failed_step != SuspendStep::none)
             return err(Errc::resume_failed);
         return SuspendOutcome::cancelled;
     }
 
-    report.outcome = SuspendOutcome::resumed;
+    out.outcome = SuspendOutcome::resumed;
     ++restores_;
-    if (auto r = resume_new_domain(config, report, before); !r.has_value())
+    if (auto r = resume_new_domain(config, out, before); !r.has_value())
         return err(r.error());
     if (restart_timers) {
         if (auto r = config.timers->start(boot_vcpu); !r.has_value())
-            return err(fail(report, SuspendStep::timers, boot_vcpu, r.error()));
+            return err(fail(out, SuspendStep::timers, boot_vcpu, r.error()));
     }
-    bring_back(config, report, true);
-    if (report.failed_step != SuspendStep::none)
+    bring_back(config, out, true);
+    if (out.failed_step != SuspendStep::none)
         return err(Errc::resume_failed);
     return SuspendOutcome::resumed;
 }
 
-Result<void> Domain::resumed(const SuspendConfig& config, uint64_t before_ns, SuspendReport* out) noexcept
+Result<void> Domain::resumed(const SuspendConfig& config, uint64_t before_ns, SuspendReport* report) noexcept
 {
     SuspendReport local{};
-    SuspendReport& report = out != nullptr ? *out : local;
-    report = SuspendReport{};
+    SuspendReport& out = report != nullptr ? *report : local;
+    out = SuspendReport{};
     XEN_TRY(check_suspend_config(config, false));
     // The kernel's hypercall returned 0: the same steps as suspend()'s
     // resumed path, from the clock reading the kernel took before it.
-    report.outcome = SuspendOutcome::resumed;
-    report.clock_before_ns = before_ns;
+    out.outcome = SuspendOutcome::resumed;
+    out.clock_before_ns = before_ns;
     ++restores_;
     const bool restart_timers = config.timers != nullptr && slots_[0].timers.started();
-    if (auto r = resume_new_domain(config, report, before_ns); !r.has_value())
+    if (auto r = resume_new_domain(config, out, before_ns); !r.has_value())
         return err(r.error());
     if (restart_timers) {
         if (auto r = config.timers->start(boot_vcpu); !r.has_value())
-            return err(fail(report, SuspendStep::timers, boot_vcpu, r.error()));
+            return err(fail(out, SuspendStep::timers, boot_vcpu, r.error()));
     }
     return ok();
 }

@@ -57,7 +57,7 @@ inline Result<uint32_t> xen_features(uint32_t submap_idx = 0) noexcept
 /// True if `feature` is set in submap 0 as read by xen_features().
 constexpr bool has_feature(uint32_t submap0, abi::xenfeat feature) noexcept
 {
-    return (submap0 >> static_cast<uint32_t>(feature)) & 1u;
+    return ((submap0 >> static_cast<uint32_t>(feature)) & 1u) != 0;
 }
 
 } // namespace xen::hc

@@ -57,8 +57,8 @@ public:
     /// back however many restores follow. Never fails.
     constexpr void restart() noexcept
     {
-        for (int i = 0; i < 4; ++i)
-            prev_[i] = 0;
+        for (uint64_t& p : prev_)
+            p = 0;
     }
 
     /// Steal so far: runnable + offline since the baseline.

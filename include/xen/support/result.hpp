@@ -177,9 +177,11 @@ constexpr Result<void> ok() noexcept { return {}; }
 // XEN_TRY_ASSIGN's implementation: a temporary named after the line.
 #define XEN_TRY_CAT2_(a, b) a##b
 #define XEN_TRY_CAT_(a, b) XEN_TRY_CAT2_(a, b)
+// NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration and `tmp` a name; neither can be parenthesised
 #define XEN_TRY_ASSIGN_IMPL_(decl, expr, tmp)                                            \
     auto tmp = (expr);                                                                   \
     if (!tmp.has_value())                                                                \
         return ::xen::Error{tmp.error()};                                                \
     decl = *tmp
+// NOLINTEND(bugprone-macro-parentheses)
 /// \endcond

@@ -8,12 +8,23 @@
 //   A. It stays down until every deadline has passed, comes back
 //      (VCPUOP_up), and start() there programs the overdue timers: they run
 //      at once, on vCPU k, late - after it came back - and never early.
-//      (Under a slow emulator a few may come due before the stop; they run
-//      then, on time. None may run while the vCPU is down.)
+//      (The first timer is due already when it is armed, and a slow host
+//      may let a few more come due before the stop: those that Xen's timer
+//      fired for by then run then, on time; the rest after the return.
+//      None may run between the stop and the return.)
 //   B. Again, but while vCPU k is down vCPU 0 adopt()s its timers: they run
 //      on vCPU 0, at their deadlines; back up, vCPU k has none left.
-// Every time here is the timers' clock (timers::now: each vCPU's own
-// pvclock record, what its single-shot timer runs by), as the deadlines are.
+// Deadlines, "early" and lateness are in the timers' clock (timers::now:
+// the vCPU's own pvclock record, what its single-shot timer runs by).
+// "Before the stop" and "after it came back" are not told by any clock:
+// vCPU k records where it stands (Stage) in its own program order, and
+// each callback, which runs on vCPU k in phase A, notes the stage it ran
+// in. Timestamps cannot order these events: vCPU k's own record and the
+// domain's clock (mk::now_ns) differ by tens of us either way, so a stamp
+// of one against a stamp of the other misorders a timer that ran just
+// before the stop or just after the return, and either clock may read the
+// same value twice (seen on the way back under load), which leaves a tie
+// undecided.
 #include <new>
 #include <xen/arch/x86.hpp>
 #include <xen/smp.hpp>
@@ -34,11 +45,28 @@ constexpr const char* area = "timers+hotplug";
 constexpr uint32_t max_timers = 1024;
 constexpr uint64_t ms = 1'000'000;
 
+/// Where vCPU k stands in phase A, in its own program order.
+enum class Stage : uint32_t {
+    arming,  ///< arming, up to the stop and the upcalls coming back on
+    stopped, ///< after that: the driver is stopped, the vCPU goes down
+    back,    ///< back up, before the driver starts again
+};
+
+/// Written by vCPU k (arm_then_stop, start_and_wait), read by the
+/// callbacks: on vCPU k in phase A, on vCPU 0 (after vCPU k went down)
+/// for the adopted timers of phase B.
+Stage stage = Stage::arming;
+
+void set_stage(Stage s) noexcept { __atomic_store_n(&stage, s, __ATOMIC_SEQ_CST); }
+
 /// One timer and what happened to it.
 struct HotSlot {
     xen::Timer timer{&HotSlot::fire, this};
-    uint64_t deadline = 0;
-    uint64_t fired_at = 0;
+    uint64_t deadline = 0;    ///< the timers' clock
+    uint64_t fired_at = 0;    ///< the domain's clock (diagnostics)
+    uint64_t fired_own = 0;   ///< the timers' clock: lateness
+    uint64_t handler_now = 0; ///< the driver's reading when it ran it
+    Stage ran_in = Stage::arming;
     uint32_t fired_on = 0;
     uint32_t fires = 0;
     bool early = false;
@@ -48,8 +76,12 @@ struct HotSlot {
         auto* s = static_cast<HotSlot*>(ctx);
         ++s->fires;
         s->fired_on = self.value;
-        const uint64_t again = mk::now_ns();
-        s->fired_at = again;
+        s->ran_in = __atomic_load_n(&stage, __ATOMIC_SEQ_CST);
+        s->fired_at = mk::now_ns();
+        const uint64_t again = timers::now();
+        s->fired_own = again;
+        s->handler_now = handler_now;
+        // By the clock the deadline is in: the driver's reading, and again.
         s->early = s->early || handler_now < s->deadline || again < s->deadline;
     }
 };
@@ -61,7 +93,9 @@ struct Arming {
     uint32_t count;
     GuestType guest;
     xen::Errc error;
-    volatile uint64_t stopped_at;
+    uint64_t stopped_at;  ///< the domain's clock, after the stop (diagnostics)
+    uint64_t stopped_own; ///< vCPU k's own clock then
+    uint64_t arming_ns;           ///< how long the arming took (timers' clock)
 };
 
 /// On vCPU k: take over its timer, arm the timers, stop the driver there
@@ -75,6 +109,7 @@ void arm_then_stop(void* arg) noexcept
         return;
     }
     xen::TimerDriver& d = timers::driver();
+    set_stage(Stage::arming);
     uint64_t seed = 0x2545f4914f6cdd1dull ^ xen::arch::rdtsc();
     events::disable();
     const uint64_t t0 = timers::now();
@@ -85,23 +120,32 @@ void arm_then_stop(void* arg) noexcept
         seed ^= seed << 25;
         seed ^= seed >> 27;
         HotSlot& s = *new (&slots()[i]) HotSlot;
-        s.deadline = t0 + lead + (seed * 0x2545f4914f6cdd1dull) % (200 * ms);
+        // The first is due already (what a slow host does to a few at
+        // random), so that nearly every run has one that runs before the
+        // stop: unless Xen's time on this pCPU lags this vCPU's clock, its
+        // single-shot fires at once and the event waits for the upcalls.
+        s.deadline = i == 0 ? t0 : t0 + lead + (seed * 0x2545f4914f6cdd1dull) % (200 * ms);
         if (auto r = d.arm(v, s.timer, s.deadline); !r)
             a.error = r.error();
     }
+    const uint64_t armed = timers::now();
+    a.arming_ns = armed > t0 ? armed - t0 : 0;
     if (auto r = d.stop(v); !r)
         a.error = r.error();
     // An event that came in while arming (a deadline that passed already)
     // is delivered here and runs what is due; after this, nothing can.
     events::enable();
-    a.stopped_at = timers::now();
+    set_stage(Stage::stopped);
+    a.stopped_at = mk::now_ns();
+    a.stopped_own = timers::now();
 }
 
 struct Resume {
     uint32_t count;
     GuestType guest;
     xen::Errc error;
-    uint64_t back_at;
+    uint64_t back_at;  ///< the domain's clock, before the driver starts again (diagnostics)
+    uint64_t back_own; ///< vCPU k's own clock then
     bool all_ran;
 };
 
@@ -118,7 +162,9 @@ void start_and_wait(void* arg) noexcept
 {
     auto& r = *static_cast<Resume*>(arg);
     const xen::VcpuId v = smp::this_vcpu();
-    r.back_at = timers::now();
+    r.back_own = timers::now();
+    r.back_at = mk::now_ns();
+    set_stage(Stage::back);
     if (auto s = timers::take_over(v); !s) {
         r.error = s.error();
         return;
@@ -137,12 +183,12 @@ struct Tally {
     uint32_t lost = 0;    // never ran
     uint32_t early = 0;
     uint32_t on_cpu = 0;  // ran on the expected vCPU
-    uint32_t before = 0;  // ran at or before `before_ns`
-    uint32_t after = 0;   // ran at or after `after_ns`
+    uint32_t before = 0;  // ran while vCPU k was arming (Stage::arming)
+    uint32_t after = 0;   // ran once vCPU k was back (Stage::back)
     uint64_t max_late_ns = 0;
 };
 
-Tally tally(uint32_t count, xen::VcpuId on, uint64_t before_ns, uint64_t after_ns) noexcept
+Tally tally(uint32_t count, xen::VcpuId on) noexcept
 {
     Tally t;
     for (uint32_t i = 0; i < count; ++i) {
@@ -157,10 +203,10 @@ Tally tally(uint32_t count, xen::VcpuId on, uint64_t before_ns, uint64_t after_n
             ++t.doubled;
         t.early += s.early ? 1 : 0;
         t.on_cpu += s.fired_on == on.value ? 1 : 0;
-        t.before += s.fired_at <= before_ns ? 1 : 0;
-        t.after += s.fired_at >= after_ns ? 1 : 0;
-        if (s.fired_at > s.deadline && s.fired_at - s.deadline > t.max_late_ns)
-            t.max_late_ns = s.fired_at - s.deadline;
+        t.before += s.ran_in == Stage::arming ? 1 : 0;
+        t.after += s.ran_in == Stage::back ? 1 : 0;
+        if (s.fired_own > s.deadline && s.fired_own - s.deadline > t.max_late_ns)
+            t.max_late_ns = s.fired_own - s.deadline;
     }
     return t;
 }
@@ -190,24 +236,44 @@ AfterA phase_a(const Run& r) noexcept
     const xen::VcpuId k = r.k;
     const uint32_t count = r.count;
     const xen::VcpuId v0 = r.v0;
-    Arming a{count, guest, xen::Errc{}, 0};
+    Arming a{count, guest, xen::Errc{}, 0, 0, 0};
     auto ra = smp::run_on(k, &arm_then_stop, &a);
     const auto off_a = ra ? ctl->offline(k) : xen::Result<void>(xen::err(ra.error()));
-    const uint64_t down_at = timers::now();
+    const uint64_t down_at = mk::now_ns();
     // Every deadline passes while vCPU k is down.
     timers::sleep(v0, 300 * ms + count * (guest == GuestType::pvh ? 500'000 : 20'000));
     const auto on_a = ctl->online(k);
-    Resume res{count, guest, xen::Errc{}, 0, false};
+    Resume res{count, guest, xen::Errc{}, 0, 0, false};
     const auto rs = on_a ? smp::run_on(k, &start_and_wait, &res) : on_a;
-    // Each ran before the stop (on time, if the emulator was slow to get
-    // there) or after the vCPU was back: none while it was down.
-    const Tally ta = tally(count, k, a.stopped_at, res.back_at);
+    // Each ran before the stop (timer 0, due when armed, and any that a
+    // slow host let come due: on time) or after the vCPU was back: none
+    // between the two. (Timer 0 runs after the return if Xen's timer had
+    // not fired for it by the stop.)
+    const Tally ta = tally(count, k);
     const uint32_t while_down = count - ta.lost - ta.before - ta.after;
     const uint32_t left_a = timers::cpu_state(k).armed();
     if (!ra || !off_a || !on_a || !rs || a.error != xen::Errc{} || res.error != xen::Errc{})
         tap.comment("timers+hotplug: A failed: run_on ", ra.has_value(), " offline ", off_a.has_value(), " online ",
                     on_a.has_value(), " start ", rs.has_value(), ", arm/stop ", xen::errc_name(a.error), ", start ",
                     xen::errc_name(res.error));
+    // Where the two clocks stood at the stop and on the way back (the
+    // domain's minus vCPU k's own, read one after the other), and how long
+    // before the stop the timer due at arming ran: what a kernel that
+    // orders by timestamps would have to go by.
+    tap.comment("timers+hotplug: A: armed in ", a.arming_ns / 1000, " us; domain clock - vCPU ", k.value,
+                "'s own: ", static_cast<int64_t>(a.stopped_at - a.stopped_own), " ns at the stop, ",
+                static_cast<int64_t>(res.back_at - res.back_own), " ns back; timer 0 ran ",
+                static_cast<int64_t>(a.stopped_at - slots()[0].fired_at), " ns before the stop");
+    for (uint32_t i = 0, shown = 0; i < count && shown < 4; ++i) {
+        const HotSlot& s = slots()[i];
+        if (s.fires == 0 || s.ran_in != Stage::stopped)
+            continue;
+        ++shown;
+        tap.comment("timers+hotplug: A: timer ", i, " ran between the stop and the return, on vCPU ", s.fired_on,
+                    ": due ", s.deadline, ", ran at ", s.fired_own, " (handler ", s.handler_now, ") / ",
+                    s.fired_at, " (domain clock); stop at ", a.stopped_own, " / ", a.stopped_at, ", back at ",
+                    res.back_own, " / ", res.back_at);
+    }
     tap.metric("timers", "hotplug_down_ms", (res.back_at > down_at ? res.back_at - down_at : 0) / ms);
     tap.metric("timers", "hotplug_ran", ta.once + ta.doubled);
     tap.metric("timers", "hotplug_early", ta.early);
@@ -234,7 +300,7 @@ void phase_b(const Run& r, const Tally& ta) noexcept
     const xen::VcpuId k = r.k;
     const uint32_t count = r.count;
     const xen::VcpuId v0 = r.v0;
-    Arming b{count, guest, xen::Errc{}, 0};
+    Arming b{count, guest, xen::Errc{}, 0, 0, 0};
     auto rb = smp::run_on(k, &arm_then_stop, &b);
     const auto off_b = rb ? ctl->offline(k) : xen::Result<void>(xen::err(rb.error()));
     size_t moved = 0;
@@ -250,11 +316,11 @@ void phase_b(const Run& r, const Tally& ta) noexcept
     while (!all_fired(count) && timers::now() < limit)
         timers::sleep(v0, 5 * ms);
     // Those that came due before the stop ran on vCPU k; the rest moved.
-    const Tally tb = tally(count, v0, b.stopped_at, ~uint64_t{0});
+    const Tally tb = tally(count, v0);
     const auto on_b = ctl->online(k);
     uint32_t left_b = ~0u;
     if (on_b) {
-        Resume back{0, guest, xen::Errc{}, 0, false};
+        Resume back{0, guest, xen::Errc{}, 0, 0, false};
         (void)smp::run_on(k, &start_and_wait, &back); // starts the driver again; nothing to wait for
         left_b = timers::cpu_state(k).armed();
     }
