@@ -200,12 +200,10 @@ int main(int argc, char** argv)
     for (int r = 0; r < rounds; ++r) {
         double x[count];
         x[rdtsc] = round_ns(1, [](int) { return [] { keep(xen::arch::rdtsc_ordered()); }; });
-        x[arith] = round_ns(1, [&](int) {
-            return [&] { keep(xen::pvclock_time_at(rec, xen::arch::rdtsc_ordered())); };
-        });
-        x[pvclock] = round_ns(1, [&](int) {
-            return [&] { keep(xen::pvclock_read(vcpus[0].record.value)->system_time_ns); };
-        });
+        x[arith] = round_ns(1,
+                            [&](int) { return [&] { keep(xen::pvclock_time_at(rec, xen::arch::rdtsc_ordered())); }; });
+        x[pvclock] = round_ns(
+            1, [&](int) { return [&] { keep(xen::pvclock_read(vcpus[0].record.value)->system_time_ns); }; });
         // Control: two threads that share nothing but the machine. What this
         // costs over one thread is the machine's (other load, SMT, VM), not
         // any algorithm's.
@@ -213,13 +211,11 @@ int main(int argc, char** argv)
             return [&, t] { keep(xen::pvclock_read(vcpus[static_cast<size_t>(t)].record.value)->system_time_ns); };
         });
         x[mono1] = round_ns(1, [&](int) { return [&] { keep(clock.read(vcpus[0].cpu)->ns); }; });
-        x[mono2] = round_ns(2, [&](int t) {
-            return [&, t] { keep(clock.read(vcpus[static_cast<size_t>(t)].cpu)->ns); };
-        });
+        x[mono2] = round_ns(2,
+                            [&](int t) { return [&, t] { keep(clock.read(vcpus[static_cast<size_t>(t)].cpu)->ns); }; });
         x[shared1] = round_ns(1, [&](int) { return [&] { keep(shared_clock.read(shared_cpus[0])->ns); }; });
-        x[shared2] = round_ns(2, [&](int t) {
-            return [&, t] { keep(shared_clock.read(shared_cpus[static_cast<size_t>(t)])->ns); };
-        });
+        x[shared2] = round_ns(
+            2, [&](int t) { return [&, t] { keep(shared_clock.read(shared_cpus[static_cast<size_t>(t)])->ns); }; });
         x[linux1] = round_ns(1, [&](int) { return [&] { keep(linux_read(vcpus[0].record.value, linux_floor)); }; });
         x[linux2] = round_ns(2, [&](int t) {
             return [&, t] { keep(linux_read(vcpus[static_cast<size_t>(t)].record.value, linux_floor)); };
@@ -248,13 +244,16 @@ int main(int argc, char** argv)
                  mono2_ns = median(ns[mono2]), linux1_ns = median(ns[linux1]), linux2_ns = median(ns[linux2]),
                  steal_ns = median(ns[steal]), pvclock2_ns = median(ns[pvclock2]);
 
-    std::printf("# clock benchmarks: median of %d interleaved rounds x %llu calls; ns per call, ratios within a round\n", rounds,
-                static_cast<unsigned long long>(iterations));
+    std::printf(
+        "# clock benchmarks: median of %d interleaved rounds x %llu calls; ns per call, ratios within a round\n",
+        rounds, static_cast<unsigned long long>(iterations));
     std::printf("lfence;rdtsc                      %7.2f ns\n", rdtsc_ns);
     std::printf("lfence;rdtsc + pvclock arithmetic %7.2f ns   %5.2fx lfence;rdtsc  (what any pvclock read pays)\n",
                 median(ns[arith]), median(ratio[arith]));
-    std::printf("pvclock_read (one record)         %7.2f ns   %5.2fx lfence;rdtsc\n", pvclock_ns, median(ratio[pvclock]));
-    std::printf("pvclock_read, 2 threads (control) %7.2f ns   %5.2fx 1 thread      (shares nothing: the machine's own factor)\n",
+    std::printf("pvclock_read (one record)         %7.2f ns   %5.2fx lfence;rdtsc\n", pvclock_ns,
+                median(ratio[pvclock]));
+    std::printf("pvclock_read, 2 threads (control) %7.2f ns   %5.2fx 1 thread      (shares nothing: the machine's own "
+                "factor)\n",
                 pvclock2_ns, median(ratio[pvclock2]));
     std::printf("SystemClock::read, 1 thread       %7.2f ns   %5.2fx lfence;rdtsc  (goal <= 1.15)\n", mono1_ns,
                 median(ratio[mono1]));

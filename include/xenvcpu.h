@@ -133,20 +133,20 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
  * library is built)
  * --------------------------------------------------------------------- */
 
-#define XENVCPU_DOMAIN_SIZE 512          /**< bytes of a xenvcpu_domain */
-#define XENVCPU_DOMAIN_ALIGN 64          /**< its alignment, bytes */
-#define XENVCPU_VCPU_SLOT_SIZE 8960      /**< bytes of a xenvcpu_vcpu_slot */
-#define XENVCPU_VCPU_SLOT_ALIGN 64       /**< its alignment, bytes */
-#define XENVCPU_EVENT_SLOT_SIZE 24       /**< bytes of a xenvcpu_event_slot */
-#define XENVCPU_EVENT_SLOT_ALIGN 8       /**< its alignment, bytes */
-#define XENVCPU_SMP_SIZE 112             /**< bytes of a xenvcpu_smp */
-#define XENVCPU_SMP_ALIGN 8              /**< its alignment, bytes */
-#define XENVCPU_SMP_SCRATCH_SIZE 5296    /**< bytes of a xenvcpu_smp_scratch */
-#define XENVCPU_SMP_SCRATCH_ALIGN 8      /**< its alignment, bytes */
-#define XENVCPU_TIMER_DRIVER_SIZE 24     /**< bytes of a xenvcpu_timer_driver */
-#define XENVCPU_TIMER_DRIVER_ALIGN 8     /**< its alignment, bytes */
-#define XENVCPU_TIMER_SIZE 96            /**< bytes of a xenvcpu_timer */
-#define XENVCPU_TIMER_ALIGN 8            /**< its alignment, bytes */
+#define XENVCPU_DOMAIN_SIZE 512       /**< bytes of a xenvcpu_domain */
+#define XENVCPU_DOMAIN_ALIGN 64       /**< its alignment, bytes */
+#define XENVCPU_VCPU_SLOT_SIZE 8960   /**< bytes of a xenvcpu_vcpu_slot */
+#define XENVCPU_VCPU_SLOT_ALIGN 64    /**< its alignment, bytes */
+#define XENVCPU_EVENT_SLOT_SIZE 24    /**< bytes of a xenvcpu_event_slot */
+#define XENVCPU_EVENT_SLOT_ALIGN 8    /**< its alignment, bytes */
+#define XENVCPU_SMP_SIZE 112          /**< bytes of a xenvcpu_smp */
+#define XENVCPU_SMP_ALIGN 8           /**< its alignment, bytes */
+#define XENVCPU_SMP_SCRATCH_SIZE 5296 /**< bytes of a xenvcpu_smp_scratch */
+#define XENVCPU_SMP_SCRATCH_ALIGN 8   /**< its alignment, bytes */
+#define XENVCPU_TIMER_DRIVER_SIZE 24  /**< bytes of a xenvcpu_timer_driver */
+#define XENVCPU_TIMER_DRIVER_ALIGN 8  /**< its alignment, bytes */
+#define XENVCPU_TIMER_SIZE 96         /**< bytes of a xenvcpu_timer */
+#define XENVCPU_TIMER_ALIGN 8         /**< its alignment, bytes */
 
 /** The most vCPUs xenvcpu_domain_discover probes for by default. */
 #define XENVCPU_MAX_PROBED_VCPUS 8192u
@@ -156,38 +156,45 @@ const char *xenvcpu_errc_name(xenvcpu_errc e) XENVCPU_NOEXCEPT;
 
 /** The domain: xen::Domain plus the kernel's hooks. One per domain. */
 typedef struct xenvcpu_domain {
-    XENVCPU_ALIGNAS(XENVCPU_DOMAIN_ALIGN) unsigned char opaque[XENVCPU_DOMAIN_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_DOMAIN_ALIGN)
+    unsigned char opaque[XENVCPU_DOMAIN_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_domain;
 
 /** One vCPU's slot (xen::VcpuSlot): slot v belongs to vCPU v. Xen writes
  *  into it once areas are registered: it never moves. */
 typedef struct xenvcpu_vcpu_slot {
-    XENVCPU_ALIGNAS(XENVCPU_VCPU_SLOT_ALIGN) unsigned char opaque[XENVCPU_VCPU_SLOT_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_VCPU_SLOT_ALIGN)
+    unsigned char opaque[XENVCPU_VCPU_SLOT_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_vcpu_slot;
 
 /** One event-channel port's handler slot (xen::EventSlot). */
 typedef struct xenvcpu_event_slot {
-    XENVCPU_ALIGNAS(XENVCPU_EVENT_SLOT_ALIGN) unsigned char opaque[XENVCPU_EVENT_SLOT_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_EVENT_SLOT_ALIGN)
+    unsigned char opaque[XENVCPU_EVENT_SLOT_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_event_slot;
 
 /** SMP bring-up, hotplug and calls (xen::Smp). One per domain. */
 typedef struct xenvcpu_smp {
-    XENVCPU_ALIGNAS(XENVCPU_SMP_ALIGN) unsigned char opaque[XENVCPU_SMP_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_SMP_ALIGN)
+    unsigned char opaque[XENVCPU_SMP_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_smp;
 
 /** Room for one VCPUOP_initialise argument (xen::SmpScratch). */
 typedef struct xenvcpu_smp_scratch {
-    XENVCPU_ALIGNAS(XENVCPU_SMP_SCRATCH_ALIGN) unsigned char opaque[XENVCPU_SMP_SCRATCH_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_SMP_SCRATCH_ALIGN)
+    unsigned char opaque[XENVCPU_SMP_SCRATCH_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_smp_scratch;
 
 /** The tickless timer driver (xen::TimerDriver). One per domain. */
 typedef struct xenvcpu_timer_driver {
-    XENVCPU_ALIGNAS(XENVCPU_TIMER_DRIVER_ALIGN) unsigned char opaque[XENVCPU_TIMER_DRIVER_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_TIMER_DRIVER_ALIGN)
+    unsigned char opaque[XENVCPU_TIMER_DRIVER_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_timer_driver;
 
 /** One software timer (xen::Timer and its C callback). */
 typedef struct xenvcpu_timer {
-    XENVCPU_ALIGNAS(XENVCPU_TIMER_ALIGN) unsigned char opaque[XENVCPU_TIMER_SIZE]; /**< storage only: the library's object lives here */
+    XENVCPU_ALIGNAS(XENVCPU_TIMER_ALIGN)
+    unsigned char opaque[XENVCPU_TIMER_SIZE]; /**< storage only: the library's object lives here */
 } xenvcpu_timer;
 
 /* ------------------------------------------------------------------------
@@ -196,7 +203,7 @@ typedef struct xenvcpu_timer {
 
 /** Xen's struct vcpu_runstate_info (48 bytes). */
 typedef struct xenvcpu_runstate_info {
-    int32_t state; /**< XENVCPU_RUNSTATE_* */
+    int32_t state;             /**< XENVCPU_RUNSTATE_* */
     uint32_t pad0;             /**< padding */
     uint64_t state_entry_time; /**< bit 63: Xen is updating the area */
     uint64_t time[4];          /**< ns in each runstate */
@@ -476,14 +483,14 @@ xenvcpu_errc xenvcpu_events_dispatch(xenvcpu_domain *d, uint32_t self, uint32_t 
 typedef struct xenvcpu_ap_handshake {
     XENVCPU_ALIGNAS(64) uint32_t stage; /**< XENVCPU_AP_STAGE_*; written by the AP */
     uint32_t generation;                /**< check-ins so far */
-    uint32_t reserved0;  /**< zero */
-    uint32_t vcpu;       /**< Xen's vcpu_id */
-    uint64_t stack_top;  /**< initial rsp */
-    uint64_t entry;      /**< the xenvcpu_ap_entry_fn the stub calls */
-    uint64_t arg;        /**< the ap_stack hook's `arg` */
-    uint64_t start_ns;   /**< Xen system time just before the AP was started (controller) */
-    uint64_t online_ns;  /**< Xen system time of the AP's last check-in, by its own clock */
-    uint64_t reserved;   /**< zero */
+    uint32_t reserved0;                 /**< zero */
+    uint32_t vcpu;                      /**< Xen's vcpu_id */
+    uint64_t stack_top;                 /**< initial rsp */
+    uint64_t entry;                     /**< the xenvcpu_ap_entry_fn the stub calls */
+    uint64_t arg;                       /**< the ap_stack hook's `arg` */
+    uint64_t start_ns;                  /**< Xen system time just before the AP was started (controller) */
+    uint64_t online_ns;                 /**< Xen system time of the AP's last check-in, by its own clock */
+    uint64_t reserved;                  /**< zero */
 } xenvcpu_ap_handshake;
 
 /** Stages of xenvcpu_ap_handshake::stage (xen::ApStage). */
@@ -507,15 +514,15 @@ typedef enum xenvcpu_vcpu_info_placement {
 /** What bring-up needs beyond the domain (xen::SmpConfig). */
 typedef struct xenvcpu_smp_config {
     struct {
-        uint64_t cr3;             /**< pfn_to_cr3(MFN of the kernel's L4) */
-        const void *trap_table;   /**< Xen's trap_info array ending with address 0; may be NULL */
+        uint64_t cr3;               /**< pfn_to_cr3(MFN of the kernel's L4) */
+        const void *trap_table;     /**< Xen's trap_info array ending with address 0; may be NULL */
         uint64_t event_callback;    /**< the event upcall entry */
         uint64_t failsafe_callback; /**< the failsafe entry (a bad segment on return to the guest) */
-        uint64_t syscall_callback; /**< 0 for none */
-    } pv; /**< for a PV domain */
+        uint64_t syscall_callback;  /**< 0 for none */
+    } pv;                           /**< for a PV domain */
     struct {
         uint64_t cr0, cr3, cr4, efer;
-    } hvm; /**< for a PVH domain: the control registers and EFER APs start with (64-bit mode) */
+    } hvm;                        /**< for a PVH domain: the control registers and EFER APs start with (64-bit mode) */
     uint64_t entry_stub;          /**< rip of every AP */
     xenvcpu_ap_entry_fn ap_entry; /**< what the stub calls */
     xenvcpu_vcpu_info_placement placement; /**< which APs get a vcpu_info (op 10) before they start */
@@ -538,8 +545,8 @@ typedef enum xenvcpu_bring_up_mode { XENVCPU_BRING_UP_SERIAL = 0, XENVCPU_BRING_
 
 /** What bring_up did. */
 typedef struct xenvcpu_bring_up_report {
-    uint32_t online; /**< vCPUs online afterwards, the boot vCPU included */
-    uint32_t failed; /**< APs not online afterwards (xenvcpu_smp_last_error) */
+    uint32_t online;           /**< vCPUs online afterwards, the boot vCPU included */
+    uint32_t failed;           /**< APs not online afterwards (xenvcpu_smp_last_error) */
     uint64_t total_ns;         /**< from the first prepare to the last check-in seen, ns */
     uint64_t prepare_phase_ns; /**< parallel: preparing them all, ns */
     uint64_t start_phase_ns;   /**< parallel: preparing and starting them all, ns */
@@ -559,7 +566,11 @@ typedef enum xenvcpu_cpu_state {
 } xenvcpu_cpu_state;
 
 /** What xenvcpu_smp_service did. */
-typedef enum xenvcpu_served { XENVCPU_SERVED_NOTHING = 0, XENVCPU_SERVED_CALL = 1, XENVCPU_SERVED_PARKED = 2 } xenvcpu_served;
+typedef enum xenvcpu_served {
+    XENVCPU_SERVED_NOTHING = 0,
+    XENVCPU_SERVED_CALL = 1,
+    XENVCPU_SERVED_PARKED = 2
+} xenvcpu_served;
 
 /** A cross-CPU call. */
 typedef void (*xenvcpu_call_fn)(void *arg);
@@ -885,13 +896,13 @@ typedef enum xenvcpu_suspend_step {
 
 /** What xenvcpu_domain_suspend needs beyond the domain. */
 typedef struct xenvcpu_suspend_config {
-    uint64_t start_info_mfn;      /**< PV: start_info's MFN (the third argument) */
-    uint64_t callback_via;        /**< PVH: HVM_PARAM_CALLBACK_IRQ again; 0: 1 if upcall_vector */
-    uint8_t upcall_vector;        /**< PVH: per-vCPU upcall vector again; 0: none */
-    xenvcpu_smp *smp;             /**< APs parked and brought back; NULL: none */
-    xenvcpu_timer_driver *timers; /**< ports and pending timers; NULL: none */
+    uint64_t start_info_mfn;         /**< PV: start_info's MFN (the third argument) */
+    uint64_t callback_via;           /**< PVH: HVM_PARAM_CALLBACK_IRQ again; 0: 1 if upcall_vector */
+    uint8_t upcall_vector;           /**< PVH: per-vCPU upcall vector again; 0: none */
+    xenvcpu_smp *smp;                /**< APs parked and brought back; NULL: none */
+    xenvcpu_timer_driver *timers;    /**< ports and pending timers; NULL: none */
     const xenvcpu_wait_bound *bound; /**< per AP; NULL: the defaults */
-    void *ctx;                    /**< passed to both hooks */
+    void *ctx;                       /**< passed to both hooks */
     /** PV, required: map the new domain's shared_info; return it (NULL fails). */
     void *(*remap_shared_info)(void *ctx);
     /** Optional: right before the hypercall; an error cancels the suspend. */
@@ -903,18 +914,18 @@ typedef struct xenvcpu_suspend_config {
 
 /** What xenvcpu_domain_suspend did, and where a failure stopped it. */
 typedef struct xenvcpu_suspend_report {
-    xenvcpu_suspend_outcome outcome; /**< how the hypercall returned (meaningless if a step before it failed) */
+    xenvcpu_suspend_outcome outcome;  /**< how the hypercall returned (meaningless if a step before it failed) */
     xenvcpu_suspend_step failed_step; /**< the step that failed (XENVCPU_STEP_NONE: none) */
     uint32_t failed_vcpu;             /**< the vCPU it failed on, for per-vCPU steps */
     xenvcpu_errc cause;               /**< the failed step's error */
-    uint64_t clock_before_ns; /**< the clock right before the hypercall */
-    uint64_t clock_after_ns;  /**< the clock after the re-base (never lower) */
-    int64_t offset_ns;        /**< xenvcpu_domain_clock_offset afterwards */
-    uint32_t aps_parked;      /**< APs parked for the suspend */
-    uint32_t aps_back;        /**< of those, brought back online */
-    uint32_t ports_rebound;   /**< VIRQ and IPI ports bound again */
-    uint32_t downed_to_register; /**< vCPUs found up, downed to register, upped */
-    uint32_t still_registered;   /**< registrations Xen still held (a reset domain) */
+    uint64_t clock_before_ns;         /**< the clock right before the hypercall */
+    uint64_t clock_after_ns;          /**< the clock after the re-base (never lower) */
+    int64_t offset_ns;                /**< xenvcpu_domain_clock_offset afterwards */
+    uint32_t aps_parked;              /**< APs parked for the suspend */
+    uint32_t aps_back;                /**< of those, brought back online */
+    uint32_t ports_rebound;           /**< VIRQ and IPI ports bound again */
+    uint32_t downed_to_register;      /**< vCPUs found up, downed to register, upped */
+    uint32_t still_registered;        /**< registrations Xen still held (a reset domain) */
 } xenvcpu_suspend_report;
 
 /** Suspend for save, checkpoint or migration, and resume (Domain::suspend):

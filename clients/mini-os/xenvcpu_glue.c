@@ -47,9 +47,9 @@ static xenvcpu_timer_driver xv_timers;
 static xenvcpu_timer xv_wake;
 static evtchn_port_t xv_virq_port = -1;
 static int xv_domain_ready, xv_timers_ready;
-static int xv_set_up; /* driver, wake-up timer, steal: once */
+static int xv_set_up;      /* driver, wake-up timer, steal: once */
 static uint64_t xv_before; /* the clock as fini_time left it */
-static int xv_new_domain; /* the suspend hypercall returned 0 */
+static int xv_new_domain;  /* the suspend hypercall returned 0 */
 /* Timer VIRQs since init_time, and those that came with no timer armed. */
 static uint64_t xv_virqs, xv_virqs_no_timer;
 static xenvcpu_steal_sample xv_steal_base;
@@ -118,10 +118,7 @@ static xenvcpu_domain *xv(void)
     return &xv_domain;
 }
 
-uint64_t monotonic_clock(void)
-{
-    return xenvcpu_domain_now(xv());
-}
+uint64_t monotonic_clock(void) { return xenvcpu_domain_now(xv()); }
 
 int gettimeofday(struct timeval *tv, void *tz)
 {
@@ -278,8 +275,8 @@ void fini_time(void)
             (void)xenvcpu_steal_update(xv(), 0, &last);
         /* No reading after it (upcalls off until init_time): a resume goes on from here. */
         xv_before = xenvcpu_domain_now(xv());
-        printk("xenvcpu: timer VIRQs since init_time: %lu, with no timer pending: %lu\n",
-               (unsigned long)xv_virqs, (unsigned long)xv_virqs_no_timer);
+        printk("xenvcpu: timer VIRQs since init_time: %lu, with no timer pending: %lu\n", (unsigned long)xv_virqs,
+               (unsigned long)xv_virqs_no_timer);
     }
     local_irq_restore(flags);
     if (xv_virq_port != (evtchn_port_t)-1) {
@@ -300,9 +297,8 @@ void xenvcpu_glue_report(void)
         steal_ns = now.steal_ns - xv_steal_base.steal_ns;
     }
     printk("xenvcpu: wake_timer fired=%lu early=%lu late_avg_ns=%lu late_max_ns=%lu steal_ns=%lu steal_ppm=%lu\n",
-           (unsigned long)xv_fired, (unsigned long)xv_early,
-           (unsigned long)(xv_fired ? xv_late_sum / xv_fired : 0), (unsigned long)xv_late_max,
-           (unsigned long)steal_ns, (unsigned long)steal_ppm);
+           (unsigned long)xv_fired, (unsigned long)xv_early, (unsigned long)(xv_fired ? xv_late_sum / xv_fired : 0),
+           (unsigned long)xv_late_max, (unsigned long)steal_ns, (unsigned long)steal_ppm);
 }
 
 void xenvcpu_panic(const char *message)

@@ -10,14 +10,14 @@
 // of XEN_ELFNOTE_HYPERCALL_PAGE (notes.S).
 #include <xen/abi/guest_context.hpp>
 #include <xen/abi/start_info.hpp>
-#include <xen/pv/p2m.hpp>
 #include <xen/hypercall/platform_op.hpp>
+#include <xen/pv/p2m.hpp>
 
 #include "console.hpp"
 #include "domain.hpp"
-#include "lifecycle.hpp"
 #include "events.hpp"
 #include "kernel.hpp"
+#include "lifecycle.hpp"
 #include "memory.hpp"
 #include "percpu.hpp"
 #include "traps.hpp"
@@ -39,9 +39,8 @@ void install_trap_table() noexcept
         if (v == 2 || v == 8 || v == 9 || v == 15)
             continue;
         const uint8_t dpl = (v == 3 || v == 4) ? 3 : 0;
-        trap_table[n++] = xen::abi::trap_info{
-            v, dpl, xen::abi::flat_kernel_cs, 0,
-            reinterpret_cast<uint64_t>(pv_trap_stubs + v * pv_stub_size)};
+        trap_table[n++] = xen::abi::trap_info{v, dpl, xen::abi::flat_kernel_cs, 0,
+                                              reinterpret_cast<uint64_t>(pv_trap_stubs + v * pv_stub_size)};
     }
     trap_table[n] = xen::abi::trap_info{}; // terminator: address 0
     // Without a trap table we cannot report anything ourselves; Xen would

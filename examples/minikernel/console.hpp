@@ -29,8 +29,7 @@ void put(int64_t value) noexcept;
 void put(Hex value) noexcept;
 void put(bool value) noexcept;
 template <std::integral T>
-    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-void put(T value) noexcept
+requires(!std::same_as<T, bool> && !std::same_as<T, char>) void put(T value) noexcept
 {
     if constexpr (std::is_signed_v<T>)
         put(static_cast<int64_t>(value));

@@ -32,9 +32,13 @@ void build_idt() noexcept
     for (unsigned v = 0; v < 256; ++v) {
         const uint64_t stub = reinterpret_cast<uint64_t>(pvh_trap_stubs + v * pvh_stub_size);
         const bool own_stack = v == 2 || v == 8; // NMI, #DF: they may hit on a broken stack
-        idt[v] = IdtGate{static_cast<uint16_t>(stub), kernel_cs, static_cast<uint8_t>(own_stack ? 1 : 0),
+        idt[v] = IdtGate{static_cast<uint16_t>(stub),
+                         kernel_cs,
+                         static_cast<uint8_t>(own_stack ? 1 : 0),
                          0x8e, // present, DPL 0, 64-bit interrupt gate (clears IF)
-                         static_cast<uint16_t>(stub >> 16), static_cast<uint32_t>(stub >> 32), 0};
+                         static_cast<uint16_t>(stub >> 16),
+                         static_cast<uint32_t>(stub >> 32),
+                         0};
     }
 }
 
@@ -71,8 +75,7 @@ void load_cpu_tables(smp::PerCpu& pc, char* ist_top) noexcept
                  "ltr %w[tr]\n\t"
                  "lidt %[idtr]"
                  :
-                 : [gdtr] "m"(gdtr), [idtr] "m"(idtr), [cs] "i"(kernel_cs), [ds] "i"(kernel_ds),
-                   [tr] "r"(tss_selector)
+                 : [gdtr] "m"(gdtr), [idtr] "m"(idtr), [cs] "i"(kernel_cs), [ds] "i"(kernel_ds), [tr] "r"(tss_selector)
                  : "rax", "memory");
 }
 

@@ -172,7 +172,8 @@ void idle_wait(uint64_t timeout_ns) noexcept
     xen::UpcallGuard off(guest, smp::this_vcpu_info());
     // The poll's timeout is in Xen's system time, which the kernel clock
     // leaves after a restore (Domain::clock_offset).
-    (void)xen::hc::sched_poll(ports, nr_ports, domain_ready() ? domain().to_xen_time(now + timeout_ns) : now + timeout_ns);
+    (void)xen::hc::sched_poll(ports, nr_ports,
+                              domain_ready() ? domain().to_xen_time(now + timeout_ns) : now + timeout_ns);
 }
 
 // The ring has one producer index: CPUs printing at once take turns, a

@@ -18,10 +18,10 @@ inline const char* guest_type_name(GuestType type) noexcept { return xen::guest_
 /// What the boot path (boot_pv.cpp / boot_pvh.cpp) hands to kernel_main.
 struct BootInfo {
     GuestType type;
-    const char* cmdline;             ///< NUL-terminated, may be empty
-    xen::abi::shared_info* shared;   ///< mapped, never null after boot
-    uint64_t start_info;             ///< where Xen put start_info / hvm_start_info
-    uint64_t nr_pages;               ///< PV: pages Xen gave us; PVH: 0 (see the memmap)
+    const char* cmdline;           ///< NUL-terminated, may be empty
+    xen::abi::shared_info* shared; ///< mapped, never null after boot
+    uint64_t start_info;           ///< where Xen put start_info / hvm_start_info
+    uint64_t nr_pages;             ///< PV: pages Xen gave us; PVH: 0 (see the memmap)
 };
 
 /// Xen system time (ns) on the calling vCPU: the domain's one SystemClock

@@ -17,12 +17,27 @@ Cmdline cmdline;
 
 // XENFEAT_* names (public features.h), for the log.
 const char* const feature_names[] = {
-    "writable_page_tables", "writable_descriptor_tables", "auto_translated_physmap",
-    "supervisor_mode_kernel", "pae_pgdir_above_4gb", "mmu_pt_update_preserve_ad",
-    "highmem_assist", "gnttab_map_avail_bits", "hvm_callback_vector", "hvm_safe_pvclock",
-    "hvm_pirqs", "dom0", "grant_map_identity", "memory_op_vnode_supported",
-    "arm_smccc_supported", "linux_rsdp_unrestricted", "not_direct_mapped", "direct_mapped",
-    "runstate_phys_area", "vcpu_time_phys_area", "dm_msix_all_writes",
+    "writable_page_tables",
+    "writable_descriptor_tables",
+    "auto_translated_physmap",
+    "supervisor_mode_kernel",
+    "pae_pgdir_above_4gb",
+    "mmu_pt_update_preserve_ad",
+    "highmem_assist",
+    "gnttab_map_avail_bits",
+    "hvm_callback_vector",
+    "hvm_safe_pvclock",
+    "hvm_pirqs",
+    "dom0",
+    "grant_map_identity",
+    "memory_op_vnode_supported",
+    "arm_smccc_supported",
+    "linux_rsdp_unrestricted",
+    "not_direct_mapped",
+    "direct_mapped",
+    "runstate_phys_area",
+    "vcpu_time_phys_area",
+    "dm_msix_all_writes",
 };
 
 // From kernel.ld.
@@ -48,8 +63,8 @@ void describe_xen(const Context& context) noexcept
     }
     print("\n# cmdline: ", cmdline.text(), "\n");
     print("# layout: image ", Hex{reinterpret_cast<uint64_t>(__kernel_start)}, "-",
-          Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info},
-          " shared_info ", Hex{reinterpret_cast<uint64_t>(context.boot.shared)}, "\n");
+          Hex{reinterpret_cast<uint64_t>(__kernel_end)}, " start_info ", Hex{context.boot.start_info}, " shared_info ",
+          Hex{reinterpret_cast<uint64_t>(context.boot.shared)}, "\n");
 }
 
 } // namespace

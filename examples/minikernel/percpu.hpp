@@ -29,11 +29,11 @@ static_assert(sizeof(Tss64) == 104);
 
 /// One CPU's block.
 struct alignas(64) PerCpu {
-    PerCpu* self;                    ///< %gs:0
-    uint32_t vcpu;                   ///< %gs:8, Xen's vcpu_id
+    PerCpu* self;  ///< %gs:0
+    uint32_t vcpu; ///< %gs:8, Xen's vcpu_id
     uint32_t reserved;
-    xen::abi::vcpu_info* vcpu_info;  ///< %gs:16, the one Xen uses for this vCPU
-    uint64_t upcalls;                ///< event upcalls taken on this vCPU
+    xen::abi::vcpu_info* vcpu_info; ///< %gs:16, the one Xen uses for this vCPU
+    uint64_t upcalls;               ///< event upcalls taken on this vCPU
     // The console's line buffer (console.cpp): one per CPU, so lines from
     // different CPUs never mix.
     uint32_t line_used;

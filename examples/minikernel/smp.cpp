@@ -236,8 +236,8 @@ xen::Result<uint32_t> ensure_online(Mode mode) noexcept
     }
     XEN_TRY(make_controller());
     first_bring_up.mode = mode;
-    first_bring_up.report = controller_.bring_up(
-        mode == Mode::serial ? xen::BringUpMode::serial : xen::BringUpMode::parallel);
+    first_bring_up.report = controller_.bring_up(mode == Mode::serial ? xen::BringUpMode::serial
+                                                                      : xen::BringUpMode::parallel);
     first_bring_up.done = true;
     return controller_.online_count();
 }

@@ -94,7 +94,6 @@ using CallFn = void (*)(void* arg) noexcept;
 /// unsupported (it is not online), timed_out (the function has not
 /// returned in time: it may still run later; `arg` must stay valid),
 /// or what sending the IPI returned.
-xen::Result<void> run_on(xen::VcpuId v, CallFn fn, void* arg,
-                         uint64_t timeout_ns = default_call_timeout_ns) noexcept;
+xen::Result<void> run_on(xen::VcpuId v, CallFn fn, void* arg, uint64_t timeout_ns = default_call_timeout_ns) noexcept;
 
 } // namespace mk::smp

@@ -41,10 +41,10 @@ void set_trap_hook(uint8_t vector, TrapHook hook) noexcept;
 extern "C" void trap_dispatch(TrapFrame* frame) noexcept;
 
 // The stub tables in traps.S.
-extern "C" char pvh_trap_stubs[];        ///< 256 stubs of 16 bytes
-extern "C" char pv_trap_stubs[];         ///< 32 stubs of 32 bytes
-extern "C" char pv_event_callback[];     ///< CALLBACKTYPE_event entry
-extern "C" char pv_failsafe_callback[];  ///< CALLBACKTYPE_failsafe entry
+extern "C" char pvh_trap_stubs[];       ///< 256 stubs of 16 bytes
+extern "C" char pv_trap_stubs[];        ///< 32 stubs of 32 bytes
+extern "C" char pv_event_callback[];    ///< CALLBACKTYPE_event entry
+extern "C" char pv_failsafe_callback[]; ///< CALLBACKTYPE_failsafe entry
 inline constexpr size_t pvh_stub_size = 16;
 inline constexpr size_t pv_stub_size = 32;
 

@@ -62,7 +62,7 @@ template <uint32_t Vcpus, uint32_t Ports>
 struct DomainStorage {
     static_assert(Vcpus > 0, "at least one vCPU");
     static_assert(Ports > 0 && Ports <= evtchn_max_ports, "the 2-level ABI has 4096 ports");
-    VcpuSlot slots[Vcpus]; ///< slots[v] is vCPU v's
+    VcpuSlot slots[Vcpus];  ///< slots[v] is vCPU v's
     EventSlot ports[Ports]; ///< ports[p] handles event-channel port p
 };
 

@@ -123,8 +123,7 @@ public:
     /// `slots[0..nr_slots)` handle ports below nr_slots (at most 4096);
     /// `cursors` holds each vCPU's dispatch cursor: only vCPUs it has a
     /// cursor for can have ports bound. Storage must outlive the object.
-    EventChannels(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots,
-                  PerVcpu<EventCursor> cursors) noexcept
+    EventChannels(abi::shared_info& shared, EventSlot* slots, uint32_t nr_slots, PerVcpu<EventCursor> cursors) noexcept
     {
         init(shared, slots, nr_slots, cursors);
     }

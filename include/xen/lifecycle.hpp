@@ -120,15 +120,15 @@ struct SuspendReport {
     SuspendStep failed_step = SuspendStep::none;
     /// The vCPU that step failed on, for per-vCPU steps.
     VcpuId failed_vcpu{0};
-    Errc cause = Errc{};            ///< the error of the failed step
-    uint64_t clock_before_ns = 0;   ///< Domain::now() right before the hypercall
-    uint64_t clock_after_ns = 0;    ///< Domain::now() right after the re-base (>= clock_before_ns)
-    int64_t offset_ns = 0;          ///< Domain::clock_offset() afterwards
-    uint32_t aps_parked = 0;        ///< APs parked for the suspend
-    uint32_t aps_back = 0;          ///< of those, brought back online
-    uint32_t ports_rebound = 0;     ///< VIRQ and IPI ports bound again
+    Errc cause = Errc{};             ///< the error of the failed step
+    uint64_t clock_before_ns = 0;    ///< Domain::now() right before the hypercall
+    uint64_t clock_after_ns = 0;     ///< Domain::now() right after the re-base (>= clock_before_ns)
+    int64_t offset_ns = 0;           ///< Domain::clock_offset() afterwards
+    uint32_t aps_parked = 0;         ///< APs parked for the suspend
+    uint32_t aps_back = 0;           ///< of those, brought back online
+    uint32_t ports_rebound = 0;      ///< VIRQ and IPI ports bound again
     uint32_t downed_to_register = 0; ///< vCPUs found up in the new domain, downed to register and upped again
-    uint32_t still_registered = 0;  ///< vcpu_info registrations Xen still held (a reset, not a new domain)
+    uint32_t still_registered = 0;   ///< vcpu_info registrations Xen still held (a reset, not a new domain)
 };
 
 } // namespace xen

@@ -86,9 +86,9 @@ enum class BringUpMode : uint8_t {
 
 /// What bring_up did.
 struct BringUpReport {
-    uint32_t online = 0;   ///< vCPUs online afterwards, the boot vCPU included
-    uint32_t failed = 0;   ///< APs not online afterwards (see last_error per vCPU)
-    uint64_t total_ns = 0; ///< from the first prepare to the last check-in seen
+    uint32_t online = 0;           ///< vCPUs online afterwards, the boot vCPU included
+    uint32_t failed = 0;           ///< APs not online afterwards (see last_error per vCPU)
+    uint64_t total_ns = 0;         ///< from the first prepare to the last check-in seen
     uint64_t prepare_phase_ns = 0; ///< parallel: preparing them all
     uint64_t start_phase_ns = 0;   ///< parallel: preparing and starting them all (then the wait)
     /// Xen system time when the call began: t = 0 of every vCPU's

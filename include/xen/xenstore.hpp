@@ -30,9 +30,9 @@ namespace xen {
 
 /// One watch event: the node that changed and the watch's token.
 struct XenStoreWatchEvent {
-    char path[128];   ///< NUL-terminated; cut at 127 bytes (truncated says so)
-    char token[32];   ///< NUL-terminated; cut at 31 bytes
-    bool truncated;   ///< the path or the token was cut (or the event was longer than kept)
+    char path[128]; ///< NUL-terminated; cut at 127 bytes (truncated says so)
+    char token[32]; ///< NUL-terminated; cut at 31 bytes
+    bool truncated; ///< the path or the token was cut (or the event was longer than kept)
 };
 
 /// What the toolstack asks of one vCPU through `cpu/<N>/availability`
@@ -70,8 +70,7 @@ public:
     using WaitFn = void (*)(void* ctx) noexcept;
 
     /// Attach to the ring the toolstack set up; `ring` must stay mapped.
-    XenStore(abi::xenstore_domain_interface* ring, hc::Port port, WaitFn wait, void* ctx,
-             uint32_t max_waits) noexcept
+    XenStore(abi::xenstore_domain_interface* ring, hc::Port port, WaitFn wait, void* ctx, uint32_t max_waits) noexcept
         : ring_(ring), port_(port), wait_(wait), ctx_(ctx), max_waits_(max_waits)
     {
     }

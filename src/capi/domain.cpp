@@ -50,7 +50,10 @@ static_assert(XENVCPU_VIRQ_TIMER == static_cast<int>(abi::virq::timer) &&
 // pointer per port, which EventSlot has no room for.
 static_assert(sizeof(Port) == 4 && std::is_trivially_copyable_v<Port> && std::is_standard_layout_v<Port>);
 static_assert(sizeof(VcpuId) == 4 && std::is_trivially_copyable_v<VcpuId> && std::is_standard_layout_v<VcpuId>);
-EventHandler handler_of(xenvcpu_event_handler h) noexcept { return reinterpret_cast<EventHandler>(reinterpret_cast<void (*)()>(h)); }
+EventHandler handler_of(xenvcpu_event_handler h) noexcept
+{
+    return reinterpret_cast<EventHandler>(reinterpret_cast<void (*)()>(h));
+}
 
 // KernelHooks trampolines: ctx is the xenvcpu_hooks copy in the CDomain.
 const xenvcpu_hooks& hooks(void* ctx) noexcept { return *static_cast<const xenvcpu_hooks*>(ctx); }
@@ -142,8 +145,8 @@ xenvcpu_errc xenvcpu_domain_init(xenvcpu_domain* d, const xenvcpu_domain_config*
     dc.shared = static_cast<abi::shared_info*>(config->shared_info);
     dc.features = XenFeatures{config->features};
     dc.hooks = kernel_hooks(cd.hooks);
-    return code(cd.domain.init(dc, reinterpret_cast<VcpuSlot*>(slots), nr_slots,
-                               reinterpret_cast<EventSlot*>(ports), nr_ports));
+    return code(cd.domain.init(dc, reinterpret_cast<VcpuSlot*>(slots), nr_slots, reinterpret_cast<EventSlot*>(ports),
+                               nr_ports));
 }
 
 xenvcpu_errc xenvcpu_domain_discover(xenvcpu_domain* d, uint32_t limit, uint32_t* count) noexcept
@@ -208,8 +211,8 @@ xenvcpu_errc xenvcpu_vcpu_get_runstate_info(xenvcpu_domain* d, uint32_t v, xenvc
 xenvcpu_errc xenvcpu_vcpu_register_runstate_memory_area(xenvcpu_domain* d, uint32_t v,
                                                         xenvcpu_runstate_area* area) noexcept
 {
-    return with_area<abi::vcpu_runstate_info>(
-        area, [&](auto& a) { return dom(d).register_runstate_memory_area(id(v), a); });
+    return with_area<abi::vcpu_runstate_info>(area,
+                                              [&](auto& a) { return dom(d).register_runstate_memory_area(id(v), a); });
 }
 xenvcpu_errc xenvcpu_vcpu_set_periodic_timer(xenvcpu_domain* d, uint32_t v, uint64_t period_ns) noexcept
 {
@@ -230,8 +233,8 @@ xenvcpu_errc xenvcpu_vcpu_stop_singleshot_timer(xenvcpu_domain* d, uint32_t v) n
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_info(xenvcpu_domain* d, uint32_t v, xenvcpu_vcpu_info_area* area,
                                              uint64_t frame) noexcept
 {
-    return with_area<abi::vcpu_info>(
-        area, [&](auto& a) { return dom(d).register_vcpu_info(id(v), a, FrameNumber{frame}); });
+    return with_area<abi::vcpu_info>(area,
+                                     [&](auto& a) { return dom(d).register_vcpu_info(id(v), a, FrameNumber{frame}); });
 }
 xenvcpu_errc xenvcpu_vcpu_send_nmi(xenvcpu_domain* d, uint32_t v) noexcept { return code(dom(d).send_nmi(id(v))); }
 xenvcpu_errc xenvcpu_vcpu_get_physid(xenvcpu_domain* d, uint32_t v, xenvcpu_physid* out) noexcept
@@ -244,8 +247,8 @@ xenvcpu_errc xenvcpu_vcpu_get_physid(xenvcpu_domain* d, uint32_t v, xenvcpu_phys
 xenvcpu_errc xenvcpu_vcpu_register_vcpu_time_memory_area(xenvcpu_domain* d, uint32_t v,
                                                          xenvcpu_time_area* area) noexcept
 {
-    return with_area<abi::vcpu_time_info>(
-        area, [&](auto& a) { return dom(d).register_vcpu_time_memory_area(id(v), a); });
+    return with_area<abi::vcpu_time_info>(area,
+                                          [&](auto& a) { return dom(d).register_vcpu_time_memory_area(id(v), a); });
 }
 xenvcpu_errc xenvcpu_vcpu_register_runstate_phys_area(xenvcpu_domain* d, uint32_t v, xenvcpu_runstate_area* area,
                                                       uint64_t pa) noexcept

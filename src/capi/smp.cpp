@@ -45,7 +45,10 @@ static_assert(WaitBound{}.timeout_ns == XENVCPU_WAIT_TIMEOUT_NS && WaitBound{}.m
 // entry takes xenvcpu_ap_handshake*, ApEntryFn ApHandshake& (a pointer in
 // the ABI, to the same layout, checked above); the entry stub calls it
 // from assembly anyway. A call function is void(void*) on both sides.
-ApEntryFn entry_of(xenvcpu_ap_entry_fn f) noexcept { return reinterpret_cast<ApEntryFn>(reinterpret_cast<void (*)()>(f)); }
+ApEntryFn entry_of(xenvcpu_ap_entry_fn f) noexcept
+{
+    return reinterpret_cast<ApEntryFn>(reinterpret_cast<void (*)()>(f));
+}
 CallFn call_of(xenvcpu_call_fn f) noexcept { return reinterpret_cast<CallFn>(reinterpret_cast<void (*)()>(f)); }
 
 VcpuId id(uint32_t v) noexcept { return VcpuId{v}; }
@@ -67,7 +70,7 @@ xenvcpu_errc xenvcpu_smp_init(xenvcpu_smp* smp, xenvcpu_domain* d, const xenvcpu
     c.entry_stub = config->entry_stub;
     c.ap_entry = entry_of(config->ap_entry);
     c.placement = config->placement == XENVCPU_VCPU_INFO_BEYOND_LEGACY ? VcpuInfoPlacement::beyond_legacy
-                                                                         : VcpuInfoPlacement::every_ap;
+                                                                       : VcpuInfoPlacement::every_ap;
     Smp* s = new (smp->opaque) Smp();
     return code(s->init(dom(d), c, *new (scratch->opaque) SmpScratch()));
 }
@@ -101,9 +104,8 @@ xenvcpu_errc xenvcpu_smp_await_online(xenvcpu_smp* smp, uint32_t v, const xenvcp
 void xenvcpu_smp_bring_up(xenvcpu_smp* smp, xenvcpu_bring_up_mode mode, const xenvcpu_wait_bound* bound,
                           xenvcpu_bring_up_report* report) noexcept
 {
-    const BringUpReport r = of(smp).bring_up(mode == XENVCPU_BRING_UP_PARALLEL ? BringUpMode::parallel
-                                                                               : BringUpMode::serial,
-                                             bound_of(bound));
+    const BringUpReport r = of(smp).bring_up(
+        mode == XENVCPU_BRING_UP_PARALLEL ? BringUpMode::parallel : BringUpMode::serial, bound_of(bound));
     if (report != nullptr)
         *report = xenvcpu_bring_up_report{r.online,           r.failed,         r.total_ns,
                                           r.prepare_phase_ns, r.start_phase_ns, code(r.first_error)};
@@ -147,7 +149,8 @@ xenvcpu_errc xenvcpu_smp_post(xenvcpu_smp* smp, uint32_t v, xenvcpu_call_fn fn, 
         *ticket = xenvcpu_call_ticket{r->vcpu.value, r->seq};
     return code(r);
 }
-xenvcpu_errc xenvcpu_smp_wait_call(xenvcpu_smp* smp, xenvcpu_call_ticket ticket, const xenvcpu_wait_bound* bound) noexcept
+xenvcpu_errc xenvcpu_smp_wait_call(xenvcpu_smp* smp, xenvcpu_call_ticket ticket,
+                                   const xenvcpu_wait_bound* bound) noexcept
 {
     return code(of(smp).wait_call(CallTicket{id(ticket.vcpu), ticket.seq}, bound_of(bound)));
 }

@@ -130,10 +130,7 @@ xenvcpu_errc xenvcpu_runstate_snapshot(xenvcpu_domain* d, uint32_t v, xenvcpu_ru
     return code(r);
 }
 
-xenvcpu_errc xenvcpu_steal_start(xenvcpu_domain* d, uint32_t v) noexcept
-{
-    return feed_steal(d, v, true, nullptr);
-}
+xenvcpu_errc xenvcpu_steal_start(xenvcpu_domain* d, uint32_t v) noexcept { return feed_steal(d, v, true, nullptr); }
 
 xenvcpu_errc xenvcpu_steal_update(xenvcpu_domain* d, uint32_t v, xenvcpu_steal_sample* sample) noexcept
 {

@@ -65,9 +65,8 @@ Result<void> Domain::check_suspend_config(const SuspendConfig& config, bool brin
         return err(Errc::not_current_vcpu);
     // PV: the new shared_info is the kernel's to map, and restarted APs
     // need the L4's new frame; PVH: shared_info goes back at its GFN.
-    if (kind_ == GuestKind::pv &&
-        (config.hooks.remap_shared_info == nullptr ||
-         (brings_back_aps && config.smp != nullptr && config.hooks.pv_cr3 == nullptr)))
+    if (kind_ == GuestKind::pv && (config.hooks.remap_shared_info == nullptr ||
+                                   (brings_back_aps && config.smp != nullptr && config.hooks.pv_cr3 == nullptr)))
         return err(Errc::invalid_argument);
     if (kind_ == GuestKind::pvh && hooks_.frame_of == nullptr)
         return err(Errc::invalid_argument);

@@ -125,8 +125,7 @@ Result<void> Domain::register_vcpu_time_memory_area(VcpuId v, Area<abi::vcpu_tim
     return ok();
 }
 
-Result<void> Domain::register_runstate_phys_area(VcpuId v, Area<abi::vcpu_runstate_info>& area,
-                                                 PhysAddr pa) noexcept
+Result<void> Domain::register_runstate_phys_area(VcpuId v, Area<abi::vcpu_runstate_info>& area, PhysAddr pa) noexcept
 {
     XEN_TRY(check(v));
     XEN_TRY(hc::register_runstate_phys_area(v, area, pa));
@@ -137,8 +136,7 @@ Result<void> Domain::register_runstate_phys_area(VcpuId v, Area<abi::vcpu_runsta
     return ok();
 }
 
-Result<void> Domain::register_vcpu_time_phys_area(VcpuId v, Area<abi::vcpu_time_info>& area,
-                                                  PhysAddr pa) noexcept
+Result<void> Domain::register_vcpu_time_phys_area(VcpuId v, Area<abi::vcpu_time_info>& area, PhysAddr pa) noexcept
 {
     XEN_TRY(check(v));
     XEN_TRY(hc::register_vcpu_time_phys_area(v, area, pa));

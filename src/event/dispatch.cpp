@@ -127,8 +127,8 @@ DispatchResult EventChannels::dispatch(VcpuId self, abi::vcpu_info& vi, uint32_t
             const uint32_t w = static_cast<uint32_t>(__builtin_ctzll(ahead != 0 ? ahead : sel));
             const uint32_t from_bit = w == cur_word ? cur_bit : 0;
 
-            uint64_t ready = event::load_word(shared_->evtchn_pending[w]) &
-                             ~event::load_word(shared_->evtchn_mask[w]) & (~uint64_t{0} << from_bit);
+            uint64_t ready = event::load_word(shared_->evtchn_pending[w]) & ~event::load_word(shared_->evtchn_mask[w]) &
+                             (~uint64_t{0} << from_bit);
             bool called = false;
             while (ready != 0 && !called) {
                 const uint32_t b = static_cast<uint32_t>(__builtin_ctzll(ready));

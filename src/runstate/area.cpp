@@ -41,12 +41,9 @@ Result<void> Runstate::restore_update_flag() noexcept
 Result<void> Runstate::reregister_area(VcpuId id, RunstateCpu& cpu) noexcept
 {
     switch (cpu.kind) {
-    case AreaKind::physical_address:
-        return hc::register_runstate_phys_area(id, cpu.area, cpu.pa);
-    case AreaKind::virtual_address:
-        return hc::register_runstate_memory_area(id, cpu.area);
-    case AreaKind::none:
-        break;
+    case AreaKind::physical_address: return hc::register_runstate_phys_area(id, cpu.area, cpu.pa);
+    case AreaKind::virtual_address: return hc::register_runstate_memory_area(id, cpu.area);
+    case AreaKind::none: break;
     }
     return ok();
 }
@@ -54,14 +51,9 @@ Result<void> Runstate::reregister_area(VcpuId id, RunstateCpu& cpu) noexcept
 Result<void> Runstate::unregister_area(VcpuId id, RunstateCpu& cpu) noexcept
 {
     switch (cpu.kind) {
-    case AreaKind::physical_address:
-        XEN_TRY(hc::unregister_runstate_phys_area(id));
-        break;
-    case AreaKind::virtual_address:
-        XEN_TRY(hc::unregister_runstate_memory_area(id));
-        break;
-    case AreaKind::none:
-        break;
+    case AreaKind::physical_address: XEN_TRY(hc::unregister_runstate_phys_area(id)); break;
+    case AreaKind::virtual_address: XEN_TRY(hc::unregister_runstate_memory_area(id)); break;
+    case AreaKind::none: break;
     }
     cpu.kind = AreaKind::none;
     return ok();

@@ -10,8 +10,7 @@ namespace xen::smp_detail {
 /// A CPU's state as another CPU reads it (one byte: never torn).
 inline CpuState load_state(const SmpCpu& c) noexcept
 {
-    return static_cast<CpuState>(
-        __atomic_load_n(reinterpret_cast<const uint8_t*>(&c.state), __ATOMIC_ACQUIRE));
+    return static_cast<CpuState>(__atomic_load_n(reinterpret_cast<const uint8_t*>(&c.state), __ATOMIC_ACQUIRE));
 }
 
 inline void store_state(SmpCpu& c, CpuState s) noexcept

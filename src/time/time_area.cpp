@@ -16,12 +16,9 @@ Result<AreaKind> register_time_area(VcpuId id, Area<abi::vcpu_time_info>& area, 
 Result<void> unregister_time_area(VcpuId id, AreaKind kind) noexcept
 {
     switch (kind) {
-    case AreaKind::physical_address:
-        return hc::unregister_vcpu_time_phys_area(id);
-    case AreaKind::virtual_address:
-        return hc::unregister_vcpu_time_memory_area(id);
-    case AreaKind::none:
-        break;
+    case AreaKind::physical_address: return hc::unregister_vcpu_time_phys_area(id);
+    case AreaKind::virtual_address: return hc::unregister_vcpu_time_memory_area(id);
+    case AreaKind::none: break;
     }
     return ok();
 }

@@ -59,8 +59,7 @@ Result<Port> TimerDriver::bind(VcpuId vcpu) noexcept
         if (const auto have = domain_->events().find(&TimerDriver::on_virq_timer, this, vcpu); have.has_value())
             return *have;
     }
-    XEN_TRY_ASSIGN(Port port,
-                   domain_->events().bind_virq(abi::virq::timer, vcpu, &TimerDriver::on_virq_timer, this));
+    XEN_TRY_ASSIGN(Port port, domain_->events().bind_virq(abi::virq::timer, vcpu, &TimerDriver::on_virq_timer, this));
     // The handler may already run (on this vCPU, once upcalls are on); it
     // needs neither field: they only serve self-injection from thread context.
     c->port_ = port.value;

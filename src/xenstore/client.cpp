@@ -44,12 +44,10 @@ Errc error_from_name(const char* name, size_t len) noexcept
         Errc errc;
     };
     static constexpr Named names[] = {
-        {"EINVAL", Errc::einval}, {"EACCES", Errc::eacces}, {"EEXIST", Errc::eexist},
-        {"EISDIR", Errc::eisdir}, {"ENOENT", Errc::enoent}, {"ENOMEM", Errc::enomem},
-        {"ENOSPC", Errc::enospc}, {"EIO", Errc::eio},       {"ENOTEMPTY", Errc::enotempty},
-        {"ENOSYS", Errc::enosys}, {"EROFS", Errc::erofs},   {"EBUSY", Errc::ebusy},
-        {"EAGAIN", Errc::eagain}, {"EISCONN", Errc::eisconn}, {"E2BIG", Errc::e2big},
-        {"EPERM", Errc::eperm},
+        {"EINVAL", Errc::einval},       {"EACCES", Errc::eacces},   {"EEXIST", Errc::eexist}, {"EISDIR", Errc::eisdir},
+        {"ENOENT", Errc::enoent},       {"ENOMEM", Errc::enomem},   {"ENOSPC", Errc::enospc}, {"EIO", Errc::eio},
+        {"ENOTEMPTY", Errc::enotempty}, {"ENOSYS", Errc::enosys},   {"EROFS", Errc::erofs},   {"EBUSY", Errc::ebusy},
+        {"EAGAIN", Errc::eagain},       {"EISCONN", Errc::eisconn}, {"E2BIG", Errc::e2big},   {"EPERM", Errc::eperm},
     };
     for (const auto& n : names)
         if (equal(name, len, n.name))

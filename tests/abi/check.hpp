@@ -64,26 +64,25 @@ struct AreaCount {
 
 /// Start and end of an area; ABI_AREA_END defines `abi_area_<name>()`.
 #define ABI_AREA_BEGIN(name) static constexpr int abi_first_##name = __COUNTER__;
-#define ABI_AREA_END(name)                                                                    \
-    static constexpr int abi_items_##name = __COUNTER__ - abi_first_##name - 1;               \
+#define ABI_AREA_END(name)                                                      \
+    static constexpr int abi_items_##name = __COUNTER__ - abi_first_##name - 1; \
     ::abi_check::AreaCount abi_area_##name() { return {#name, abi_items_##name}; }
 
 /// A constant or enumerator of ours equals Xen's macro.
-#define ABI_CONST(ours, theirs)                                                               \
+#define ABI_CONST(ours, theirs) \
     ABI_ASSERT(::abi_check::same_value(ours, theirs), "value differs from Xen: " #ours " vs " #theirs)
 
 /// Size and alignment of one of our types equal Xen's.
-#define ABI_TYPE(Ours, Theirs)                                                                \
+#define ABI_TYPE(Ours, Theirs)                                                                  \
     ABI_ASSERT(sizeof(Ours) == sizeof(Theirs), "size differs from Xen: " #Ours " vs " #Theirs); \
     ABI_ASSERT(alignof(Ours) == alignof(Theirs), "alignment differs from Xen: " #Ours " vs " #Theirs)
 
 /// A field: same offset, same size and integer kind. `of` and `tf` may be
 /// member paths (`console.domu.mfn`).
-#define ABI_FIELD(Ours, Theirs, of, tf)                                                       \
-    ABI_ASSERT(offsetof(Ours, of) == offsetof(Theirs, tf),                                    \
-               "offset differs from Xen: " #Ours "::" #of " vs " #Theirs "::" #tf);            \
-    ABI_ASSERT((::abi_check::same_shape<decltype(std::declval<Ours&>().of),                    \
-                                        decltype(std::declval<Theirs&>().tf)>()),              \
+#define ABI_FIELD(Ours, Theirs, of, tf)                                                                               \
+    ABI_ASSERT(offsetof(Ours, of) == offsetof(Theirs, tf),                                                            \
+               "offset differs from Xen: " #Ours "::" #of " vs " #Theirs "::" #tf);                                   \
+    ABI_ASSERT((::abi_check::same_shape<decltype(std::declval<Ours&>().of), decltype(std::declval<Theirs&>().tf)>()), \
                "size or type differs from Xen: " #Ours "::" #of " vs " #Theirs "::" #tf)
 
 /// Same-named field on both sides.
@@ -92,9 +91,9 @@ struct AreaCount {
 /// Our named padding `pad` fills exactly the hole Xen's compiler leaves
 /// between Xen's field `before` and the byte offset `next` (the following
 /// field's offsetof, or sizeof(Theirs) for tail padding).
-#define ABI_PAD(Ours, pad, Theirs, before, next)                                              \
-    ABI_ASSERT(offsetof(Ours, pad) == offsetof(Theirs, before) + sizeof(std::declval<Theirs&>().before) \
-                   && offsetof(Ours, pad) + sizeof(std::declval<Ours&>().pad) == (next),      \
+#define ABI_PAD(Ours, pad, Theirs, before, next)                                                           \
+    ABI_ASSERT(offsetof(Ours, pad) == offsetof(Theirs, before) + sizeof(std::declval<Theirs&>().before) && \
+                   offsetof(Ours, pad) + sizeof(std::declval<Ours&>().pad) == (next),                      \
                "named padding is not Xen's implicit hole: " #Ours "::" #pad)
 
 /// A declaration of ours that Xen's public headers do not spell (a layout

@@ -160,8 +160,7 @@ ABI_CONST(xa::xenfeat::vcpu_time_phys_area, XENFEAT_vcpu_time_phys_area);
 #endif
 ABI_CONST(xa::xenfeat_nr_submaps, XENFEAT_NR_SUBMAPS);
 
-ABI_NOT_IN_XEN_HEADERS(xa::xenfeat::grant_map_identity,
-                       "features.h keeps bit 12 only inside a comment (deprecated)");
+ABI_NOT_IN_XEN_HEADERS(xa::xenfeat::grant_map_identity, "features.h keeps bit 12 only inside a comment (deprecated)");
 ABI_NOT_IN_XEN_HEADERS(xa::xen_version_major, "version.h: XENVER_version returns major << 16 | minor (prose)");
 ABI_NOT_IN_XEN_HEADERS(xa::xen_version_minor, "version.h: XENVER_version returns major << 16 | minor (prose)");
 

@@ -29,11 +29,10 @@ unsigned abi_xen_interface_version();
 int main()
 {
     const abi_check::AreaCount areas[] = {
-        abi_area_hypercall(),  abi_area_vcpu(),          abi_area_shared_info(),
-        abi_area_start_info(), abi_area_guest_context(), abi_area_hvm_context(),
-        abi_area_event_channel(), abi_area_sched(),      abi_area_version(),
-        abi_area_platform(),   abi_area_elfnote(),       abi_area_cpuid(),
-        abi_area_errc(),         abi_area_rings(),
+        abi_area_hypercall(),     abi_area_vcpu(),        abi_area_shared_info(),   abi_area_start_info(),
+        abi_area_guest_context(), abi_area_hvm_context(), abi_area_event_channel(), abi_area_sched(),
+        abi_area_version(),       abi_area_platform(),    abi_area_elfnote(),       abi_area_cpuid(),
+        abi_area_errc(),          abi_area_rings(),
     };
     int total = 0;
     for (const auto& a : areas) {
@@ -41,7 +40,7 @@ int main()
         total += a.items;
     }
     std::printf("  (Errc names %d of Xen's errno values)\n", abi_errc_xen_values());
-    std::printf("abi conformance: %d items checked against %s headers (interface 0x%08x)\n", total,
-                ABI_XEN_HEADERS, abi_xen_interface_version());
+    std::printf("abi conformance: %d items checked against %s headers (interface 0x%08x)\n", total, ABI_XEN_HEADERS,
+                abi_xen_interface_version());
     return 0;
 }

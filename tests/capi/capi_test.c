@@ -20,15 +20,15 @@ static int checks, failures;
             fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
         }                                                                            \
     } while (0)
-#define CHECK_ERR(call, expected)                                                                      \
-    do {                                                                                               \
-        xenvcpu_errc e_ = (call);                                                                      \
-        ++checks;                                                                                      \
-        if (e_ != (expected)) {                                                                        \
-            ++failures;                                                                                \
-            fprintf(stderr, "%s:%d: %s gave %s, expected %s\n", __FILE__, __LINE__, #call,             \
-                    xenvcpu_errc_name(e_), xenvcpu_errc_name(expected));                               \
-        }                                                                                              \
+#define CHECK_ERR(call, expected)                                                                                 \
+    do {                                                                                                          \
+        xenvcpu_errc e_ = (call);                                                                                 \
+        ++checks;                                                                                                 \
+        if (e_ != (expected)) {                                                                                   \
+            ++failures;                                                                                           \
+            fprintf(stderr, "%s:%d: %s gave %s, expected %s\n", __FILE__, __LINE__, #call, xenvcpu_errc_name(e_), \
+                    xenvcpu_errc_name(expected));                                                                 \
+        }                                                                                                         \
     } while (0)
 
 #define NSLOTS 8
@@ -228,8 +228,8 @@ static void test_domain(void)
     CHECK(xenvcpu_domain_vcpu_info(&dom, 0) == shared); /* vcpu_info[0] opens shared_info */
     CHECK(xenvcpu_domain_vcpu_info(&dom, 9) == NULL);
     CHECK_ERR(xenvcpu_domain_place_vcpu_info(&dom, 1), XENVCPU_OK);
-    CHECK(xenvcpu_domain_vcpu_info(&dom, 1) == (void *)&slots[1]); /* the area opens the slot */
-    CHECK_ERR(xenvcpu_domain_place_vcpu_info(&dom, 1), XENVCPU_OK);  /* once: no second op 10 */
+    CHECK(xenvcpu_domain_vcpu_info(&dom, 1) == (void *)&slots[1]);  /* the area opens the slot */
+    CHECK_ERR(xenvcpu_domain_place_vcpu_info(&dom, 1), XENVCPU_OK); /* once: no second op 10 */
     CHECK(xvt_vcpuop_calls(10) == 1);
     /* A second init is refused without touching the live slots. */
     CHECK_ERR(xenvcpu_domain_init(&dom, &cfg, slots, NSLOTS, ports, NPORTS), XENVCPU_INVALID_ARGUMENT);
@@ -284,8 +284,9 @@ static void test_vcpuops(void)
               XENVCPU_OK);
     CHECK_ERR(xenvcpu_vcpu_register_vcpu_time_phys_area(&dom, 0, &time_phys_area, (uint64_t)(uintptr_t)&time_phys_area),
               XENVCPU_OK);
-    CHECK_ERR(xenvcpu_vcpu_register_vcpu_time_phys_area(&dom, 0, &time_phys_area, 8 + (uint64_t)(uintptr_t)&time_phys_area),
-              XENVCPU_INVALID_ARGUMENT); /* not where the area is */
+    CHECK_ERR(
+        xenvcpu_vcpu_register_vcpu_time_phys_area(&dom, 0, &time_phys_area, 8 + (uint64_t)(uintptr_t)&time_phys_area),
+        XENVCPU_INVALID_ARGUMENT); /* not where the area is */
 
     /* PVH: the HVM context. */
     fresh_domain(1, 2, 1, true);
@@ -337,7 +338,7 @@ static void test_events(void)
 
     CHECK_ERR(xenvcpu_events_bind_virq(&dom, XENVCPU_VIRQ_DEBUG, 0, on_event, &dbg, &vport), XENVCPU_OK);
     CHECK_ERR(xenvcpu_events_bind_virq(&dom, XENVCPU_VIRQ_DEBUG, 0, on_event, &dbg, &vport), XENVCPU_EEXIST);
-    CHECK_ERR(xenvcpu_events_send(&dom, vport), XENVCPU_EINVAL); /* a VIRQ cannot be sent */
+    CHECK_ERR(xenvcpu_events_send(&dom, vport), XENVCPU_EINVAL);                 /* a VIRQ cannot be sent */
     CHECK_ERR(xenvcpu_events_attach(&dom, port, 0, on_event, &dbg), XENVCPU_OK); /* replaces the handler */
     CHECK_ERR(xenvcpu_events_attach(&dom, 5000, 0, on_event, &dbg), XENVCPU_PORT_OUT_OF_RANGE);
     CHECK_ERR(xenvcpu_events_send(&dom, port), XENVCPU_OK);
@@ -427,7 +428,7 @@ static void test_smp(void)
     CHECK_ERR(xenvcpu_smp_online(&smp, 3, &bound), XENVCPU_OK);
     CHECK(xenvcpu_smp_state(&smp, 3) == XENVCPU_CPU_ONLINE);
     CHECK_ERR(xenvcpu_smp_offline(&smp, 0, &bound), XENVCPU_INVALID_ARGUMENT); /* itself: park_self */
-    CHECK_ERR(xenvcpu_smp_park_self(&smp, 1), XENVCPU_NOT_CURRENT_VCPU);     /* called on vCPU 0 */
+    CHECK_ERR(xenvcpu_smp_park_self(&smp, 1), XENVCPU_NOT_CURRENT_VCPU);       /* called on vCPU 0 */
     CHECK_ERR(xenvcpu_smp_park_begin(&smp, 1), XENVCPU_NOT_CURRENT_VCPU);
 
     /* PVH, in parallel, with only the vCPUs >= 32 given a vcpu_info. */
@@ -436,7 +437,7 @@ static void test_smp(void)
     CHECK_ERR(xenvcpu_smp_init(&smp, &dom, &sc, &scratch), XENVCPU_OK);
     xenvcpu_smp_bring_up(&smp, XENVCPU_BRING_UP_PARALLEL, &bound, &report);
     CHECK(report.online == 3 && report.failed == 0);
-    CHECK(xvt_vcpuop_calls(10) == 0); /* every AP is below 32: its shared_info slot */
+    CHECK(xvt_vcpuop_calls(10) == 0);                          /* every AP is below 32: its shared_info slot */
     CHECK(xenvcpu_smp_handshake(&smp, 2)->arg == 0x50000002u); /* the ap_stack hook's */
 }
 
@@ -731,7 +732,7 @@ static void test_kernel_owned(void)
 
     /* Upcall masking on PV: the vcpu_info mask, nested. */
     on = xenvcpu_upcalls_off(&dom);
-    CHECK(!xenvcpu_upcalls_off(&dom)); /* already off */
+    CHECK(!xenvcpu_upcalls_off(&dom));    /* already off */
     xenvcpu_upcalls_restore(&dom, false); /* inner section: stays off */
     CHECK(!xenvcpu_upcalls_on(&dom));     /* it was off */
     CHECK(xenvcpu_upcalls_on(&dom));      /* now on */
@@ -804,7 +805,8 @@ static void test_p2m(void)
     /* frame_of is the test's (address >> 12): the lists name the pages by it. */
     fresh_domain(0, 1, 0, false);
     CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn, 3 * 512, &p2m_list_list, p2m_lists, 1), XENVCPU_OK);
-    CHECK(p2m_lists[0].mfn[0] == hook_frame_of(&k, &p2m_pages[0]) && p2m_lists[0].mfn[2] == hook_frame_of(&k, &p2m_pages[2]));
+    CHECK(p2m_lists[0].mfn[0] == hook_frame_of(&k, &p2m_pages[0]) &&
+          p2m_lists[0].mfn[2] == hook_frame_of(&k, &p2m_pages[2]));
     CHECK(p2m_lists[0].mfn[3] == 0 && p2m_list_list.mfn[0] == hook_frame_of(&k, &p2m_lists[0]));
     CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn + 1, 512, &p2m_list_list, p2m_lists, 1),
               XENVCPU_AREA_MISALIGNED);

@@ -1,8 +1,8 @@
 // The simulated Xen for the C API's host test (capi_test.c), driven
 // through a few C-callable helpers: the simulator is C++, the test is C.
 // One simulated domain at a time; the calling thread acts as its vCPUs.
-#include <xen/hypercall/sched_op.hpp>
 #include <memory>
+#include <xen/hypercall/sched_op.hpp>
 
 #include <sim/hypervisor.hpp>
 #include <xen/abi/guest_context.hpp>
@@ -93,8 +93,8 @@ const void* xvt_hvm_context(void)
 {
     hvm_ctx = abi::vcpu_hvm_context{};
     hvm_ctx.mode = static_cast<uint32_t>(abi::vcpu_hvm_mode::mode_64b);
-    hvm_ctx.cpu_regs.x86_64.cr0 = (1ull << 31) | 1; // PG | PE
-    hvm_ctx.cpu_regs.x86_64.cr4 = 1ull << 5;         // PAE
+    hvm_ctx.cpu_regs.x86_64.cr0 = (1ull << 31) | 1;            // PG | PE
+    hvm_ctx.cpu_regs.x86_64.cr4 = 1ull << 5;                   // PAE
     hvm_ctx.cpu_regs.x86_64.efer = (1ull << 8) | (1ull << 10); // LME | LMA
     hvm_ctx.cpu_regs.x86_64.rip = 0x100000;
     return &hvm_ctx;

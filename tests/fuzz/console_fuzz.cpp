@@ -240,8 +240,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                     fail("write: success with bytes missing", be.written, len);
             } else if (r.error() != Errc::timed_out && r.error() != Errc::ring_corrupt) {
                 fail("write: an error outside the documented set", static_cast<unsigned long long>(r.error()));
-            } else if (r.error() == Errc::ring_corrupt &&
-                       page->out_prod - page->out_cons <= out_size) {
+            } else if (r.error() == Errc::ring_corrupt && page->out_prod - page->out_cons <= out_size) {
                 fail("write: ring_corrupt on sane indices", page->out_prod, page->out_cons);
             }
             break;

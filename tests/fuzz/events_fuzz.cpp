@@ -199,7 +199,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         if ((how & 0x40) != 0)
             port = s.capacity - 1 - (port % s.capacity); // the table's top ports
         const uint32_t vcpu = in.u8() % max_vcpus;
-        auto r = ev.attach(Port{static_cast<uint32_t>(port)}, VcpuId{vcpu}, &handler, token(static_cast<uint32_t>(port)));
+        auto r = ev.attach(Port{static_cast<uint32_t>(port)}, VcpuId{vcpu}, &handler,
+                           token(static_cast<uint32_t>(port)));
         Errc want{};
         if (port >= s.capacity)
             want = Errc::port_out_of_range;
@@ -218,8 +219,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         set_words(in, shared->evtchn_mask);
         const uint8_t who = in.u8();
         s.self = who % max_vcpus;
-        s.vi = (who & 0x80) != 0 && s.self < abi::legacy_max_vcpus ? &shared->vcpu_info[s.self]
-                                                                    : own_vi[s.self].get();
+        s.vi = (who & 0x80) != 0 && s.self < abi::legacy_max_vcpus ? &shared->vcpu_info[s.self] : own_vi[s.self].get();
         if (who % 64 == 63)
             s.self = 0xffffffffu; // no vCPU: the largest id (its "+ 1" wraps to 0)
         const uint8_t sel_mode = in.u8();

@@ -45,8 +45,7 @@ private:
 };
 
 /// A broken property: say which and abort (libFuzzer saves the input).
-[[noreturn]] inline void fail(const char* target, const char* what, unsigned long long a = 0,
-                              unsigned long long b = 0)
+[[noreturn]] inline void fail(const char* target, const char* what, unsigned long long a = 0, unsigned long long b = 0)
 {
     std::fprintf(stderr, "%s: %s (%llu, %llu)\n", target, what, a, b);
     std::abort();

@@ -17,8 +17,8 @@ namespace {
 // Arm deltas (ns from Xen's now): ties (0, 1000 twice), sub-slop gaps,
 // beyond the 4 s cap, and the past.
 constexpr int64_t arm_deltas[16] = {
-    0,          1,          999,           1000,          1000,          50'000,       50'000, 100'000,
-    1'000'000,  1'000'000,  10'000'000,    100'000'000,   4'000'000'001, 9'000'000'000, -1000,  -50'000,
+    0,         1,         999,        1000,        1000,          50'000,        50'000, 100'000,
+    1'000'000, 1'000'000, 10'000'000, 100'000'000, 4'000'000'001, 9'000'000'000, -1000,  -50'000,
 };
 constexpr uint64_t slacks[4] = {0, 0, 1000, 200'000};
 constexpr uint64_t steps[8] = {1, 1000, 49'999, 50'000, 1'000'000, 20'000'000, 4'000'000'000, 10'000'000'000};
@@ -68,10 +68,8 @@ Harness::Harness(const Options& options) : opt_(options)
 {
     opt_.vcpus = std::clamp<uint32_t>(opt_.vcpus, 1, 4);
     opt_.timers = std::clamp<uint32_t>(opt_.timers, 1, 64);
-    hv_ = std::make_unique<xen::sim::Hypervisor>(xen::sim::Config{.version = opt_.version,
-                                                                  .vcpus = opt_.vcpus,
-                                                                  .initially_up = opt_.vcpus,
-                                                                  .timer_slop_ns = opt_.timer_slop_ns});
+    hv_ = std::make_unique<xen::sim::Hypervisor>(xen::sim::Config{
+        .version = opt_.version, .vcpus = opt_.vcpus, .initially_up = opt_.vcpus, .timer_slop_ns = opt_.timer_slop_ns});
     scope_ = std::make_unique<xen::sim::Scope>(*hv_, VcpuId{0});
     storage_ = std::make_unique<xen::DomainStorage<4, 256>>();
     domain_ = std::make_unique<xen::Domain>();
@@ -453,9 +451,7 @@ void Harness::apply(const Op& op)
         if (vcpus_[v].up)
             do_cancel(v, s);
         break;
-    case OpKind::advance:
-        hv_->advance(steps[op.arg & 7]);
-        break;
+    case OpKind::advance: hv_->advance(steps[op.arg & 7]); break;
     case OpKind::tick:
         hv_->advance(steps[op.arg & 7]);
         for (uint32_t u = 0; u < vcpus_.size(); ++u)
@@ -466,9 +462,7 @@ void Harness::apply(const Op& op)
         if (vcpus_[v].up)
             upcall(v);
         break;
-    case OpKind::early:
-        hv_->raise_virq(VcpuId{v}, xen::abi::virq::timer);
-        break;
+    case OpKind::early: hv_->raise_virq(VcpuId{v}, xen::abi::virq::timer); break;
     case OpKind::drop:
         if (virq_pending(v)) {
             const uint32_t port = vcpus_[v].port.value;
@@ -479,23 +473,14 @@ void Harness::apply(const Op& op)
         break;
     case OpKind::etime:
         hv_->inject(xen::sim::Fault{xen::abi::hypercall::vcpu_op,
-                                    static_cast<int32_t>(xen::abi::vcpuop::set_singleshot_timer), v, 1,
-                                    Errc::etime, 1});
+                                    static_cast<int32_t>(xen::abi::vcpuop::set_singleshot_timer), v, 1, Errc::etime,
+                                    1});
         break;
-    case OpKind::idle:
-        do_idle(v);
-        break;
-    case OpKind::down:
-        do_down(v);
-        break;
-    case OpKind::up:
-        do_up(v);
-        break;
-    case OpKind::adopt:
-        do_adopt(v, op.arg % vcpus_.size());
-        break;
-    case OpKind::count:
-        break;
+    case OpKind::idle: do_idle(v); break;
+    case OpKind::down: do_down(v); break;
+    case OpKind::up: do_up(v); break;
+    case OpKind::adopt: do_adopt(v, op.arg % vcpus_.size()); break;
+    case OpKind::count: break;
     }
     act_as(0);
     check_live();

@@ -158,7 +158,6 @@ private:
     uint64_t failure_count_ = 0;
     bool in_upcall_ = false;
     Op recent_[16] = {}; // the last operations, shown with the first failure
-
 };
 
 } // namespace timer_model

@@ -34,8 +34,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "fuzz_input.hpp"
@@ -82,14 +82,11 @@ bool allowed(Errc e, bool request_api)
     case Errc::ebusy:
     case Errc::eagain:
     case Errc::eisconn:
-    case Errc::eperm:
-        return true;
+    case Errc::eperm: return true;
     case Errc::e2big: // XS_ERROR "E2BIG", or request()'s own refusal
         return true;
-    case Errc::invalid_argument:
-        return request_api;
-    default:
-        return false;
+    case Errc::invalid_argument: return request_api;
+    default: return false;
     }
 }
 
@@ -98,9 +95,9 @@ struct Backend {
     fuzz::Input* in = nullptr;
     // What the guest left the page as at the last hand-over.
     abi::xenstore_domain_interface seen{};
-    std::deque<char> out;      // reply bytes not yet in the ring
-    std::vector<char> reqs;    // request bytes consumed, not yet parsed
-    uint32_t last_req_id = 0;  // of the last whole request parsed
+    std::deque<char> out;     // reply bytes not yet in the ring
+    std::vector<char> reqs;   // request bytes consumed, not yet parsed
+    uint32_t last_req_id = 0; // of the last whole request parsed
     // Honest mode: a slow but correct xenstored. It answers every request
     // (XS_READ with the path as the value, a path starting with 'E' with
     // XS_ERROR "ENOENT", anything else with "OK"), sends well-formed watch
@@ -398,8 +395,8 @@ void check_result(const xen::Result<T>& r, bool request_api, bool honest)
     // A slow but correct xenstored: only its slowness, its ENOENT and the
     // caller's own mistakes may show.
     const Errc e = r.error();
-    if (honest && e != Errc::timed_out && e != Errc::enoent && e != Errc::einval && e != Errc::emsgsize && e != Errc::invalid_argument &&
-        e != Errc::e2big)
+    if (honest && e != Errc::timed_out && e != Errc::enoent && e != Errc::einval && e != Errc::emsgsize &&
+        e != Errc::invalid_argument && e != Errc::e2big)
         fail("a correct (slow) xenstored got an error that blames it", static_cast<unsigned long long>(e));
 }
 
@@ -455,8 +452,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             continue;
         }
         if (trace())
-            std::fprintf(stderr, "op %u: req %u/%u rsp %u/%u\n", op % 6, page->req_cons, page->req_prod,
-                         page->rsp_cons, page->rsp_prod);
+            std::fprintf(stderr, "op %u: req %u/%u rsp %u/%u\n", op % 6, page->req_cons, page->req_prod, page->rsp_cons,
+                         page->rsp_prod);
         be.check_guest();
         be.waits_in_call = 0;
         be.idle_waits = 0;

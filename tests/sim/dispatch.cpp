@@ -27,24 +27,15 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
 {
     const bool pv = cfg_.guest == GuestType::pv;
     switch (nr) {
-    case abi::hypercall::vcpu_op:
-        return vcpu_op(caller, static_cast<int32_t>(a1), static_cast<uint32_t>(a2), a3);
-    case abi::hypercall::sched_op:
-        return sched_op(caller, static_cast<int32_t>(a1), a2, a3);
-    case abi::hypercall::set_timer_op:
-        return set_timer_op(caller, a1);
-    case abi::hypercall::event_channel_op:
-        return evtchn_op(caller, static_cast<int32_t>(a1), a2);
-    case abi::hypercall::xen_version:
-        return xen_version_op(static_cast<int32_t>(a1), a2);
-    case abi::hypercall::vm_assist:
-        return vm_assist(static_cast<uint32_t>(a1), static_cast<uint32_t>(a2));
-    case abi::hypercall::console_io:
-        return console_io(static_cast<int32_t>(a1), a2, a3);
-    case abi::hypercall::hvm_op:
-        return hvm_op(a1, a2);
-    case abi::hypercall::memory_op:
-        return memory_op(static_cast<uint32_t>(a1), a2);
+    case abi::hypercall::vcpu_op: return vcpu_op(caller, static_cast<int32_t>(a1), static_cast<uint32_t>(a2), a3);
+    case abi::hypercall::sched_op: return sched_op(caller, static_cast<int32_t>(a1), a2, a3);
+    case abi::hypercall::set_timer_op: return set_timer_op(caller, a1);
+    case abi::hypercall::event_channel_op: return evtchn_op(caller, static_cast<int32_t>(a1), a2);
+    case abi::hypercall::xen_version: return xen_version_op(static_cast<int32_t>(a1), a2);
+    case abi::hypercall::vm_assist: return vm_assist(static_cast<uint32_t>(a1), static_cast<uint32_t>(a2));
+    case abi::hypercall::console_io: return console_io(static_cast<int32_t>(a1), a2, a3);
+    case abi::hypercall::hvm_op: return hvm_op(a1, a2);
+    case abi::hypercall::memory_op: return memory_op(static_cast<uint32_t>(a1), a2);
     case abi::hypercall::callback_op:
         // Not in the HVM/PVH hypercall table.
         return pv ? callback_op(static_cast<int32_t>(a1), a2) : fail(Errc::enosys);
@@ -59,8 +50,7 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
         // bring-up code can run; PVH has no such hypercalls.
         (void)a4;
         return pv ? 0 : fail(Errc::enosys);
-    default:
-        return fail(Errc::enosys);
+    default: return fail(Errc::enosys);
     }
 }
 

@@ -16,10 +16,8 @@ bool virq_is_global(uint32_t virq) noexcept
     case abi::virq::timer:
     case abi::virq::debug:
     case abi::virq::xenoprof:
-    case abi::virq::xenpmu:
-        return false;
-    default:
-        return true;
+    case abi::virq::xenpmu: return false;
+    default: return true;
     }
 }
 
@@ -145,13 +143,9 @@ long Hypervisor::evtchn_op(VcpuId /*caller*/, int32_t cmd, uint64_t arg)
         if (!valid_port(s.port))
             return fail(Errc::einval);
         switch (ports_[s.port].state) {
-        case abi::evtchn_stat::ipi:
-            set_pending(s.port);
-            return 0;
-        case abi::evtchn_stat::unbound:
-            return 0; // no one is listening yet: dropped silently
-        default:
-            return fail(Errc::einval); // a VIRQ port cannot be sent on
+        case abi::evtchn_stat::ipi: set_pending(s.port); return 0;
+        case abi::evtchn_stat::unbound: return 0; // no one is listening yet: dropped silently
+        default: return fail(Errc::einval);       // a VIRQ port cannot be sent on
         }
     }
     case abi::evtchnop::status: {
@@ -188,11 +182,8 @@ long Hypervisor::evtchn_op(VcpuId /*caller*/, int32_t cmd, uint64_t arg)
             return 0;
         case abi::evtchn_stat::unbound:
         case abi::evtchn_stat::interdomain:
-        case abi::evtchn_stat::pirq:
-            p.vcpu = b.vcpu;
-            return 0;
-        default:
-            return fail(Errc::einval); // IPI ports and closed ports stay put
+        case abi::evtchn_stat::pirq: p.vcpu = b.vcpu; return 0;
+        default: return fail(Errc::einval); // IPI ports and closed ports stay put
         }
     }
     case abi::evtchnop::unmask: {
@@ -215,8 +206,7 @@ long Hypervisor::evtchn_op(VcpuId /*caller*/, int32_t cmd, uint64_t arg)
         }
         return 0;
     }
-    default:
-        return fail(Errc::enosys);
+    default: return fail(Errc::enosys);
     }
 }
 

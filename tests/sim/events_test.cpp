@@ -7,10 +7,7 @@
 using namespace xen;
 
 namespace {
-bool pending_bit(const abi::shared_info& s, uint32_t port)
-{
-    return (s.evtchn_pending[port / 64] >> (port % 64)) & 1u;
-}
+bool pending_bit(const abi::shared_info& s, uint32_t port) { return (s.evtchn_pending[port / 64] >> (port % 64)) & 1u; }
 } // namespace
 
 TEST_CASE("sim: bind_virq twice on one vCPU is -EEXIST, on another vCPU a new port")

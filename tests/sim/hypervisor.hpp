@@ -43,17 +43,17 @@ inline constexpr uint32_t nr_virqs = 24;
 
 /// What the simulator knows about one vCPU beyond what the guest can read.
 struct VcpuView {
-    bool initialised;  ///< VCPUOP_initialise succeeded (stays set after down)
-    bool down;         ///< _VPF_down
-    bool woken;        ///< vcpu_wake() ran since it last went down (the VGCF_online trap leaves it false)
+    bool initialised; ///< VCPUOP_initialise succeeded (stays set after down)
+    bool down;        ///< _VPF_down
+    bool woken;       ///< vcpu_wake() ran since it last went down (the VGCF_online trap leaves it false)
     abi::runstate state;
-    uint64_t periodic_period_ns;             ///< 0: no periodic timer
-    std::optional<uint64_t> singleshot_ns;   ///< armed single-shot deadline
-    uint32_t nmis;                           ///< VCPUOP_send_nmi count
-    uint64_t timer_fires;                    ///< single-shot + periodic expiries
-    uint64_t kicks;                          ///< times events were marked pending (0 -> 1 upcall_pending)
+    uint64_t periodic_period_ns;           ///< 0: no periodic timer
+    std::optional<uint64_t> singleshot_ns; ///< armed single-shot deadline
+    uint32_t nmis;                         ///< VCPUOP_send_nmi count
+    uint64_t timer_fires;                  ///< single-shot + periodic expiries
+    uint64_t kicks;                        ///< times events were marked pending (0 -> 1 upcall_pending)
     bool vcpu_info_registered;
-    bool down_pending;  ///< a deferred remote VCPUOP_down has not landed yet
+    bool down_pending;     ///< a deferred remote VCPUOP_down has not landed yet
     uint8_t upcall_vector; ///< HVMOP_set_evtchn_upcall_vector's (0: none)
 };
 

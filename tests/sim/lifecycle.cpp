@@ -102,11 +102,10 @@ void Hypervisor::restore_new_domain()
     for (uint32_t i = 0; i < plan_.toolstack_ports && i + 1 < ports_.size(); ++i)
         ports_[i + 1] = PortState{abi::evtchn_stat::unbound, 0, 0, 0};
     vm_assist_ = 0;
-    hvm_params_.erase(std::remove_if(hvm_params_.begin(), hvm_params_.end(),
-                                     [](const auto& kv) {
-                                         return kv.first == static_cast<uint32_t>(abi::hvm_param::callback_irq);
-                                     }),
-                      hvm_params_.end());
+    hvm_params_.erase(
+        std::remove_if(hvm_params_.begin(), hvm_params_.end(),
+                       [](const auto& kv) { return kv.first == static_cast<uint32_t>(abi::hvm_param::callback_irq); }),
+        hvm_params_.end());
     for (auto& vp : vcpus_) {
         VcpuState& v = *vp;
         v.registered_info = nullptr;

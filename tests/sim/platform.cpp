@@ -21,8 +21,7 @@ constexpr uint32_t hvm_nr_params = 39; // HVM_NR_PARAMS in Xen 4.17..4.20
 long Hypervisor::xen_version_op(int32_t cmd, uint64_t arg)
 {
     switch (static_cast<abi::xenver>(cmd)) {
-    case abi::xenver::version:
-        return static_cast<long>((cfg_.version.major << 16) | cfg_.version.minor);
+    case abi::xenver::version: return static_cast<long>((cfg_.version.major << 16) | cfg_.version.minor);
     case abi::xenver::extraversion: {
         char text[abi::xen_extraversion_len]{};
         // Appended, not "." + to_string(...): GCC 12 at -O3 reports a
@@ -53,10 +52,8 @@ long Hypervisor::xen_version_op(int32_t cmd, uint64_t arg)
         fi.submap = m;
         return copy_to_guest(arg, fi) ? 0 : fail(Errc::efault);
     }
-    case abi::xenver::pagesize:
-        return static_cast<long>(page_size);
-    default:
-        return fail(Errc::enosys);
+    case abi::xenver::pagesize: return static_cast<long>(page_size);
+    default: return fail(Errc::enosys);
     }
 }
 
@@ -72,12 +69,8 @@ long Hypervisor::vm_assist(uint32_t cmd, uint32_t type)
     if (type >= 64 || ((valid >> type) & 1u) == 0)
         return fail(Errc::einval);
     switch (static_cast<abi::vmasst_cmd>(cmd)) {
-    case abi::vmasst_cmd::enable:
-        vm_assist_ |= 1ull << type;
-        return 0;
-    case abi::vmasst_cmd::disable:
-        vm_assist_ &= ~(1ull << type);
-        return 0;
+    case abi::vmasst_cmd::enable: vm_assist_ |= 1ull << type; return 0;
+    case abi::vmasst_cmd::disable: vm_assist_ &= ~(1ull << type); return 0;
     }
     return fail(Errc::enosys);
 }
@@ -92,8 +85,7 @@ long Hypervisor::console_io(int32_t cmd, uint64_t count, uint64_t buffer)
             return fail(Errc::efault);
         console_.append(guest_ptr<const char>(buffer), static_cast<uint32_t>(count));
         return 0;
-    case abi::consoleio::read:
-        return 0; // nothing typed on the simulated console
+    case abi::consoleio::read: return 0; // nothing typed on the simulated console
     }
     return fail(Errc::enosys);
 }
@@ -154,10 +146,8 @@ long Hypervisor::callback_op(int32_t cmd, uint64_t arg)
     case abi::callback_type::syscall:
     case abi::callback_type::nmi:
     case abi::callback_type::sysenter:
-    case abi::callback_type::syscall32:
-        break;
-    default:
-        return fail(Errc::einval);
+    case abi::callback_type::syscall32: break;
+    default: return fail(Errc::einval);
     }
     auto it = std::find_if(callbacks_.begin(), callbacks_.end(), [&](const auto& kv) { return kv.first == r.type; });
     if (it != callbacks_.end())
@@ -184,9 +174,7 @@ long Hypervisor::set_segment_base(VcpuId caller, uint32_t which, uint64_t base)
             return fail(Errc::einval);
         v->segment_bases[which] = base;
         return 0;
-    case abi::segbase::gs_user_sel:
-        v->gs_user_selector = static_cast<uint16_t>(base);
-        return 0;
+    case abi::segbase::gs_user_sel: v->gs_user_selector = static_cast<uint16_t>(base); return 0;
     }
     return fail(Errc::einval);
 }

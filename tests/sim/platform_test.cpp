@@ -47,8 +47,7 @@ TEST_CASE("sim: vm_assist runstate_update_flag needs Xen 4.8; unknown types are 
     sim::Hypervisor pvh({.guest = sim::GuestType::pvh});
     {
         sim::Scope s(old);
-        CHECK(hc::vm_assist(abi::vmasst_cmd::enable, abi::vmasst_type::runstate_update_flag).error() ==
-              Errc::einval);
+        CHECK(hc::vm_assist(abi::vmasst_cmd::enable, abi::vmasst_type::runstate_update_flag).error() == Errc::einval);
     }
     sim::Scope s(pvh);
     CHECK(hc::vm_assist(abi::vmasst_cmd::enable, abi::vmasst_type::runstate_update_flag));

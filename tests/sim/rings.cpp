@@ -6,9 +6,15 @@ namespace xen::sim {
 
 namespace {
 template <class T>
-T load(const T& v) { return __atomic_load_n(&v, __ATOMIC_ACQUIRE); }
+T load(const T& v)
+{
+    return __atomic_load_n(&v, __ATOMIC_ACQUIRE);
+}
 template <class T>
-void store(T& v, T x) { __atomic_store_n(&v, x, __ATOMIC_RELEASE); }
+void store(T& v, T x)
+{
+    __atomic_store_n(&v, x, __ATOMIC_RELEASE);
+}
 } // namespace
 
 size_t ConsoleBackend::drain(size_t max)
@@ -88,7 +94,9 @@ void XenStoreBackend::handle(const abi::xsd_sockmsg& h, const std::string& body)
 {
     using T = abi::xsd_sockmsg_type;
     ++handled_[h.type];
-    auto reply = [&](T type, const std::string& payload) { push_message(static_cast<uint32_t>(type), h.req_id, payload); };
+    auto reply = [&](T type, const std::string& payload) {
+        push_message(static_cast<uint32_t>(type), h.req_id, payload);
+    };
     auto error = [&](const char* name) { reply(T::error, std::string(name) + std::string(1, '\0')); };
     const std::string first = body.substr(0, body.find('\0'));
     const std::string rest = body.find('\0') == std::string::npos ? std::string() : body.substr(body.find('\0') + 1);
@@ -122,8 +130,7 @@ void XenStoreBackend::handle(const abi::xsd_sockmsg& h, const std::string& body)
             }
         return error("ENOENT");
     }
-    default:
-        return error("ENOSYS");
+    default: return error("ENOSYS");
     }
 }
 

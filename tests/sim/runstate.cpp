@@ -45,10 +45,7 @@ RunstateWriter Hypervisor::runstate_writer(const VcpuState& v) const
     return RunstateWriter();
 }
 
-void Hypervisor::write_runstate_area(const VcpuState& v)
-{
-    runstate_writer(v).finish();
-}
+void Hypervisor::write_runstate_area(const VcpuState& v) { runstate_writer(v).finish(); }
 
 abi::vcpu_runstate_info Hypervisor::runstate(VcpuId id) const
 {

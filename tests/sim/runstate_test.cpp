@@ -9,10 +9,7 @@ using namespace xen;
 using xen::abi::runstate;
 
 namespace {
-uint64_t sum(const abi::vcpu_runstate_info& r)
-{
-    return r.time[0] + r.time[1] + r.time[2] + r.time[3];
-}
+uint64_t sum(const abi::vcpu_runstate_info& r) { return r.time[0] + r.time[1] + r.time[2] + r.time[3]; }
 } // namespace
 
 TEST_CASE("sim: runstate totals sum to the time since domain creation")

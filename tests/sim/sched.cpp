@@ -27,10 +27,8 @@ long Hypervisor::sched_op(VcpuId caller, int32_t cmd, uint64_t arg, uint64_t arg
             change_runstate(*v, abi::runstate::running);
         }
         return 0;
-    case abi::schedop::block:
-        return block(*v);
-    case abi::schedop::poll:
-        return poll(*v, arg);
+    case abi::schedop::block: return block(*v);
+    case abi::schedop::poll: return poll(*v, arg);
     case abi::schedop::shutdown: {
         abi::sched_shutdown s{};
         if (!copy_from_guest(s, arg))
@@ -44,8 +42,7 @@ long Hypervisor::sched_op(VcpuId caller, int32_t cmd, uint64_t arg, uint64_t arg
         abi::sched_shutdown s{};
         return copy_from_guest(s, arg) ? 0 : fail(Errc::efault);
     }
-    default:
-        return fail(Errc::enosys);
+    default: return fail(Errc::enosys);
     }
 }
 

@@ -57,8 +57,8 @@ struct Hypervisor::VcpuState {
 
 struct Hypervisor::PortState {
     abi::evtchn_stat state = abi::evtchn_stat::closed;
-    uint32_t vcpu = 0;  // notify vCPU
-    uint32_t virq = 0;  // for virq ports
+    uint32_t vcpu = 0;   // notify vCPU
+    uint32_t virq = 0;   // for virq ports
     uint16_t remote = 0; // for unbound ports
 };
 
@@ -105,9 +105,6 @@ void put(T& dst, T value) noexcept
 /// Where Xen has smp_wmb() between the steps of an update protocol. put()
 /// already orders the stores; this keeps the compiler from merging steps
 /// (a thread fence would add nothing, and ThreadSanitizer cannot model one).
-inline void write_barrier() noexcept
-{
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
+inline void write_barrier() noexcept { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 
 } // namespace xen::sim

@@ -58,14 +58,11 @@ TimeWriter Hypervisor::time_writer(VcpuState& v)
     t.tsc_shift = tsc_shift_;
     t.flags = pvclock_flags_;
     abi::vcpu_time_info* const targets[TimeWriter::max_targets] = {&info_of(v).time,
-                                                                  v.time_phys ? v.time_phys : v.time_va};
+                                                                   v.time_phys ? v.time_phys : v.time_va};
     return TimeWriter(targets, t);
 }
 
-void Hypervisor::write_time(VcpuState& v)
-{
-    time_writer(v).finish();
-}
+void Hypervisor::write_time(VcpuState& v) { time_writer(v).finish(); }
 
 uint64_t Hypervisor::tsc(VcpuId id) const
 {

@@ -19,10 +19,7 @@ constexpr bool is_canonical(uint64_t va) noexcept
     return top == 0 || top == -1;
 }
 
-constexpr bool crosses_page(uint64_t addr, uint64_t size) noexcept
-{
-    return (addr % page_size) + size > page_size;
-}
+constexpr bool crosses_page(uint64_t addr, uint64_t size) noexcept { return (addr % page_size) + size > page_size; }
 
 // The checks of arch_set_info_guest this model applies (x86/domain.c):
 // non-canonical callbacks, too many GDT entries, user mode without a user L4.
@@ -57,10 +54,7 @@ bool hvm_context_ok(const abi::vcpu_hvm_context& c) noexcept
 
 } // namespace
 
-Hypervisor::VcpuState* Hypervisor::find(uint32_t id)
-{
-    return id < vcpus_.size() ? vcpus_[id].get() : nullptr;
-}
+Hypervisor::VcpuState* Hypervisor::find(uint32_t id) { return id < vcpus_.size() ? vcpus_[id].get() : nullptr; }
 
 const Hypervisor::VcpuState* Hypervisor::find(uint32_t id) const
 {
@@ -90,16 +84,11 @@ long Hypervisor::vcpu_op(VcpuId caller, int32_t cmd, uint32_t id, uint64_t arg)
     const bool has_phys_areas = cfg_.version.at_least(4, 18);
 
     switch (static_cast<abi::vcpuop>(cmd)) {
-    case abi::vcpuop::initialise:
-        return vcpu_initialise(v, arg);
-    case abi::vcpuop::up:
-        return vcpu_up(v);
-    case abi::vcpuop::down:
-        return vcpu_down(caller, v);
-    case abi::vcpuop::is_up:
-        return vcpu_is_up(v);
-    case abi::vcpuop::get_runstate_info:
-        return copy_to_guest(arg, runstate_snapshot(v)) ? 0 : fail(Errc::efault);
+    case abi::vcpuop::initialise: return vcpu_initialise(v, arg);
+    case abi::vcpuop::up: return vcpu_up(v);
+    case abi::vcpuop::down: return vcpu_down(caller, v);
+    case abi::vcpuop::is_up: return vcpu_is_up(v);
+    case abi::vcpuop::get_runstate_info: return copy_to_guest(arg, runstate_snapshot(v)) ? 0 : fail(Errc::efault);
     case abi::vcpuop::register_runstate_memory_area: {
         // No containment or mapping check (best effort by design); NULL
         // stops updates. Written at once, current or not.
@@ -121,9 +110,7 @@ long Hypervisor::vcpu_op(VcpuId caller, int32_t cmd, uint32_t id, uint64_t arg)
         v.periodic_last = now_;
         return 0;
     }
-    case abi::vcpuop::stop_periodic_timer:
-        v.periodic_period = 0;
-        return 0;
+    case abi::vcpuop::stop_periodic_timer: v.periodic_period = 0; return 0;
     case abi::vcpuop::set_singleshot_timer: {
         if (v.id != caller.value)
             return fail(Errc::einval);
@@ -147,15 +134,13 @@ long Hypervisor::vcpu_op(VcpuId caller, int32_t cmd, uint32_t id, uint64_t arg)
             return fail(Errc::einval);
         v.singleshot.reset();
         return 0;
-    case abi::vcpuop::register_vcpu_info:
-        return vcpu_register_vcpu_info(caller, v, arg);
+    case abi::vcpuop::register_vcpu_info: return vcpu_register_vcpu_info(caller, v, arg);
     case abi::vcpuop::send_nmi:
         if (arg != 0)
             return fail(Errc::einval);
         ++v.nmis;
         return 0;
-    case abi::vcpuop::get_physid:
-        return vcpu_get_physid(v, arg);
+    case abi::vcpuop::get_physid: return vcpu_get_physid(v, arg);
     case abi::vcpuop::register_vcpu_time_memory_area: {
         abi::vcpu_register_area_va a{};
         if (!copy_from_guest(a, arg))

@@ -9,10 +9,7 @@
 extern "C" {
 
 /// VCPUOP_up: three register arguments, no memory argument.
-xen::Result<void> codegen_vcpu_up(uint32_t id) noexcept
-{
-    return xen::hc::vcpu_up(xen::VcpuId{id});
-}
+xen::Result<void> codegen_vcpu_up(uint32_t id) noexcept { return xen::hc::vcpu_up(xen::VcpuId{id}); }
 
 /// VCPUOP_set_singleshot_timer: the argument struct lives on the stack.
 xen::Result<void> codegen_set_singleshot_timer(uint32_t id, uint64_t deadline_ns) noexcept
@@ -21,9 +18,6 @@ xen::Result<void> codegen_set_singleshot_timer(uint32_t id, uint64_t deadline_ns
 }
 
 /// VCPUOP_is_up: a non-negative return value becomes a bool.
-xen::Result<bool> codegen_vcpu_is_up(uint32_t id) noexcept
-{
-    return xen::hc::vcpu_is_up(xen::VcpuId{id});
-}
+xen::Result<bool> codegen_vcpu_is_up(uint32_t id) noexcept { return xen::hc::vcpu_is_up(xen::VcpuId{id}); }
 
 } // extern "C"

@@ -34,8 +34,7 @@ TEST_CASE("register_phys_or_virt: the physical op when offered and the address i
         {"offered, address known", with_phys, somewhere, Errc{}, Errc{}, 1, 0, AreaKind::physical_address},
         {"feature bit missing", other_bits, somewhere, Errc{}, Errc{}, 0, 1, AreaKind::virtual_address},
         {"address unknown", with_phys, phys_unknown, Errc{}, Errc{}, 0, 1, AreaKind::virtual_address},
-        {"physical op disabled (ENOSYS)", with_phys, somewhere, Errc::enosys, Errc{}, 1, 1,
-         AreaKind::virtual_address},
+        {"physical op disabled (ENOSYS)", with_phys, somewhere, Errc::enosys, Errc{}, 1, 1, AreaKind::virtual_address},
         {"physical op refuses the area", with_phys, somewhere, Errc::einval, Errc{}, 1, 0, err(Errc::einval)},
         {"virtual op fails", XenFeatures{}, somewhere, Errc{}, Errc::efault, 0, 1, err(Errc::efault)},
     };

@@ -120,8 +120,7 @@ TEST_CASE("ByteRing: indices more than the size apart are ring_corrupt, in both 
     CHECK(p.ring().fill().value() == size);
 }
 
-TEST_CASE("ByteRing: whatever a hostile backend writes into the indices, no byte outside the ring moves",
-          "[ring]")
+TEST_CASE("ByteRing: whatever a hostile backend writes into the indices, no byte outside the ring moves", "[ring]")
 {
     std::mt19937_64 rng(20240611);
     const uint32_t edges[] = {0, 1, size - 1, size, size + 1, 0x7fffffffu, 0x80000000u, 0xfffffff0u, 0xffffffffu};

@@ -254,8 +254,8 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
             const int64_t phase = static_cast<int64_t>(n / 200);
             const int64_t jump = stall_publishers && phase % 2 == 1 ? phase * 25'000 : 0;
             const int64_t skew = jump + (stable ? 0 : (i - 1) * 3000 + static_cast<int64_t>(rng() % 1001) - 500);
-            const uint32_t mul =
-                stable ? one_ns_mul : one_ns_mul + static_cast<uint32_t>(rng() % 4'295'000) - 2'147'500;
+            const uint32_t mul = stable ? one_ns_mul
+                                        : one_ns_mul + static_cast<uint32_t>(rng() % 4'295'000) - 2'147'500;
             xen_write(rec, now + offset(i), static_cast<uint64_t>(static_cast<int64_t>(now) + skew), mul, one_ns_shift,
                       stable ? xen::abi::pvclock_tsc_stable : 0);
             rewrites.store(n, std::memory_order_relaxed);
@@ -360,10 +360,10 @@ CausalityRun run_causality(int vcpus, uint64_t reads_per_vcpu, bool stall_publis
 
 void check(const CausalityRun& r, const Wanted& want = {})
 {
-    INFO("reads " << r.reads << " (" << r.cross_reads << " after another vCPU's), busy_retry " << r.errors
-                  << " (and " << r.errors_xen_mid_write << " with Xen stopped mid-write), record rewrites "
-                  << r.rewrites << ", stable phases " << r.stable_phases << ", floor publications " << r.publications
-                  << ", stalls " << r.stalls << " (" << r.publisher_stalls << " by the publisher)"
+    INFO("reads " << r.reads << " (" << r.cross_reads << " after another vCPU's), busy_retry " << r.errors << " (and "
+                  << r.errors_xen_mid_write << " with Xen stopped mid-write), record rewrites " << r.rewrites
+                  << ", stable phases " << r.stable_phases << ", floor publications " << r.publications << ", stalls "
+                  << r.stalls << " (" << r.publisher_stalls << " by the publisher)"
                   << ", TSC reads meeting a publication " << r.met);
     // Any other busy_retry (Xen finished its write just as the read gave up,
     // or publications kept finishing during a read) is rare.
@@ -413,8 +413,7 @@ TEST_CASE("SystemClock: the same, with publishers descheduled between their lock
     check(run_causality(3, 100'000, true, 0, false, want), want);
 }
 
-TEST_CASE("pvclock_read: the same harness catches raw per-vCPU reads going back across vCPUs",
-          "[clock][concurrency]")
+TEST_CASE("pvclock_read: the same harness catches raw per-vCPU reads going back across vCPUs", "[clock][concurrency]")
 {
     // The floor is what makes the previous test pass: with skewed records and
     // no floor a causally later read is smaller. Deterministic interleaving.

@@ -76,8 +76,7 @@ uint64_t random_delta(std::mt19937_64& rng)
 
 } // namespace
 
-TEST_CASE("pvclock_scale: equals the 256-bit reference on 10^7 random inputs across every int8 shift",
-          "[clock][scale]")
+TEST_CASE("pvclock_scale: equals the 256-bit reference on 10^7 random inputs across every int8 shift", "[clock][scale]")
 {
     constexpr uint64_t samples = 10'000'000;
     std::mt19937_64 rng(0xc10c'5ca1e);
@@ -103,8 +102,7 @@ TEST_CASE("pvclock_scale: equals the 256-bit reference on 10^7 random inputs acr
         REQUIRE(n > 0); // every shift was exercised
 }
 
-TEST_CASE("pvclock_scale: exact on both sides of the 4.295 s edge for Xen's scales of real TSC rates",
-          "[clock][scale]")
+TEST_CASE("pvclock_scale: exact on both sides of the 4.295 s edge for Xen's scales of real TSC rates", "[clock][scale]")
 {
     // Xen's set_time_scale for these rates: bring ticks/s into (1e9, 2e9] by
     // powers of two, mul = 1e9 * 2^32 / that.
@@ -121,8 +119,7 @@ TEST_CASE("pvclock_scale: exact on both sides of the 4.295 s edge for Xen's scal
         }
         const auto mul = static_cast<uint32_t>((uint64_t{1'000'000'000} << 32) / tps);
         // Ticks for 2^32 ns, then a window of deltas around it and far past it.
-        const uint64_t edge = static_cast<uint64_t>((static_cast<u128>(uint64_t{1} << 32) * hz) /
-                                                    1'000'000'000);
+        const uint64_t edge = static_cast<uint64_t>((static_cast<u128>(uint64_t{1} << 32) * hz) / 1'000'000'000);
         uint64_t wrapped_naive = 0;
         for (int64_t k = -100'000; k <= 100'000; ++k) {
             const uint64_t d = edge + static_cast<uint64_t>(k * 997);

@@ -70,8 +70,7 @@ TEST_CASE("SystemClock: declares its properties in the type", "[clock]")
     STATIC_REQUIRE(alignof(ClockCpu) == 64);
 }
 
-TEST_CASE("SystemClock: a vCPU whose record is behind never reads less than a vCPU ahead read before",
-          "[clock]")
+TEST_CASE("SystemClock: a vCPU whose record is behind never reads less than a vCPU ahead read before", "[clock]")
 {
     ClockFloor floor{};
     SystemClock clock(floor);
@@ -154,8 +153,7 @@ TEST_CASE("SystemClock: a floor far ahead of every record is slewed back without
         REQUIRE(t >= prev);
         prev = t;
         const uint64_t own = xen::pvclock_time_at(
-            {a.record.area.value.tsc_timestamp, a.record.area.value.system_time, one_ns_mul, one_ns_shift, 0},
-            tsc.now);
+            {a.record.area.value.tsc_timestamp, a.record.area.value.system_time, one_ns_mul, one_ns_shift, 0}, tsc.now);
         slewed = slewed || floor.slewing();
         lead = t > own ? t - own : 0;
     }
@@ -228,8 +226,7 @@ TEST_CASE("SystemClock: a version left odd gives busy_retry, not a hang", "[cloc
     REQUIRE(clock.read(none, tsc).error() == Errc::invalid_argument);
 }
 
-TEST_CASE("SystemClock: a publication under way holds no reader up and raises the bound to what they return",
-          "[clock]")
+TEST_CASE("SystemClock: a publication under way holds no reader up and raises the bound to what they return", "[clock]")
 {
     ClockFloor floor{};
     SystemClock clock(floor);
@@ -266,7 +263,7 @@ TEST_CASE("SystemClock: a publisher preempted between its TSC read and its flip 
     b.record.write(1'000'000, 5'000'000);
     c.record.write(1'000'000, 4'999'000); // C's pCPU runs 1 us behind: C follows the floor
     const auto tsc_at = [&] { return shared_tsc.load(); };
-    REQUIRE(clock.read(a.cpu, tsc_at)->ns == 5'000'000); // A's record is the floor
+    REQUIRE(clock.read(a.cpu, tsc_at)->ns == 5'000'000);     // A's record is the floor
     p.record.write(1'000'000, 5'000'100, 0, one_ns_mul / 2); // 100 ns ahead, half the rate
 
     std::atomic<int> p_calls{0};

@@ -28,8 +28,7 @@ static_assert(!std::is_invocable_v<decltype(&Smp::prepare), Smp&, uint32_t>);
 static_assert(!std::is_invocable_v<decltype(&Smp::online), Smp&, uint32_t, const WaitBound&>);
 static_assert(!std::is_invocable_v<decltype(&Smp::state), const Smp&, uint32_t>);
 static_assert(!std::is_invocable_v<decltype(&TimerDriver::start), TimerDriver&, uint32_t>);
-static_assert(!std::is_invocable_v<decltype(&EventChannels::bind_ipi), EventChannels&, uint32_t, EventHandler,
-                                   void*>);
+static_assert(!std::is_invocable_v<decltype(&EventChannels::bind_ipi), EventChannels&, uint32_t, EventHandler, void*>);
 
 // The domain classes construct as constants: a kernel puts them in .bss
 // with no constructor to run and no placement new.

@@ -83,8 +83,7 @@ void attach(Domain& d, uint32_t port, uint32_t vcpu, xen::EventHandler h, void* 
 
 } // namespace
 
-TEST_CASE("dispatch: calls the handler of each pending unmasked port of this vCPU once, in port order",
-          "[events]")
+TEST_CASE("dispatch: calls the handler of each pending unmasked port of this vCPU once, in port order", "[events]")
 {
     auto d = std::make_unique<Domain>();
     Log log;
@@ -139,8 +138,7 @@ TEST_CASE("dispatch: a masked port is not called and stays pending", "[events]")
     REQUIRE(d->pending(5));
 }
 
-TEST_CASE("dispatch: a spurious upcall with every selector bit set calls nothing and acknowledges",
-          "[events]")
+TEST_CASE("dispatch: a spurious upcall with every selector bit set calls nothing and acknowledges", "[events]")
 {
     auto d = std::make_unique<Domain>();
     Log log;
@@ -186,8 +184,7 @@ TEST_CASE("dispatch: a pending port nobody bound is left pending and calls nothi
 // Found by tests/fuzz/events_fuzz: the owner of a slot is the vCPU id + 1
 // and 0 marks a free slot, so dispatch on vCPU id 2^32 - 1 took every
 // unbound port for its own and called its null handler.
-TEST_CASE("dispatch: on vCPU id 2^32 - 1 (no cursor) it calls nothing, not an unbound port's null handler",
-          "[events]")
+TEST_CASE("dispatch: on vCPU id 2^32 - 1 (no cursor) it calls nothing, not an unbound port's null handler", "[events]")
 {
     auto d = std::make_unique<Domain>();
     d->xen_raise(42, 0);
@@ -287,8 +284,7 @@ TEST_CASE("dispatch: loops while Xen raises evtchn_upcall_pending during the sca
     REQUIRE(ports_of(log) == std::vector<uint32_t>{1});
 }
 
-TEST_CASE("dispatch: resumes after the last port handled, so a busy low port cannot starve high ports",
-          "[events]")
+TEST_CASE("dispatch: resumes after the last port handled, so a busy low port cannot starve high ports", "[events]")
 {
     auto d = std::make_unique<Domain>();
     Reraiser busy{d.get(), 1, 1'000'000}; // port 1 re-raises itself every time
@@ -318,8 +314,7 @@ TEST_CASE("dispatch: resumes after the last port handled, so a busy low port can
     REQUIRE(busy.calls - before == 1);
 }
 
-TEST_CASE("dispatch: every port in 0..4095 is delivered exactly once, in order, across bounded calls",
-          "[events]")
+TEST_CASE("dispatch: every port in 0..4095 is delivered exactly once, in order, across bounded calls", "[events]")
 {
     auto d = std::make_unique<Domain>();
     Log log;
@@ -500,8 +495,7 @@ struct SimDomain {
 
 } // namespace
 
-TEST_CASE("bind_virq: VIRQ_TIMER is bound once per vCPU and each vCPU's timer reaches its own handler",
-          "[events][sim]")
+TEST_CASE("bind_virq: VIRQ_TIMER is bound once per vCPU and each vCPU's timer reaches its own handler", "[events][sim]")
 {
     SimDomain<> d;
     Log log0, log1;
@@ -558,8 +552,8 @@ TEST_CASE("bind_virq: Xen's errors come back typed: global VIRQ off vCPU 0 EINVA
     CHECK(d.ev.bind_virq(abi::virq::console, VcpuId{1}, record, &log).error() == Errc::einval);
     CHECK(d.ev.bind_virq(abi::virq::timer, VcpuId{1}, record, &log).error() == Errc::enoent);
     CHECK(d.ev.bind_ipi(VcpuId{1}, record, &log).error() == Errc::enoent);
-    d.hv.inject(sim::Fault{abi::hypercall::event_channel_op, static_cast<int32_t>(evtchnop::bind_virq),
-                           std::nullopt, 1, Errc::enospc, 1});
+    d.hv.inject(sim::Fault{abi::hypercall::event_channel_op, static_cast<int32_t>(evtchnop::bind_virq), std::nullopt, 1,
+                           Errc::enospc, 1});
     CHECK(d.ev.bind_virq(abi::virq::timer, VcpuId{0}, record, &log).error() == Errc::enospc);
     // Nothing was left bound by the failures.
     for (uint32_t p = 1; p < 8; ++p)
@@ -614,8 +608,7 @@ TEST_CASE("bind_ipi: an IPI sent from another vCPU runs the handler on the bound
     CHECK(log.calls.at(0).vcpu == 1);
 }
 
-TEST_CASE("send: a VIRQ port is EINVAL from Xen; a port beyond the table is refused without a call",
-          "[events][sim]")
+TEST_CASE("send: a VIRQ port is EINVAL from Xen; a port beyond the table is refused without a call", "[events][sim]")
 {
     SimDomain<> d;
     Log log;
@@ -664,8 +657,7 @@ TEST_CASE("unmask: an event that arrived while masked is delivered through EVTCH
     CHECK(log.calls.size() == 1);
 }
 
-TEST_CASE("unmask: an event that came before its handler was attached is delivered once attached",
-          "[events][sim]")
+TEST_CASE("unmask: an event that came before its handler was attached is delivered once attached", "[events][sim]")
 {
     // The window inside bind: Xen has the port and raises it before the
     // table knows it. Dispatch leaves it pending; unmask re-delivers it.
@@ -685,8 +677,7 @@ TEST_CASE("unmask: an event that came before its handler was attached is deliver
     CHECK(log.calls.at(0).port == raw->value);
 }
 
-TEST_CASE("close: the handler is never called again and Xen can reuse the port for a new binding",
-          "[events][sim]")
+TEST_CASE("close: the handler is never called again and Xen can reuse the port for a new binding", "[events][sim]")
 {
     SimDomain<> d;
     Log old_log, new_log;
@@ -707,8 +698,7 @@ TEST_CASE("close: the handler is never called again and Xen can reuse the port f
     CHECK(old_log.calls.empty());
 }
 
-TEST_CASE("close: refuses another vCPU's port, an unbound port and one beyond the table before Xen",
-          "[events][sim]")
+TEST_CASE("close: refuses another vCPU's port, an unbound port and one beyond the table before Xen", "[events][sim]")
 {
     SimDomain<> d;
     Log log;
@@ -728,16 +718,15 @@ TEST_CASE("close: when Xen refuses, the binding stays and the handler still runs
     Log log;
     auto p = d.ev.bind_ipi(VcpuId{0}, record, &log);
     REQUIRE(p.has_value());
-    d.hv.inject(sim::Fault{abi::hypercall::event_channel_op, static_cast<int32_t>(evtchnop::close), std::nullopt,
-                           1, Errc::einval, 1});
+    d.hv.inject(sim::Fault{abi::hypercall::event_channel_op, static_cast<int32_t>(evtchnop::close), std::nullopt, 1,
+                           Errc::einval, 1});
     CHECK(d.ev.close(*p, VcpuId{0}).error() == Errc::einval);
     REQUIRE(d.ev.send(*p).has_value());
     REQUIRE(d.dispatch(0).handled == 1);
     CHECK(log.calls.size() == 1);
 }
 
-TEST_CASE("unmask: when Xen refuses EVTCHNOP_unmask, the error is typed and the port stays masked",
-          "[events][sim]")
+TEST_CASE("unmask: when Xen refuses EVTCHNOP_unmask, the error is typed and the port stays masked", "[events][sim]")
 {
     SimDomain<> d;
     Log log;
@@ -745,8 +734,8 @@ TEST_CASE("unmask: when Xen refuses EVTCHNOP_unmask, the error is typed and the 
     REQUIRE(p.has_value());
     REQUIRE(d.ev.mask(*p).has_value());
     REQUIRE(d.ev.send(*p).has_value()); // pending while masked: unmask needs Xen
-    d.hv.inject(sim::Fault{abi::hypercall::event_channel_op, static_cast<int32_t>(evtchnop::unmask), std::nullopt,
-                           1, Errc::efault, 1});
+    d.hv.inject(sim::Fault{abi::hypercall::event_channel_op, static_cast<int32_t>(evtchnop::unmask), std::nullopt, 1,
+                           Errc::efault, 1});
     CHECK(d.ev.unmask(*p).error() == Errc::efault);
     CHECK(d.hv.port_masked(p->value));
     CHECK(d.hv.port_pending(p->value));

@@ -123,8 +123,7 @@ constexpr uint64_t scale_samples = 1'000'000;
 
 } // namespace
 
-TEST_CASE("pvclock_scale: matches the 288-bit reference on 10^6 random inputs over Xen's shifts -34..30",
-          "[pvclock]")
+TEST_CASE("pvclock_scale: matches the 288-bit reference on 10^6 random inputs over Xen's shifts -34..30", "[pvclock]")
 {
     std::mt19937_64 rng(0x5eed'c10c);
     uint64_t mismatches = 0;
@@ -143,8 +142,7 @@ TEST_CASE("pvclock_scale: matches the 288-bit reference on 10^6 random inputs ov
     REQUIRE(mismatches == 0);
 }
 
-TEST_CASE("pvclock_scale: matches the reference for every int8 shift, including ones Xen never uses",
-          "[pvclock]")
+TEST_CASE("pvclock_scale: matches the reference for every int8 shift, including ones Xen never uses", "[pvclock]")
 {
     std::mt19937_64 rng(0xa115'1f7);
     uint64_t mismatches = 0;
@@ -224,7 +222,7 @@ TEST_CASE("pvclock_time_at: a record stamped before guest TSC zero still counts 
 {
     // As seen on a PVH dom0 under Xen 4.17: the first record's tsc_timestamp
     // is 2^64 - 520234913 in guest TSC terms while the TSC reads 463424438.
-    const uint64_t stamp = ~uint64_t{0} - 520'234'912; // 2^64 - 520234913
+    const uint64_t stamp = ~uint64_t{0} - 520'234'912;                    // 2^64 - 520234913
     const xen::PvclockRecord r{stamp, 7'000'000'000, 0x8000'0000u, 1, 0}; // 1 ns per tick
     REQUIRE(xen::pvclock_time_at(r, 463'424'438) == 7'000'000'000 + 983'659'351);
     REQUIRE(xen::pvclock_time_at(r, stamp - 5) == 7'000'000'000);
@@ -280,7 +278,8 @@ TEST_CASE("pvclock_read: a version left odd gives busy_retry after the bounded a
 {
     auto t = record(7, 0, 1'000, 0x8000'0000u, 1, 0);
     int tsc_reads = 0;
-    auto r = xen::pvclock_read(t, [&] { return uint64_t(++tsc_reads); }, 50);
+    auto r = xen::pvclock_read(
+        t, [&] { return uint64_t(++tsc_reads); }, 50);
     REQUIRE_FALSE(r.has_value());
     REQUIRE(r.error() == Errc::busy_retry);
     REQUIRE(tsc_reads == 0); // never sampled against a record mid-update
@@ -293,11 +292,11 @@ constexpr uint64_t reader_tsc = 0x20'0000;
 xen::PvclockRecord generation(uint64_t g)
 {
     return xen::PvclockRecord{
-        (g * 40503) & 0xf'ffff,                                      // tsc_timestamp < reader_tsc
-        g << 32,                                                     // system_time: g in the high half
-        0x8000'0000u | static_cast<uint32_t>(g * 2654435761u),       // mul
-        static_cast<int8_t>(static_cast<int>(g % 7) - 3),            // shift -3..3
-        static_cast<uint8_t>(g & 3),                                 // flags
+        (g * 40503) & 0xf'ffff,                                // tsc_timestamp < reader_tsc
+        g << 32,                                               // system_time: g in the high half
+        0x8000'0000u | static_cast<uint32_t>(g * 2654435761u), // mul
+        static_cast<int8_t>(static_cast<int>(g % 7) - 3),      // shift -3..3
+        static_cast<uint8_t>(g & 3),                           // flags
     };
 }
 } // namespace

@@ -12,10 +12,7 @@ using namespace xen;
 using xen::abi::runstate;
 
 namespace {
-XenFeatures features()
-{
-    return XenFeatures::query().value();
-}
+XenFeatures features() { return XenFeatures::query().value(); }
 } // namespace
 
 TEST_CASE("Runstate::register_area: the physical area on Xen 4.20, the virtual one on 4.17", "[runstate]")
@@ -46,8 +43,7 @@ TEST_CASE("Runstate::register_area: without a physical address the virtual op is
     REQUIRE(rs.register_area(VcpuId{1}, cpu, phys_unknown, features()).value() == AreaKind::virtual_address);
 }
 
-TEST_CASE("Runstate::register_area: op 14 answering ENOSYS falls back to op 5; other errors pass on",
-          "[runstate]")
+TEST_CASE("Runstate::register_area: op 14 answering ENOSYS falls back to op 5; other errors pass on", "[runstate]")
 {
     sim::Hypervisor hv({.version = sim::xen_4_20, .vcpus = 2});
     sim::Scope s(hv);
@@ -84,8 +80,7 @@ TEST_CASE("Runstate::enable_update_flag: on from Xen 4.8; false, not an error, b
     }
 }
 
-TEST_CASE("Runstate::snapshot: a remote virtual area without the flag is read through get_runstate_info",
-          "[runstate]")
+TEST_CASE("Runstate::snapshot: a remote virtual area without the flag is read through get_runstate_info", "[runstate]")
 {
     sim::Hypervisor hv({.vcpus = 2});
     sim::Scope s(hv, VcpuId{0});

@@ -109,8 +109,7 @@ TEST_CASE("runstate_read: 10^7 snapshots against a writer following XEN_RUNSTATE
         REQUIRE(c >= wanted_changes); // the readers really raced the writer
 }
 
-TEST_CASE("runstate_read: an update flag stuck set ends in busy_retry after the bounded attempts",
-          "[runstate]")
+TEST_CASE("runstate_read: an update flag stuck set ends in busy_retry after the bounded attempts", "[runstate]")
 {
     xen::Area<vcpu_runstate_info> area;
     xen_update(area.value, 3);

@@ -18,8 +18,7 @@ TEST_CASE("seqlock_read: returns the first consistent attempt's copy", "[support
     CHECK(calls == 3);
 }
 
-TEST_CASE("seqlock_read: busy_retry after exactly max_attempts failed attempts (none for a bound of 0)",
-          "[support]")
+TEST_CASE("seqlock_read: busy_retry after exactly max_attempts failed attempts (none for a bound of 0)", "[support]")
 {
     for (const uint32_t bound : {0u, 1u, 5u}) {
         uint32_t calls = 0;

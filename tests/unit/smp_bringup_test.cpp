@@ -3,8 +3,8 @@
 // check in, and a failure injected at each hypercall of the sequence.
 #include <algorithm>
 
-#include <xen/smp.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
+#include <xen/smp.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -32,7 +32,8 @@ const char* name(BringUpMode m) { return m == BringUpMode::serial ? "serial" : "
 
 } // namespace
 
-TEST_CASE("discover: counts vCPUs with is_up until ENOENT; vCPU 0 is the boot vCPU, every other keeps its vcpu_id", "[smp]")
+TEST_CASE("discover: counts vCPUs with is_up until ENOENT; vCPU 0 is the boot vCPU, every other keeps its vcpu_id",
+          "[smp]")
 {
     STATIC_REQUIRE(xen::boot_vcpu == VcpuId{0});
     for (uint32_t n : {1u, 2u, 33u, 128u}) {
@@ -57,7 +58,8 @@ TEST_CASE("discover: counts vCPUs with is_up until ENOENT; vCPU 0 is the boot vC
     }
 }
 
-TEST_CASE("discover: with slots for fewer vCPUs than the domain has it manages the first ones and says how many exist", "[smp]")
+TEST_CASE("discover: with slots for fewer vCPUs than the domain has it manages the first ones and says how many exist",
+          "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 40), 8);
     // Discovery counts the domain's vCPUs; the slots bound what is managed.
@@ -230,7 +232,8 @@ TEST_CASE("the 32-vCPU line: Xen refuses to initialise a PV vCPU >= 32 without i
     CHECK(rig.hv.vcpu_info(VcpuId{31}).evtchn_upcall_mask == 1);
 }
 
-TEST_CASE("the 32-vCPU line: beyond_legacy placement registers vcpu_info only from vCPU 32 up, and all come online", "[smp]")
+TEST_CASE("the 32-vCPU line: beyond_legacy placement registers vcpu_info only from vCPU 32 up, and all come online",
+          "[smp]")
 {
     for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
         Rig rig(domain(guest, 40), Rig::max_cpus, xen::VcpuInfoPlacement::beyond_legacy);
@@ -243,7 +246,8 @@ TEST_CASE("the 32-vCPU line: beyond_legacy placement registers vcpu_info only fr
     }
 }
 
-TEST_CASE("the 32-vCPU line: when placing vcpu_info fails for a vCPU >= 32 it is never initialised; the rest come up", "[smp]")
+TEST_CASE("the 32-vCPU line: when placing vcpu_info fails for a vCPU >= 32 it is never initialised; the rest come up",
+          "[smp]")
 {
     for (auto placement : {xen::VcpuInfoPlacement::every_ap, xen::VcpuInfoPlacement::beyond_legacy}) {
         Rig rig(domain(sim::GuestType::pv, 40), Rig::max_cpus, placement);
@@ -328,13 +332,16 @@ TEST_CASE("fault injection: a failure at each hypercall of the sequence fails th
     };
     const int32_t bind_ipi = static_cast<int32_t>(abi::evtchnop::bind_ipi);
     const Case cases[] = {
-        {"register_vcpu_info", {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info), 2u, 1u,
-                                Errc::eacces, 1u}, CpuState::down},
+        {"register_vcpu_info",
+         {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info), 2u, 1u, Errc::eacces, 1u},
+         CpuState::down},
         // bind_ipi of vCPU 2 is the second bind_ipi (vCPU 1 goes first).
         {"bind_ipi", {abi::hypercall::event_channel_op, bind_ipi, std::nullopt, 2u, Errc::enospc, 1u}, CpuState::down},
-        {"initialise", {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::initialise), 2u, 1u, Errc::enomem,
-                        1u}, CpuState::prepared},
-        {"up", {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::up), 2u, 1u, Errc::einval, 1u},
+        {"initialise",
+         {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::initialise), 2u, 1u, Errc::enomem, 1u},
+         CpuState::prepared},
+        {"up",
+         {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::up), 2u, 1u, Errc::einval, 1u},
          CpuState::parked},
     };
     for (const auto& k : cases) {
@@ -360,8 +367,8 @@ TEST_CASE("fault injection: a failure at each hypercall of the sequence fails th
                     REQUIRE(rig.smp->await_online(VcpuId{2}).has_value());
                 }
                 CHECK(rig.smp->online_count() == 4);
-                CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 3 + (k.fault.subop ==
-                      static_cast<int32_t>(abi::vcpuop::register_vcpu_info) ? 1 : 0));
+                CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) ==
+                      3 + (k.fault.subop == static_cast<int32_t>(abi::vcpuop::register_vcpu_info) ? 1 : 0));
             }
         }
     }

@@ -114,13 +114,16 @@ TEST_CASE("service: a call that waits (and so serves its own mailbox) is not run
         bool pending_inside = true;
     } nested;
     auto* ctl = rig.smp.get();
-    const auto ticket = ctl->post(VcpuId{1}, [](void* arg) noexcept {
-        auto& n = *static_cast<Nested*>(arg);
-        ++n.runs;
-        // What a wait inside the call does on this vCPU: look at the mailbox.
-        n.pending_inside = Rig::current().smp->pending(VcpuId{1});
-        n.inner = Rig::current().smp->service(VcpuId{1});
-    }, &nested);
+    const auto ticket = ctl->post(
+        VcpuId{1},
+        [](void* arg) noexcept {
+            auto& n = *static_cast<Nested*>(arg);
+            ++n.runs;
+            // What a wait inside the call does on this vCPU: look at the mailbox.
+            n.pending_inside = Rig::current().smp->pending(VcpuId{1});
+            n.inner = Rig::current().smp->service(VcpuId{1});
+        },
+        &nested);
     REQUIRE(ticket.has_value());
     sim::set_current_vcpu(VcpuId{1});
     CHECK(ctl->service(VcpuId{1}) == xen::Smp::Served::call);
@@ -214,7 +217,8 @@ const xen::ApLaunch launch{0x100800, 0x480000, 0x300040, 0x310000};
 
 } // namespace
 
-TEST_CASE("make_pv_context: in kernel mode on its own stack, the kernel's cr3, traps by vector; never VGCF_online", "[smp]")
+TEST_CASE("make_pv_context: in kernel mode on its own stack, the kernel's cr3, traps by vector; never VGCF_online",
+          "[smp]")
 {
     auto ctx = std::make_unique<abi::vcpu_guest_context>();
     REQUIRE(xen::make_pv_context(pv_boot, launch, *ctx).has_value());

@@ -2,8 +2,8 @@
 // VCPUOP_down, the controller polls VCPUOP_is_up, VCPUOP_up brings it back
 // without a second VCPUOP_initialise; the last vCPU is never taken down; a
 // park or a remote down that lands late is waited for, within a bound.
-#include <xen/smp.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
+#include <xen/smp.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -28,7 +28,8 @@ sim::Config domain(sim::GuestType guest, uint32_t vcpus, uint32_t deferred_down_
 
 } // namespace
 
-TEST_CASE("hotplug: 20 cycles of every AP: it parks itself, is_up reads 0, VCPUOP_up brings it back, never initialise", "[smp]")
+TEST_CASE("hotplug: 20 cycles of every AP: it parks itself, is_up reads 0, VCPUOP_up brings it back, never initialise",
+          "[smp]")
 {
     for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
         Rig rig(domain(guest, 8));
@@ -61,8 +62,10 @@ TEST_CASE("hotplug: after the cycles the AP still runs calls", "[smp]")
     REQUIRE(rig.smp->offline(VcpuId{2}).has_value());
     REQUIRE(rig.smp->online(VcpuId{2}).has_value());
     uint32_t ran_on = 99;
-    REQUIRE(rig.smp->call(VcpuId{2}, [](void* arg) noexcept { *static_cast<uint32_t*>(arg) = sim::current_vcpu().value; },
-                          &ran_on)
+    REQUIRE(rig.smp
+                ->call(
+                    VcpuId{2}, [](void* arg) noexcept { *static_cast<uint32_t*>(arg) = sim::current_vcpu().value; },
+                    &ran_on)
                 .has_value());
     CHECK(ran_on == 2);
 }
@@ -72,7 +75,10 @@ TEST_CASE("hotplug: a parked vCPU takes no calls, and a call to it is refused at
     Rig rig(domain(sim::GuestType::pv, 3));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);
     REQUIRE(rig.smp->offline(VcpuId{1}).has_value());
-    CHECK(rig.smp->call(VcpuId{1}, [](void*) noexcept {}, nullptr).error() == Errc::unsupported);
+    CHECK(rig.smp
+              ->call(
+                  VcpuId{1}, [](void*) noexcept {}, nullptr)
+              .error() == Errc::unsupported);
 }
 
 TEST_CASE("hotplug: the caller's own vCPU is refused; as the last one online, with last_vcpu", "[smp]")
@@ -103,7 +109,8 @@ TEST_CASE("park_self: the last vCPU up refuses to park (Xen would power the doma
     CHECK(rig.smp->park_self(VcpuId{1}).error() == Errc::not_current_vcpu);
 }
 
-TEST_CASE("service: a park request makes the AP park itself (in the simulator VCPUOP_down on oneself returns at once)", "[smp]")
+TEST_CASE("service: a park request makes the AP park itself (in the simulator VCPUOP_down on oneself returns at once)",
+          "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 2));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 2);
@@ -112,7 +119,7 @@ TEST_CASE("service: a park request makes the AP park itself (in the simulator VC
     const auto served = rig.smp->service(VcpuId{1});
     sim::set_current_vcpu(VcpuId{0});
     CHECK(served == xen::Smp::Served::parked);
-    CHECK(rig.hv.vcpu(VcpuId{1}).down); // its own VCPUOP_down
+    CHECK(rig.hv.vcpu(VcpuId{1}).down);                        // its own VCPUOP_down
     CHECK(rig.smp->part(VcpuId{1}).handshake.generation == 2); // it checked in after the (instant) resume
     CHECK(rig.smp->part(VcpuId{1}).mailbox.park == 0);
 }
@@ -131,7 +138,8 @@ TEST_CASE("hotplug: a late park: the controller polls is_up until the AP gets th
     }
 }
 
-TEST_CASE("hotplug: an AP that does not park in time: timed_out, it stays parking, a later offline polls again", "[smp]")
+TEST_CASE("hotplug: an AP that does not park in time: timed_out, it stays parking, a later offline polls again",
+          "[smp]")
 {
     Rig rig(domain(sim::GuestType::pv, 3));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);
@@ -177,7 +185,8 @@ TEST_CASE("hotplug: a remote down that lands later than the bound: timed_out, th
     CHECK(rig.smp->state(VcpuId{2}) == CpuState::parked);
 }
 
-TEST_CASE("hotplug: online refuses a vCPU that is not parked; start refuses a parked one (already initialised)", "[smp]")
+TEST_CASE("hotplug: online refuses a vCPU that is not parked; start refuses a parked one (already initialised)",
+          "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 3));
     REQUIRE(rig.bring_up(BringUpMode::parallel).online == 3);

@@ -34,12 +34,12 @@ using xen::VcpuId;
 
 /// One simulated AP's behaviour and progress.
 struct ApSim {
-    bool silent = false;         ///< never runs its entry: never checks in
-    uint32_t entry_delay = 0;    ///< steps to wait before its entry runs
-    uint32_t park_delay = 0;     ///< steps between seeing a park request and VCPUOP_down
+    bool silent = false;      ///< never runs its entry: never checks in
+    uint32_t entry_delay = 0; ///< steps to wait before its entry runs
+    uint32_t park_delay = 0;  ///< steps between seeing a park request and VCPUOP_down
     bool entered = false;
-    uint32_t park_wait = 0;      ///< steps left before it parks (0: not asked)
-    bool parked = false;         ///< inside its own VCPUOP_down
+    uint32_t park_wait = 0; ///< steps left before it parks (0: not asked)
+    bool parked = false;    ///< inside its own VCPUOP_down
     uint32_t resumes = 0;
     uint32_t calls_run = 0;
 };
@@ -57,9 +57,9 @@ struct Rig {
     std::unique_ptr<xen::abi::trap_info[]> traps;
     std::unique_ptr<xen::Smp> smp;
     std::vector<ApSim> aps;
-    uint64_t step_ns = 100'000;  ///< virtual time per relax
+    uint64_t step_ns = 100'000; ///< virtual time per relax
     uint64_t relaxes = 0;
-    bool simulate = true;        ///< APs take steps in relax()
+    bool simulate = true; ///< APs take steps in relax()
     std::vector<uint32_t> prepared_by_hook;
     xen::Errc prepare_hook_error{};
     xen::VcpuInfoPlacement placement;

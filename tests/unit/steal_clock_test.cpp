@@ -92,7 +92,7 @@ TEST_CASE("StealClock: with the simulated Xen, preemption is steal, a hot-unplug
     hv.advance(1'000'000);
     hv.preempt(VcpuId{1}, 400'000); // Xen gave its pCPU to someone else
     hv.advance(600'000);
-    hv.pause(100'000);              // the domain was paused: offline, steal
+    hv.pause(100'000); // the domain was paused: offline, steal
     c.update(rs.snapshot(VcpuId{1}, cpu1, VcpuId{0}).value());
     REQUIRE(c.steal_ns() == 500'000);
     const uint64_t run_before = c.running_ns();

@@ -26,7 +26,7 @@ abi::shared_info* remap(void* ctx) noexcept { return &static_cast<sim::Hyperviso
 uint64_t new_cr3(void*) noexcept { return abi::pfn_to_cr3(0x5678); }
 
 struct Fired {
-    std::vector<uint64_t> at;  // `now` each run saw
+    std::vector<uint64_t> at; // `now` each run saw
     uint64_t deadline = 0;
 };
 
@@ -181,8 +181,9 @@ TEST_CASE("suspend: a new domain gets back everything Xen forgot", "[suspend]")
 
     // A call reaches an AP through its new IPI port.
     int hits = 0;
-    REQUIRE(w.rig.smp->call(VcpuId{2}, [](void* p) noexcept { ++*static_cast<int*>(p); }, &hits,
-                            Rig::within(100'000'000))
+    REQUIRE(w.rig.smp
+                ->call(
+                    VcpuId{2}, [](void* p) noexcept { ++*static_cast<int*>(p); }, &hits, Rig::within(100'000'000))
                 .has_value());
     CHECK(hits == 1);
 }
@@ -281,8 +282,8 @@ TEST_CASE("suspend: a step that cannot be redone names itself", "[suspend]")
         xen::Errc error;
     };
     using H = abi::hypercall;
-    const sim::Fault vcpuop_on_2 = sim::Fault{H::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info),
-                                              2u, 1, xen::Errc::enomem, 1};
+    const sim::Fault vcpuop_on_2 = sim::Fault{
+        H::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info), 2u, 1, xen::Errc::enomem, 1};
     const Case cases[] = {
         {sim::GuestType::pv, sim::Fault::vcpuop(abi::vcpuop::register_vcpu_info, xen::Errc::eacces),
          xen::SuspendStep::vcpu_info, xen::Errc::resume_failed},
@@ -293,21 +294,23 @@ TEST_CASE("suspend: a step that cannot be redone names itself", "[suspend]")
          xen::SuspendStep::runstate_area, xen::Errc::resume_failed},
         {sim::GuestType::pv, sim::Fault::vcpuop(abi::vcpuop::register_vcpu_time_memory_area, xen::Errc::efault),
          xen::SuspendStep::time_area, xen::Errc::resume_failed},
-        {sim::GuestType::pv, sim::Fault{H::event_channel_op, static_cast<int32_t>(abi::evtchnop::bind_ipi),
-                                        std::nullopt, 2, xen::Errc::enospc, 1},
+        {sim::GuestType::pv,
+         sim::Fault{H::event_channel_op, static_cast<int32_t>(abi::evtchnop::bind_ipi), std::nullopt, 2,
+                    xen::Errc::enospc, 1},
          xen::SuspendStep::events, xen::Errc::resume_failed},
         {sim::GuestType::pv, sim::Fault::vcpuop(abi::vcpuop::stop_periodic_timer, xen::Errc::einval),
          xen::SuspendStep::periodic_timer, xen::Errc::resume_failed},
         {sim::GuestType::pvh, sim::Fault::call(H::memory_op, xen::Errc::enomem), xen::SuspendStep::shared_info,
          xen::Errc::resume_failed},
-        {sim::GuestType::pvh, sim::Fault{H::hvm_op, static_cast<int32_t>(abi::hvmop::set_evtchn_upcall_vector),
-                                         std::nullopt, 1, xen::Errc::einval, 1},
+        {sim::GuestType::pvh,
+         sim::Fault{H::hvm_op, static_cast<int32_t>(abi::hvmop::set_evtchn_upcall_vector), std::nullopt, 1,
+                    xen::Errc::einval, 1},
          xen::SuspendStep::upcall_vector, xen::Errc::resume_failed},
-        {sim::GuestType::pvh, sim::Fault{H::hvm_op, static_cast<int32_t>(abi::hvmop::set_param), std::nullopt, 1,
-                                         xen::Errc::einval, 1},
+        {sim::GuestType::pvh,
+         sim::Fault{H::hvm_op, static_cast<int32_t>(abi::hvmop::set_param), std::nullopt, 1, xen::Errc::einval, 1},
          xen::SuspendStep::callback_irq, xen::Errc::resume_failed},
-        {sim::GuestType::pv, sim::Fault{H::sched_op, static_cast<int32_t>(abi::schedop::shutdown), std::nullopt, 1,
-                                        xen::Errc::eperm, 1},
+        {sim::GuestType::pv,
+         sim::Fault{H::sched_op, static_cast<int32_t>(abi::schedop::shutdown), std::nullopt, 1, xen::Errc::eperm, 1},
          xen::SuspendStep::suspend_call, xen::Errc::suspend_failed},
     };
     for (const Case& c : cases) {
@@ -372,7 +375,8 @@ TEST_CASE("suspend: a kernel without a now_ns hook reads a clock re-based over t
     REQUIRE(d.suspend(w.config()).has_value());
     CHECK(d.clock_offset() < off);
     CHECK(d.to_xen_time(d.now()) == w.rig.hv.now());
-    CHECK(d.to_xen_time(~uint64_t{0}) == ~uint64_t{0} - (d.clock_offset() < 0 ? 0 : static_cast<uint64_t>(d.clock_offset())));
+    CHECK(d.to_xen_time(~uint64_t{0}) ==
+          ~uint64_t{0} - (d.clock_offset() < 0 ? 0 : static_cast<uint64_t>(d.clock_offset())));
 }
 
 TEST_CASE("suspend: a registration Xen still holds is taken as done, by version", "[suspend]")
@@ -390,8 +394,8 @@ TEST_CASE("suspend: a registration Xen still holds is taken as done, by version"
                           {sim::xen_4_17_7, xen::Errc::ebusy, false}};
     for (const Case& c : cases) {
         World w(config_for(sim::GuestType::pv, c.version));
-        w.rig.hv.inject(sim::Fault{abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info),
-                                   1u, 1, c.answer, 1});
+        w.rig.hv.inject(sim::Fault{abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info), 1u,
+                                   1, c.answer, 1});
         xen::SuspendReport report;
         const auto r = w.rig.domain->suspend(w.config(), &report);
         INFO(xen::errc_name(c.answer));

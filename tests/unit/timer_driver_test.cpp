@@ -6,8 +6,8 @@
 #include <xen/time/timer_driver.hpp>
 
 #include <catch2/catch.hpp>
-#include <xen/domain.hpp>
 #include <sim/hypervisor.hpp>
+#include <xen/domain.hpp>
 
 #include <memory>
 #include <vector>
@@ -82,8 +82,7 @@ struct Guest {
         auto* g = static_cast<Guest*>(ctx);
         if (!g->use_pvclock)
             return g->hv.now();
-        return pvclock_read(g->hv.vcpu_info(sim::current_vcpu()).time, [] { return sim::rdtsc(); })
-            ->system_time_ns;
+        return pvclock_read(g->hv.vcpu_info(sim::current_vcpu()).time, [] { return sim::rdtsc(); })->system_time_ns;
     }
 
     void start(VcpuId v)

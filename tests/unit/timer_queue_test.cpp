@@ -177,7 +177,7 @@ TEST_CASE("TimerQueue: timers armed below where the wheel has moved on still com
     CHECK(q.pop() == &t[0]); // the wheel's base is now near 1 ms
     q.arm(t[2], 500);        // far below it
     q.arm(t[3], 100);
-    q.arm(t[4], 500);        // a tie with t2: after it
+    q.arm(t[4], 500); // a tie with t2: after it
     q.arm(t[5], 1'500'000);
     CHECK(drain(q) == std::vector<size_t>{3, 2, 4, 5, 1});
 }
@@ -186,7 +186,8 @@ TEST_CASE("TimerQueue: times far apart (levels of the wheel) and near the top of
 {
     Timers t(8);
     TimerQueue q;
-    const uint64_t times[] = {~uint64_t{0}, uint64_t{1} << 63, 1, 0, uint64_t{1} << 40, 63, 64, (uint64_t{1} << 63) + 1};
+    const uint64_t times[] = {~uint64_t{0}, uint64_t{1} << 63,      1, 0, uint64_t{1} << 40, 63,
+                              64,           (uint64_t{1} << 63) + 1};
     for (size_t i = 0; i < 8; ++i)
         q.arm(t[i], times[i]);
     CHECK(drain(q) == std::vector<size_t>{3, 2, 5, 6, 4, 1, 7, 0});
@@ -228,9 +229,7 @@ TEST_CASE("TimerQueue: random arm, re-arm, cancel and pop agree with a sorted li
             ++seq;
             break;
         }
-        case 2:
-            REQUIRE(q.cancel(t[id]) == ref_remove(id));
-            break;
+        case 2: REQUIRE(q.cancel(t[id]) == ref_remove(id)); break;
         case 3: {
             Timer* x = q.pop();
             if (ref.empty()) {

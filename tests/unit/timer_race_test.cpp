@@ -55,8 +55,7 @@ TEST_CASE("TimerDriver: binding VIRQ_TIMER on one vCPU races with nothing anothe
         // vCPU 0: a timer that is already due, then idle: the driver sees it
         // overdue and self-injects its event instead of sleeping.
         sim::Scope scope(hv, VcpuId{0});
-        Timer t([](Timer&, VcpuId, uint64_t, void* ctx) noexcept { ++*static_cast<std::atomic<int>*>(ctx); },
-                &fired);
+        Timer t([](Timer&, VcpuId, uint64_t, void* ctx) noexcept { ++*static_cast<std::atomic<int>*>(ctx); }, &fired);
         go.store(true);
         for (int i = 0; i < rounds; ++i) {
             REQUIRE(drv.arm(VcpuId{0}, t, 0));

@@ -56,8 +56,8 @@ abi::vcpu_hvm_context hvm64_context()
 {
     abi::vcpu_hvm_context c{};
     c.mode = static_cast<uint32_t>(abi::vcpu_hvm_mode::mode_64b);
-    c.cpu_regs.x86_64.cr0 = (1ull << 31) | 1; // PG | PE
-    c.cpu_regs.x86_64.cr4 = 1ull << 5;         // PAE
+    c.cpu_regs.x86_64.cr0 = (1ull << 31) | 1;            // PG | PE
+    c.cpu_regs.x86_64.cr4 = 1ull << 5;                   // PAE
     c.cpu_regs.x86_64.efer = (1ull << 8) | (1ull << 10); // LME | LMA
     c.cpu_regs.x86_64.rip = 0x100000;
     return c;
@@ -503,8 +503,7 @@ TEST_CASE("VCPUOP_register_vcpu_info: Xen answers -ENXIO for a misaligned or pag
     sim::Scope s(hv);
     static Page page;
     const uint64_t frame = reinterpret_cast<uintptr_t>(&page) >> 12;
-    const abi::vcpu_register_vcpu_info misaligned{frame, 4},
-        crossing{frame, static_cast<uint32_t>(page_size - 32)};
+    const abi::vcpu_register_vcpu_info misaligned{frame, 4}, crossing{frame, static_cast<uint32_t>(page_size - 32)};
     CHECK(raw_vcpu_op(vcpuop::register_vcpu_info, 0, &misaligned) == -6);
     CHECK(raw_vcpu_op(vcpuop::register_vcpu_info, 0, &crossing) == -6);
 }

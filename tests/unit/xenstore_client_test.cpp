@@ -69,8 +69,7 @@ TEST_CASE("xenstore read: a missing node is ENOENT from xenstored's XS_ERROR", "
     CHECK(n.error() == Errc::enoent);
 }
 
-TEST_CASE("xenstore read: a value longer than the buffer is emsgsize and the ring stays in step",
-          "[xenstore][sim]")
+TEST_CASE("xenstore read: a value longer than the buffer is emsgsize and the ring stays in step", "[xenstore][sim]")
 {
     Rig r;
     r.backend.set("long", std::string(100, 'a'));
@@ -148,8 +147,7 @@ TEST_CASE("xenstore: watch events that arrive before a reply are queued, not tak
     CHECK(seen == "cpu;cpu/1/availability;cpu/2/availability;");
 }
 
-TEST_CASE("xenstore: more watch events than the queue holds keep the newest and count the dropped",
-          "[xenstore][sim]")
+TEST_CASE("xenstore: more watch events than the queue holds keep the newest and count the dropped", "[xenstore][sim]")
 {
     Rig r;
     REQUIRE(r.xs.watch("cpu", "cpu"));
@@ -198,8 +196,7 @@ TEST_CASE("xenstore unwatch: a removed watch fires no more; an unknown one is EN
     CHECK(bad.error() == Errc::enoent);
 }
 
-TEST_CASE("xenstore: a xenstored that moves req_cons past req_prod is ring_corrupt; nothing sent",
-          "[xenstore][sim]")
+TEST_CASE("xenstore: a xenstored that moves req_cons past req_prod is ring_corrupt; nothing sent", "[xenstore][sim]")
 {
     Rig r;
     r.page->req_cons = 2000; // req_prod is 0: 2^32 - 2000 bytes "in" a 1024-byte ring
@@ -211,8 +208,7 @@ TEST_CASE("xenstore: a xenstored that moves req_cons past req_prod is ring_corru
     CHECK(r.waits == 0); // failed at once, did not wait for room
 }
 
-TEST_CASE("xenstore: a xenstored that moves rsp_prod too far ahead is ring_corrupt; nothing taken",
-          "[xenstore][sim]")
+TEST_CASE("xenstore: a xenstored that moves rsp_prod too far ahead is ring_corrupt; nothing taken", "[xenstore][sim]")
 {
     Rig r;
     r.page->rsp_prod = 4096; // rsp_cons is 0
@@ -259,8 +255,7 @@ TEST_CASE("xenstore: an error name longer than the caller's reply buffer is stil
 // Found by tests/fuzz/xenstore_fuzz: a read that gave up with half a reply
 // header taken left the rest of that message in the ring, and the next call
 // read it as a header (eio, or worse), for good.
-TEST_CASE("xenstore: a read that times out mid-reply leaves the stream in step for the next one",
-          "[xenstore][sim]")
+TEST_CASE("xenstore: a read that times out mid-reply leaves the stream in step for the next one", "[xenstore][sim]")
 {
     Rig r;
     r.backend.set("a", std::string(40, 'a'));

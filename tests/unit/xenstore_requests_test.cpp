@@ -21,8 +21,7 @@ TEST_CASE("cpu availability: relative and absolute paths name vCPU N and the wan
 TEST_CASE("cpu availability: N at or beyond the domain's vCPUs is vcpu_out_of_range", "[xenstore]")
 {
     CHECK(xen::parse_cpu_availability("cpu/4/availability", "online", 4).error() == Errc::vcpu_out_of_range);
-    CHECK(xen::parse_cpu_availability("cpu/4294967296/availability", "online", 4).error() ==
-          Errc::vcpu_out_of_range);
+    CHECK(xen::parse_cpu_availability("cpu/4294967296/availability", "online", 4).error() == Errc::vcpu_out_of_range);
     CHECK(xen::parse_cpu_availability("cpu/99999999999999999999/availability", "online", 4).error() ==
           Errc::vcpu_out_of_range);
 }

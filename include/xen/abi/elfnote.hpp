@@ -10,14 +10,14 @@ namespace xen::abi {
 /// `XEN_ELFNOTE_*`.
 enum class elfnote : uint32_t {
     info = 0,
-    entry = 1,            ///< PV entry point (virtual address)
-    hypercall_page = 2,   ///< PV: where Xen writes the hypercall page
+    entry = 1,          ///< PV entry point (virtual address)
+    hypercall_page = 2, ///< PV: where Xen writes the hypercall page
     virt_base = 3,
     paddr_offset = 4,
-    xen_version = 5,      ///< "xen-3.0"
+    xen_version = 5, ///< "xen-3.0"
     guest_os = 6,
     guest_version = 7,
-    loader = 8,           ///< "generic"
+    loader = 8, ///< "generic"
     pae_mode = 9,
     features = 10,
     bsd_symtab = 11,
@@ -27,7 +27,7 @@ enum class elfnote : uint32_t {
     init_p2m = 15,
     mod_start_pfn = 16,
     supported_features = 17,
-    phys32_entry = 18,    ///< PVH entry point (32-bit physical address)
+    phys32_entry = 18, ///< PVH entry point (32-bit physical address)
 };
 
 } // namespace xen::abi

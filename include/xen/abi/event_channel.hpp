@@ -66,7 +66,7 @@ struct evtchn_alloc_unbound {
     ///@{
     uint16_t dom, remote_dom; ///< IN: the domain to allocate in (DOMID_SELF) and the one allowed to bind
     ///@}
-    evtchn_port port;         ///< OUT
+    evtchn_port port; ///< OUT
 };
 static_assert(sizeof(evtchn_alloc_unbound) == 8);
 
@@ -119,7 +119,7 @@ struct evtchn_status {
         } interdomain;
         uint32_t pirq;
         uint32_t virq;
-    } u;              ///< OUT: what the port is bound to, by `status`
+    } u; ///< OUT: what the port is bound to, by `status`
 };
 static_assert(sizeof(evtchn_status) == 24);
 static_assert(offsetof(evtchn_status, port) == 4);

@@ -17,15 +17,15 @@ struct cpu_user_regs {
     ///@{
     uint64_t rax, rcx, rdx, rsi, rdi; ///< general-purpose registers
     ///@}
-    uint32_t error_code;   ///< private to Xen
-    uint32_t entry_vector; ///< private to Xen
-    uint64_t rip; ///< where the vCPU starts
-    uint16_t cs; ///< code segment selector (flat_kernel_cs for a PV kernel)
-    uint16_t pad0[1]; ///< zero
+    uint32_t error_code;       ///< private to Xen
+    uint32_t entry_vector;     ///< private to Xen
+    uint64_t rip;              ///< where the vCPU starts
+    uint16_t cs;               ///< code segment selector (flat_kernel_cs for a PV kernel)
+    uint16_t pad0[1];          ///< zero
     uint8_t saved_upcall_mask; ///< the vCPU's event upcall mask at entry (1: events held off)
-    uint8_t pad1[3]; ///< zero
-    uint64_t rflags;       ///< rflags.IF == !saved_upcall_mask
-    uint64_t rsp; ///< stack pointer
+    uint8_t pad1[3];           ///< zero
+    uint64_t rflags;           ///< rflags.IF == !saved_upcall_mask
+    uint64_t rsp;              ///< stack pointer
     ///@{
     uint16_t ss, pad2[3]; ///< stack segment selector (flat_kernel_ss), then zero padding
     ///@}
@@ -57,10 +57,10 @@ static_assert(offsetof(cpu_user_regs, gs) == 192);
 /// `struct trap_info`: one entry of a PV virtual IDT (set_trap_table).
 /// A table ends with an entry whose `address` is 0.
 struct trap_info {
-    uint8_t vector; ///< the exception or interrupt vector
+    uint8_t vector;   ///< the exception or interrupt vector
     uint8_t flags;    ///< bits 0-1: DPL; bit 2: clear the upcall mask on entry? (TI_SET_IF)
-    uint16_t cs; ///< the handler's code segment selector
-    uint32_t pad0; ///< zero
+    uint16_t cs;      ///< the handler's code segment selector
+    uint32_t pad0;    ///< zero
     uint64_t address; ///< the handler's address (0 ends a table)
 };
 static_assert(sizeof(trap_info) == 16);
@@ -84,9 +84,9 @@ inline constexpr uint16_t flat_kernel_ss = flat_ring3_ss64;
 
 /// `VGCF_*` flags in vcpu_guest_context::flags.
 inline constexpr uint64_t vgcf_i387_valid = 1u << 0;
-inline constexpr uint64_t vgcf_in_kernel = 1u << 2; ///< the vCPU starts in kernel mode
+inline constexpr uint64_t vgcf_in_kernel = 1u << 2;                ///< the vCPU starts in kernel mode
 inline constexpr uint64_t vgcf_failsafe_disables_events = 1u << 3; ///< mask events on entry to the failsafe callback
-inline constexpr uint64_t vgcf_syscall_disables_events = 1u << 4; ///< mask events on entry to the syscall callback
+inline constexpr uint64_t vgcf_syscall_disables_events = 1u << 4;  ///< mask events on entry to the syscall callback
 /// Start the vCPU online. Beware: it clears _VPF_down without waking the
 /// vCPU, so a later VCPUOP_up does not wake it either (docs/vcpuop.md,
 /// "Semantics worth knowing").
@@ -95,27 +95,27 @@ inline constexpr uint64_t vgcf_online = 1u << 5;
 /// `struct vcpu_guest_context` (x86-64 PV, 5168 bytes): the argument of
 /// VCPUOP_initialise for PV guests.
 struct vcpu_guest_context {
-    uint8_t fpu_ctxt[512];       ///< FXSAVE image; used when VGCF_i387_valid
-    uint64_t flags;              ///< VGCF_*
-    cpu_user_regs user_regs; ///< the registers the vCPU starts with
-    trap_info trap_ctxt[256];    ///< virtual IDT
+    uint8_t fpu_ctxt[512];    ///< FXSAVE image; used when VGCF_i387_valid
+    uint64_t flags;           ///< VGCF_*
+    cpu_user_regs user_regs;  ///< the registers the vCPU starts with
+    trap_info trap_ctxt[256]; ///< virtual IDT
     ///@{
     uint64_t ldt_base, ldt_ents; ///< the LDT's linear address and number of entries (0: none)
     ///@}
-    uint64_t gdt_frames[16];     ///< MFNs of read-only GDT pages
-    uint64_t gdt_ents; ///< entries in the GDT pages (0: Xen's default GDT only)
+    uint64_t gdt_frames[16]; ///< MFNs of read-only GDT pages
+    uint64_t gdt_ents;       ///< entries in the GDT pages (0: Xen's default GDT only)
     ///@{
     uint64_t kernel_ss, kernel_sp; ///< the PV "TSS": stack for kernel entry
     ///@}
-    uint64_t ctrlreg[8];         ///< ctrlreg[3] = xen_pfn_to_cr3(L4 MFN) = MFN << 12
-    uint64_t debugreg[8]; ///< debug registers dr0-dr7
-    uint64_t event_callback_eip; ///< the event upcall entry (PV: where Xen delivers events)
+    uint64_t ctrlreg[8];            ///< ctrlreg[3] = xen_pfn_to_cr3(L4 MFN) = MFN << 12
+    uint64_t debugreg[8];           ///< debug registers dr0-dr7
+    uint64_t event_callback_eip;    ///< the event upcall entry (PV: where Xen delivers events)
     uint64_t failsafe_callback_eip; ///< the failsafe entry (Xen could not load a segment on return to the guest)
-    uint64_t syscall_callback_eip; ///< the 64-bit syscall entry
-    uint64_t vm_assist;          ///< VMASST bitmap; only honoured for vCPU 0
-    uint64_t fs_base; ///< the FS base
-    uint64_t gs_base_kernel; ///< the GS base in kernel mode (the per-CPU block)
-    uint64_t gs_base_user; ///< the GS base in user mode
+    uint64_t syscall_callback_eip;  ///< the 64-bit syscall entry
+    uint64_t vm_assist;             ///< VMASST bitmap; only honoured for vCPU 0
+    uint64_t fs_base;               ///< the FS base
+    uint64_t gs_base_kernel;        ///< the GS base in kernel mode (the per-CPU block)
+    uint64_t gs_base_user;          ///< the GS base in user mode
 };
 static_assert(sizeof(vcpu_guest_context) == 5168);
 static_assert(offsetof(vcpu_guest_context, flags) == 512);

@@ -21,7 +21,7 @@ struct vcpu_hvm_x86_32 {
     ///@{
     uint32_t cr0, cr3, cr4; ///< control registers
     ///@}
-    uint32_t pad1;   ///< must be 0
+    uint32_t pad1; ///< must be 0
     uint64_t efer; ///< the EFER MSR
     ///@{
     uint32_t cs_base, ds_base, ss_base, es_base, tr_base; ///< segment bases
@@ -30,7 +30,8 @@ struct vcpu_hvm_x86_32 {
     uint32_t cs_limit, ds_limit, ss_limit, es_limit, tr_limit; ///< segment limits
     ///@}
     ///@{
-    uint16_t cs_ar, ds_ar, ss_ar, es_ar, tr_ar; ///< segment attributes: descriptor bits 40-47 and 52-55 packed into bits 0-11 (Xen's hvm_vcpu.h)
+    uint16_t cs_ar, ds_ar, ss_ar, es_ar,
+        tr_ar; ///< segment attributes: descriptor bits 40-47 and 52-55 packed into bits 0-11 (Xen's hvm_vcpu.h)
     ///@}
     uint16_t pad2[3]; ///< must be 0
 };
@@ -50,7 +51,8 @@ struct vcpu_hvm_x86_64 {
     uint64_t rip, rflags; ///< where the vCPU starts, and its flags
     ///@}
     ///@{
-    uint64_t cr0, cr3, cr4, efer; ///< control registers and EFER: the vCPU starts in long mode with paging on (cr3: its page tables), flat segments
+    uint64_t cr0, cr3, cr4, efer; ///< control registers and EFER: the vCPU starts in long mode with paging on (cr3: its
+                                  ///< page tables), flat segments
     ///@}
 };
 static_assert(sizeof(vcpu_hvm_x86_64) == 112);

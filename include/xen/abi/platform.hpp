@@ -53,9 +53,9 @@ inline constexpr uint16_t callbackf_mask_events = 1u << 0;
 
 /// `struct callback_register` (x86-64: xen_callback_t is the address).
 struct callback_register {
-    uint16_t type;  ///< callback_type
-    uint16_t flags; ///< CALLBACKF_*
-    uint32_t pad0;  ///< zero
+    uint16_t type;    ///< callback_type
+    uint16_t flags;   ///< CALLBACKF_*
+    uint32_t pad0;    ///< zero
     uint64_t address; ///< the entry point
 };
 static_assert(sizeof(callback_register) == 16);
@@ -72,7 +72,7 @@ enum class hvmop : uint64_t {
 
 /// `HVM_PARAM_*` this library uses.
 enum class hvm_param : uint32_t {
-    callback_irq = 0,   ///< how event upcalls reach an HVM/PVH guest
+    callback_irq = 0, ///< how event upcalls reach an HVM/PVH guest
     store_pfn = 1,
     store_evtchn = 2,
     console_pfn = 17,
@@ -201,7 +201,7 @@ enum class mmuext_cmd : uint32_t {
 
 /// `struct mmuext_op` (24 bytes).
 struct mmuext_op {
-    uint32_t cmd; ///< mmuext_cmd
+    uint32_t cmd;  ///< mmuext_cmd
     uint32_t pad0; ///< zero
     uint64_t arg1; ///< mfn or linear_addr
     uint64_t arg2; ///< nr_ents, vcpumask handle or src_mfn

@@ -85,11 +85,11 @@ struct shared_info {
     ::xen::abi::vcpu_info vcpu_info[legacy_max_vcpus]; ///< vCPUs 0-31's vcpu_info until they register their own
     uint64_t evtchn_pending[evtchn_words];             ///< bit p: port p has an event pending
     uint64_t evtchn_mask[evtchn_words];                ///< bit p: port p is masked (no upcall)
-    uint32_t wc_version; ///< seqlock for the wall clock, like vcpu_time_info::version
-    uint32_t wc_sec;     ///< wall clock at system time 0: seconds (low 32 bits)
-    uint32_t wc_nsec;    ///< wall clock at system time 0: nanoseconds
-    uint32_t wc_sec_hi;  ///< high 32 bits of wc_sec
-    arch_shared_info arch; ///< x86 part (the PV p2m for the toolstack)
+    uint32_t wc_version;                               ///< seqlock for the wall clock, like vcpu_time_info::version
+    uint32_t wc_sec;                                   ///< wall clock at system time 0: seconds (low 32 bits)
+    uint32_t wc_nsec;                                  ///< wall clock at system time 0: nanoseconds
+    uint32_t wc_sec_hi;                                ///< high 32 bits of wc_sec
+    arch_shared_info arch;                             ///< x86 part (the PV p2m for the toolstack)
 };
 static_assert(sizeof(shared_info) == 3136);
 static_assert(offsetof(shared_info, evtchn_pending) == 2048);

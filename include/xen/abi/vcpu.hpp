@@ -48,10 +48,10 @@ enum class runstate : int32_t {
 /// `struct vcpu_runstate_info` (48 bytes): read with get_runstate_info or
 /// kept current by Xen in a registered area.
 struct vcpu_runstate_info {
-    int32_t state;      ///< a runstate value
-    uint32_t pad0;      ///< implicit padding in Xen's C layout
+    int32_t state;             ///< a runstate value
+    uint32_t pad0;             ///< implicit padding in Xen's C layout
     uint64_t state_entry_time; ///< system time of entering `state`; bit 63 = update flag
-    uint64_t time[4];   ///< total ns spent in each runstate
+    uint64_t time[4];          ///< total ns spent in each runstate
 };
 static_assert(sizeof(vcpu_runstate_info) == 48);
 static_assert(offsetof(vcpu_runstate_info, state) == 0);

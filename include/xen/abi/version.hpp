@@ -10,13 +10,13 @@ namespace xen::abi {
 
 /// `XENVER_*`.
 enum class xenver : int32_t {
-    version = 0,     ///< returns (major << 16) | minor
-    extraversion = 1,///< arg: char[16], e.g. ".7+13-g2445b30a44"
+    version = 0,      ///< returns (major << 16) | minor
+    extraversion = 1, ///< arg: char[16], e.g. ".7+13-g2445b30a44"
     compile_info = 2,
     capabilities = 3,
     changeset = 4,
     platform_parameters = 5,
-    get_features = 6,///< arg: xen_feature_info
+    get_features = 6, ///< arg: xen_feature_info
     pagesize = 7,
     guest_handle = 8,
     commandline = 9,
@@ -53,8 +53,8 @@ enum class xenfeat : uint32_t {
     linux_rsdp_unrestricted = 15,
     not_direct_mapped = 16,
     direct_mapped = 17,
-    runstate_phys_area = 18, ///< Xen 4.18+: VCPUOP_register_runstate_phys_area
-    vcpu_time_phys_area = 19,///< Xen 4.18+: VCPUOP_register_vcpu_time_phys_area
+    runstate_phys_area = 18,  ///< Xen 4.18+: VCPUOP_register_runstate_phys_area
+    vcpu_time_phys_area = 19, ///< Xen 4.18+: VCPUOP_register_vcpu_time_phys_area
 };
 
 /// `XENFEAT_NR_SUBMAPS`.

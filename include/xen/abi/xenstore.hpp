@@ -59,15 +59,15 @@ using xenstore_ring_idx = uint32_t;
 /// consumes `rsp`. `server_features`, `connection` and `error` are newer
 /// (reconnection, Xen 4.9; error, 4.13) and unused here.
 struct xenstore_domain_interface {
-    char req[xenstore_ring_size];   ///< requests, guest to xenstored
-    char rsp[xenstore_ring_size];   ///< replies and watch events, xenstored to guest
-    xenstore_ring_idx req_cons;     ///< xenstored has read `req` up to here
-    xenstore_ring_idx req_prod;     ///< the guest has written `req` up to here
-    xenstore_ring_idx rsp_cons;     ///< the guest has read `rsp` up to here
-    xenstore_ring_idx rsp_prod;     ///< xenstored has written `rsp` up to here
-    uint32_t server_features;       ///< `XENSTORE_SERVER_FEATURE_*` xenstored offers (unused here)
-    uint32_t connection;            ///< `XENSTORE_CONNECTED` or `XENSTORE_RECONNECT` (unused here)
-    uint32_t error;                 ///< `XENSTORE_ERROR_*` xenstored saw in the ring (unused here)
+    char req[xenstore_ring_size]; ///< requests, guest to xenstored
+    char rsp[xenstore_ring_size]; ///< replies and watch events, xenstored to guest
+    xenstore_ring_idx req_cons;   ///< xenstored has read `req` up to here
+    xenstore_ring_idx req_prod;   ///< the guest has written `req` up to here
+    xenstore_ring_idx rsp_cons;   ///< the guest has read `rsp` up to here
+    xenstore_ring_idx rsp_prod;   ///< xenstored has written `rsp` up to here
+    uint32_t server_features;     ///< `XENSTORE_SERVER_FEATURE_*` xenstored offers (unused here)
+    uint32_t connection;          ///< `XENSTORE_CONNECTED` or `XENSTORE_RECONNECT` (unused here)
+    uint32_t error;               ///< `XENSTORE_ERROR_*` xenstored saw in the ring (unused here)
 };
 static_assert(sizeof(xenstore_domain_interface) == 2076);
 static_assert(offsetof(xenstore_domain_interface, rsp) == 1024);

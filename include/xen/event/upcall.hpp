@@ -55,10 +55,7 @@ bool upcalls_on(GuestKind kind, abi::vcpu_info& vi) noexcept;
 class [[nodiscard]] UpcallGuard {
 public:
     /// upcalls_off(kind, vi), remembering what it returned.
-    UpcallGuard(GuestKind kind, abi::vcpu_info& vi) noexcept
-        : vi_(&vi), kind_(kind), was_on_(upcalls_off(kind, vi))
-    {
-    }
+    UpcallGuard(GuestKind kind, abi::vcpu_info& vi) noexcept : vi_(&vi), kind_(kind), was_on_(upcalls_off(kind, vi)) {}
     /// upcalls_on(kind, vi) if they were on when the guard was made;
     /// otherwise nothing (an outer holder still wants them off).
     ~UpcallGuard()

@@ -45,8 +45,8 @@ inline constexpr PhysAddr phys_unknown{~uint64_t{0}};
 /// area or address is wrong, and the virtual op would not do better), or
 /// the virtual op's.
 template <class ByPhys, class ByVirt>
-Result<AreaKind> register_phys_or_virt(XenFeatures features, abi::xenfeat phys_feature, PhysAddr pa,
-                                       ByPhys&& by_phys, ByVirt&& by_virt) noexcept
+Result<AreaKind> register_phys_or_virt(XenFeatures features, abi::xenfeat phys_feature, PhysAddr pa, ByPhys&& by_phys,
+                                       ByVirt&& by_virt) noexcept
 {
     if (features.has(phys_feature) && pa != phys_unknown) {
         const Result<void> r = by_phys();

@@ -18,8 +18,8 @@ namespace xen::hc {
 /// (e.g. runstate_update_flag before Xen 4.8).
 inline Result<void> vm_assist(abi::vmasst_cmd cmd, abi::vmasst_type type) noexcept
 {
-    return result_of(transport::hypercall2<abi::hypercall::vm_assist>(static_cast<uint32_t>(cmd),
-                                                                      static_cast<uint32_t>(type)));
+    return result_of(
+        transport::hypercall2<abi::hypercall::vm_assist>(static_cast<uint32_t>(cmd), static_cast<uint32_t>(type)));
 }
 
 /// callback_op(CALLBACKOP_register): PV event, failsafe, syscall, NMI entry points.
@@ -71,8 +71,8 @@ inline Result<void> add_to_physmap(abi::xenmapspace space, uint64_t idx, uint64_
 /// console_io(CONSOLEIO_write): Xen's own console (dom0, or a debug Xen).
 inline Result<void> console_write(const char* text, uint32_t len) noexcept
 {
-    return result_of(transport::hypercall3<abi::hypercall::console_io>(
-        static_cast<uint32_t>(abi::consoleio::write), len, transport::arg(text)));
+    return result_of(transport::hypercall3<abi::hypercall::console_io>(static_cast<uint32_t>(abi::consoleio::write),
+                                                                       len, transport::arg(text)));
 }
 
 /// set_trap_table: install a PV virtual IDT (terminated by an entry with address 0).
@@ -109,15 +109,14 @@ inline Result<void> set_segment_base(abi::segbase which, uint64_t base) noexcept
 {
     if (static_cast<uint32_t>(which) > static_cast<uint32_t>(abi::segbase::gs_user_sel))
         return err(Errc::invalid_argument);
-    return result_of(
-        transport::hypercall2<abi::hypercall::set_segment_base>(static_cast<uint32_t>(which), base));
+    return result_of(transport::hypercall2<abi::hypercall::set_segment_base>(static_cast<uint32_t>(which), base));
 }
 
 /// mmuext_op: pin tables, switch base pointers, flush TLBs (PV).
 inline Result<void> mmuext_op(const abi::mmuext_op* ops, uint32_t count, uint32_t* done) noexcept
 {
-    return result_of(transport::hypercall4<abi::hypercall::mmuext_op>(transport::arg(ops), count,
-                                                                      transport::arg(done), abi::domid_self));
+    return result_of(transport::hypercall4<abi::hypercall::mmuext_op>(transport::arg(ops), count, transport::arg(done),
+                                                                      abi::domid_self));
 }
 
 } // namespace xen::hc

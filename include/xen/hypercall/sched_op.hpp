@@ -19,17 +19,11 @@ inline long sched_op(abi::schedop op, uint64_t arg) noexcept
 } // namespace detail
 
 /// Give up the pCPU; stay runnable.
-inline Result<void> sched_yield() noexcept
-{
-    return result_of(detail::sched_op(abi::schedop::yield, 0));
-}
+inline Result<void> sched_yield() noexcept { return result_of(detail::sched_op(abi::schedop::yield, 0)); }
 
 /// Sleep until an event is pending for this vCPU. Xen clears the upcall mask
 /// as it blocks, so an event that raced in wakes it (no lost wake-up).
-inline Result<void> sched_block() noexcept
-{
-    return result_of(detail::sched_op(abi::schedop::block, 0));
-}
+inline Result<void> sched_block() noexcept { return result_of(detail::sched_op(abi::schedop::block, 0)); }
 
 /// Wait until one of `ports` is pending or system time reaches
 /// `timeout_abs_ns` (0: no timeout). Needs the upcall mask set.
@@ -62,8 +56,8 @@ inline Result<void> sched_shutdown(abi::shutdown_reason reason) noexcept
 inline Result<long> sched_suspend(uint64_t start_info_mfn) noexcept
 {
     abi::sched_shutdown arg{static_cast<uint32_t>(abi::shutdown_reason::suspend)};
-    return value_of(transport::hypercall3<abi::hypercall::sched_op>(
-        static_cast<uint32_t>(abi::schedop::shutdown), transport::arg(&arg), start_info_mfn));
+    return value_of(transport::hypercall3<abi::hypercall::sched_op>(static_cast<uint32_t>(abi::schedop::shutdown),
+                                                                    transport::arg(&arg), start_info_mfn));
 }
 
 /// The set_timer_op hypercall: arm the calling vCPU's single-shot timer for

@@ -23,13 +23,18 @@
 namespace xen::transport {
 
 /// Host only: answered by the simulator linked into the test binary.
-long host_hypercall(abi::hypercall nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                    uint64_t a5) noexcept;
+long host_hypercall(abi::hypercall nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5) noexcept;
 
 template <abi::hypercall Nr>
-inline long hypercall1(uint64_t a1) noexcept { return host_hypercall(Nr, a1, 0, 0, 0, 0); }
+inline long hypercall1(uint64_t a1) noexcept
+{
+    return host_hypercall(Nr, a1, 0, 0, 0, 0);
+}
 template <abi::hypercall Nr>
-inline long hypercall2(uint64_t a1, uint64_t a2) noexcept { return host_hypercall(Nr, a1, a2, 0, 0, 0); }
+inline long hypercall2(uint64_t a1, uint64_t a2) noexcept
+{
+    return host_hypercall(Nr, a1, a2, 0, 0, 0);
+}
 template <abi::hypercall Nr>
 inline long hypercall3(uint64_t a1, uint64_t a2, uint64_t a3) noexcept
 {

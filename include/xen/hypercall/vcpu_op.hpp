@@ -68,17 +68,11 @@ inline Result<void> vcpu_initialise(VcpuId id, const abi::vcpu_hvm_context& ctx)
 
 /// Op 1: let an initialised vCPU run. Xen: -EINVAL if not initialised;
 /// 0 and no effect if already up.
-inline Result<void> vcpu_up(VcpuId id) noexcept
-{
-    return result_of(detail::vcpu_op(abi::vcpuop::up, id, 0));
-}
+inline Result<void> vcpu_up(VcpuId id) noexcept { return result_of(detail::vcpu_op(abi::vcpuop::up, id, 0)); }
 
 /// Op 2: stop a vCPU. Asynchronous for another vCPU (poll vcpu_is_up);
 /// downing the last running vCPU powers the domain off (see Domain::down).
-inline Result<void> vcpu_down(VcpuId id) noexcept
-{
-    return result_of(detail::vcpu_op(abi::vcpuop::down, id, 0));
-}
+inline Result<void> vcpu_down(VcpuId id) noexcept { return result_of(detail::vcpu_op(abi::vcpuop::down, id, 0)); }
 
 /// Op 3: true if up, false if down (or never brought up). -ENOENT: no such vCPU.
 inline Result<bool> vcpu_is_up(VcpuId id) noexcept
@@ -165,10 +159,7 @@ inline Result<void> register_vcpu_info(VcpuId id, Area<abi::vcpu_info>& area, Fr
 }
 
 /// Op 11: raise an NMI on vCPU `id`.
-inline Result<void> send_nmi(VcpuId id) noexcept
-{
-    return result_of(detail::vcpu_op(abi::vcpuop::send_nmi, id, 0));
-}
+inline Result<void> send_nmi(VcpuId id) noexcept { return result_of(detail::vcpu_op(abi::vcpuop::send_nmi, id, 0)); }
 
 /// Op 12: physical CPU ids. -EINVAL unless the caller is the hardware domain
 /// and vCPU `id` is pinned to one pCPU (boot Xen with dom0_vcpus_pin).
@@ -199,8 +190,7 @@ inline Result<void> unregister_vcpu_time_memory_area(VcpuId id) noexcept
 /// runstate area by guest-physical address `pa` (the kernel's translation of
 /// `area`). Always updated with the XEN_RUNSTATE_UPDATE protocol. While it is
 /// registered, op 5's area is not serviced.
-inline Result<void> register_runstate_phys_area(VcpuId id, Area<abi::vcpu_runstate_info>& area,
-                                                PhysAddr pa) noexcept
+inline Result<void> register_runstate_phys_area(VcpuId id, Area<abi::vcpu_runstate_info>& area, PhysAddr pa) noexcept
 {
     XEN_TRY(detail::check_area(pa.value, sizeof(abi::vcpu_runstate_info)));
     if (pa.value % page_size != area.address() % page_size)
@@ -218,8 +208,7 @@ inline Result<void> unregister_runstate_phys_area(VcpuId id) noexcept
 
 /// Op 15 (Xen 4.18+, XENFEAT_vcpu_time_phys_area; -ENOSYS before): the
 /// secondary vcpu_time_info by guest-physical address.
-inline Result<void> register_vcpu_time_phys_area(VcpuId id, Area<abi::vcpu_time_info>& area,
-                                                 PhysAddr pa) noexcept
+inline Result<void> register_vcpu_time_phys_area(VcpuId id, Area<abi::vcpu_time_info>& area, PhysAddr pa) noexcept
 {
     XEN_TRY(detail::check_area(pa.value, sizeof(abi::vcpu_time_info)));
     if (pa.value % page_size != area.address() % page_size)

@@ -43,10 +43,7 @@ public:
 
     /// Bytes in the ring: produced and not yet consumed. Errors:
     /// ring_corrupt if the indices are more than `Size` apart.
-    Result<uint32_t> fill() const noexcept
-    {
-        return checked_fill(load(*prod_), load(*cons_));
-    }
+    Result<uint32_t> fill() const noexcept { return checked_fill(load(*prod_), load(*cons_)); }
 
     /// As the producer: copy the first bytes of `src` that fit (at most
     /// `len`) and publish them with one release store of the producer

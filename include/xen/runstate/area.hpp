@@ -13,10 +13,10 @@
 
 #include <cstdint>
 #include <xen/abi/vcpu.hpp>
+#include <xen/hypercall/area_registration.hpp>
 #include <xen/runstate/snapshot.hpp>
 #include <xen/support/result.hpp>
 #include <xen/support/types.hpp>
-#include <xen/hypercall/area_registration.hpp>
 
 namespace xen {
 

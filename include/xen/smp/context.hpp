@@ -30,28 +30,28 @@ namespace xen {
 
 /// What every PV AP starts with, from the boot vCPU's own setup.
 struct PvBoot {
-    uint64_t cr3;                      ///< abi::pfn_to_cr3(MFN of the kernel's L4 page table)
-    const abi::trap_info* trap_table;  ///< as given to set_trap_table: ends with address 0; may be null
-    uint64_t event_callback;           ///< CALLBACKTYPE_event entry
-    uint64_t failsafe_callback;        ///< CALLBACKTYPE_failsafe entry
-    uint64_t syscall_callback;         ///< CALLBACKTYPE_syscall entry, 0 for none
+    uint64_t cr3;                     ///< abi::pfn_to_cr3(MFN of the kernel's L4 page table)
+    const abi::trap_info* trap_table; ///< as given to set_trap_table: ends with address 0; may be null
+    uint64_t event_callback;          ///< CALLBACKTYPE_event entry
+    uint64_t failsafe_callback;       ///< CALLBACKTYPE_failsafe entry
+    uint64_t syscall_callback;        ///< CALLBACKTYPE_syscall entry, 0 for none
 };
 
 /// What every PVH AP starts with: the boot vCPU's control registers (read
 /// them there; they name the kernel's page tables and long mode).
 struct HvmBoot {
-    uint64_t cr0; ///< needs PG and PE
-    uint64_t cr3; ///< the kernel's PML4 (guest-physical)
-    uint64_t cr4; ///< needs PAE
+    uint64_t cr0;  ///< needs PG and PE
+    uint64_t cr3;  ///< the kernel's PML4 (guest-physical)
+    uint64_t cr4;  ///< needs PAE
     uint64_t efer; ///< needs LME (and LMA)
 };
 
 /// Where one AP starts: the entry stub, its handshake, stack and GS base.
 struct ApLaunch {
-    uint64_t rip;      ///< the entry stub (assembly): reads the handshake from rdi
+    uint64_t rip;       ///< the entry stub (assembly): reads the handshake from rdi
     uint64_t stack_top; ///< 16-byte aligned top of the AP's stack
     uint64_t handshake; ///< address of the AP's ApHandshake (passed in rdi)
-    uint64_t gs_base;  ///< PV: kernel GS base (per-CPU pointer); PVH: ignored (the AP sets it)
+    uint64_t gs_base;   ///< PV: kernel GS base (per-CPU pointer); PVH: ignored (the AP sets it)
 };
 
 /// The x86 flags an AP starts with: reserved bit 1 only (IF clear).

@@ -82,17 +82,17 @@ struct alignas(64) SmpCpu {
     CallMailbox mailbox;
 
     // Owned by the controller (the vCPU driving bring-up and hotplug).
-    VcpuId vcpu{0};               ///< whose part this is (set by Domain::init)
+    VcpuId vcpu{0};                    ///< whose part this is (set by Domain::init)
     CpuState state = CpuState::absent; ///< where the vCPU is in its life
-    bool initialised = false;     ///< op 0 succeeded: never again (EEXIST)
-    Port ipi_port{0};             ///< the IPI channel bound to this vCPU (calls, park requests)
-    bool ipi_bound = false;       ///< `ipi_port` is bound
-    Errc last_error = Errc{};     ///< the last failure of prepare/start/await/hotplug
-    uint64_t bringup_ns = 0;      ///< start to first check-in, by Xen system time
-    uint32_t cycles = 0;          ///< completed park/resume cycles
-    uint32_t awaited_generation = 0; ///< the check-in the controller waits for
-    bool remote_down = false;     ///< taken down by offline_remote: no check-in on resume
-    SmpTimeline timeline{};       ///< when its last bring-up's steps happened
+    bool initialised = false;          ///< op 0 succeeded: never again (EEXIST)
+    Port ipi_port{0};                  ///< the IPI channel bound to this vCPU (calls, park requests)
+    bool ipi_bound = false;            ///< `ipi_port` is bound
+    Errc last_error = Errc{};          ///< the last failure of prepare/start/await/hotplug
+    uint64_t bringup_ns = 0;           ///< start to first check-in, by Xen system time
+    uint32_t cycles = 0;               ///< completed park/resume cycles
+    uint32_t awaited_generation = 0;   ///< the check-in the controller waits for
+    bool remote_down = false;          ///< taken down by offline_remote: no check-in on resume
+    SmpTimeline timeline{};            ///< when its last bring-up's steps happened
 
     constexpr SmpCpu() noexcept = default;
     SmpCpu(const SmpCpu&) = delete;

@@ -17,7 +17,7 @@ enum class Errc : int32_t {
     eperm = 1,
     enoent = 2,
     esrch = 3,
-    eintr = 4,    ///< Xen-internal (errno.h under __XEN__); never reaches a guest
+    eintr = 4, ///< Xen-internal (errno.h under __XEN__); never reaches a guest
     eio = 5,
     enxio = 6,
     e2big = 7,
@@ -65,23 +65,24 @@ enum class Errc : int32_t {
     econnrefused = 111,
 
     // The library's own: refused before the call, or observed around it.
-    invalid_argument = 1000,  ///< an argument the library can judge is wrong
-    vcpu_out_of_range = 1001, ///< vCPU id not below the domain's known vCPU count
-    area_misaligned = 1002,   ///< a registered area is not aligned as Xen requires
-    area_crosses_page = 1003, ///< a registered area would straddle a 4 KiB page
-    period_too_short = 1004,  ///< periodic timer period below Xen's 1 ms floor
-    not_current_vcpu = 1005,  ///< the op acts only on the calling vCPU
-    timed_out = 1006,         ///< a bounded wait ran out
-    unsupported = 1007,       ///< this Xen (version or guest type) lacks it
-    last_vcpu = 1008,         ///< taking it down would power the domain off
+    invalid_argument = 1000,    ///< an argument the library can judge is wrong
+    vcpu_out_of_range = 1001,   ///< vCPU id not below the domain's known vCPU count
+    area_misaligned = 1002,     ///< a registered area is not aligned as Xen requires
+    area_crosses_page = 1003,   ///< a registered area would straddle a 4 KiB page
+    period_too_short = 1004,    ///< periodic timer period below Xen's 1 ms floor
+    not_current_vcpu = 1005,    ///< the op acts only on the calling vCPU
+    timed_out = 1006,           ///< a bounded wait ran out
+    unsupported = 1007,         ///< this Xen (version or guest type) lacks it
+    last_vcpu = 1008,           ///< taking it down would power the domain off
     already_initialised = 1009, ///< Xen would answer -EEXIST; not attempted
-    busy_retry = 1010,        ///< a seqlock stayed odd / update flag stayed set
-    no_space = 1011,          ///< a caller-provided table or ring is full
-    port_out_of_range = 1012, ///< an event-channel port beyond the kernel's handler table
-    port_not_bound = 1013,    ///< an event-channel port with no binding in the table
-    ring_corrupt = 1014,      ///< a shared ring's indices are more than its size apart: the other end broke the protocol
-    suspend_failed = 1015,    ///< a suspend did not happen: the domain runs on as before (the report says which step)
-    resume_failed = 1016,     ///< a step after the suspend hypercall could not be redone (the report says which, and for which vCPU)
+    busy_retry = 1010,          ///< a seqlock stayed odd / update flag stayed set
+    no_space = 1011,            ///< a caller-provided table or ring is full
+    port_out_of_range = 1012,   ///< an event-channel port beyond the kernel's handler table
+    port_not_bound = 1013,      ///< an event-channel port with no binding in the table
+    ring_corrupt = 1014,   ///< a shared ring's indices are more than its size apart: the other end broke the protocol
+    suspend_failed = 1015, ///< a suspend did not happen: the domain runs on as before (the report says which step)
+    resume_failed =
+        1016, ///< a step after the suspend hypercall could not be redone (the report says which, and for which vCPU)
 };
 
 /// The name of an error, for logs ("ENOENT", "vcpu_out_of_range", ...).
@@ -160,9 +161,6 @@ constexpr const char* errc_name(Errc e) noexcept
 }
 
 /// True for the errors that come from Xen itself rather than the library.
-constexpr bool is_xen_errno(Errc e) noexcept
-{
-    return static_cast<int32_t>(e) > 0 && static_cast<int32_t>(e) < 1000;
-}
+constexpr bool is_xen_errno(Errc e) noexcept { return static_cast<int32_t>(e) > 0 && static_cast<int32_t>(e) < 1000; }
 
 } // namespace xen

@@ -27,8 +27,8 @@ namespace xen {
 } // namespace xen
 
 /// Check an invariant; panics through the kernel hook when it does not hold.
-#define XEN_ASSERT(cond)                                                                 \
-    do {                                                                                 \
-        if (!(cond))                                                                     \
-            xenvcpu_panic("xenvcpu: assertion failed: " #cond " at " __FILE__);         \
+#define XEN_ASSERT(cond)                                                        \
+    do {                                                                        \
+        if (!(cond))                                                            \
+            xenvcpu_panic("xenvcpu: assertion failed: " #cond " at " __FILE__); \
     } while (0)

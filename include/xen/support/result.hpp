@@ -165,10 +165,10 @@ constexpr Result<void> ok() noexcept { return {}; }
 
 /// Evaluate a Result-returning expression; on error, return its error from the
 /// enclosing function (which must return some Result). Pigweed's PW_TRY idea.
-#define XEN_TRY(expr)                                                                    \
-    do {                                                                                 \
-        if (auto xen_try_result_ = (expr); !xen_try_result_.has_value())                \
-            return ::xen::Error{xen_try_result_.error()};                                \
+#define XEN_TRY(expr)                                                    \
+    do {                                                                 \
+        if (auto xen_try_result_ = (expr); !xen_try_result_.has_value()) \
+            return ::xen::Error{xen_try_result_.error()};                \
     } while (0)
 
 /// Like XEN_TRY, but binds the value: `XEN_TRY_ASSIGN(auto up, vcpu_is_up(id));`
@@ -178,10 +178,10 @@ constexpr Result<void> ok() noexcept { return {}; }
 #define XEN_TRY_CAT2_(a, b) a##b
 #define XEN_TRY_CAT_(a, b) XEN_TRY_CAT2_(a, b)
 // NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration and `tmp` a name; neither can be parenthesised
-#define XEN_TRY_ASSIGN_IMPL_(decl, expr, tmp)                                            \
-    auto tmp = (expr);                                                                   \
-    if (!tmp.has_value())                                                                \
-        return ::xen::Error{tmp.error()};                                                \
+#define XEN_TRY_ASSIGN_IMPL_(decl, expr, tmp) \
+    auto tmp = (expr);                        \
+    if (!tmp.has_value())                     \
+        return ::xen::Error{tmp.error()};     \
     decl = *tmp
 // NOLINTEND(bugprone-macro-parentheses)
 /// \endcond

@@ -53,8 +53,8 @@ struct ClockFloorSlot {
     uint64_t system_time;       ///< Xen system time (ns) at tsc_timestamp
     uint32_t tsc_to_system_mul; ///< ns per TSC tick, 32.32 fixed point, applied after tsc_shift
     int8_t tsc_shift;           ///< TSC ticks are shifted left by this first (right if negative)
-    uint8_t slewing; ///< the record is slowed to converge back to Xen's records
-    uint8_t pad[2];  ///< zero
+    uint8_t slewing;            ///< the record is slowed to converge back to Xen's records
+    uint8_t pad[2];             ///< zero
 };
 
 /// The domain-wide floor: one per domain, zero-initialised, shared by every
@@ -75,10 +75,7 @@ struct alignas(64) ClockFloor {
     /// Publications so far.
     uint64_t generation() const noexcept { return __atomic_load_n(&word, __ATOMIC_ACQUIRE) >> 1; }
     /// The current record is a slewed one (diagnostics and tests).
-    bool slewing() const noexcept
-    {
-        return __atomic_load_n(&slot[generation() & 1].slewing, __ATOMIC_ACQUIRE) != 0;
-    }
+    bool slewing() const noexcept { return __atomic_load_n(&slot[generation() & 1].slewing, __ATOMIC_ACQUIRE) != 0; }
 };
 static_assert(sizeof(ClockFloor) == 128, "the records' line and the bound's line");
 
@@ -250,7 +247,8 @@ public:
             // What the reading cannot be below, known before the TSC: the
             // bound and this vCPU's last reading. One max after the TSC.
             const uint64_t lower = bound > cpu.last_ns ? bound : cpu.last_ns;
-            const bool short_form = detail::short_form(own_shift, own_base) && detail::short_form(floor_shift, floor_base);
+            const bool short_form = detail::short_form(own_shift, own_base) &&
+                                    detail::short_form(floor_shift, floor_base);
             const uint64_t t = tsc();
             // Re-checks after the TSC (their addresses depend on it, so
             // they cannot be done earlier): the own record is unchanged,

@@ -128,8 +128,9 @@ struct PvclockSample {
 /// after the version load (arch::rdtsc_ordered on the target; tests inject
 /// their own). Errors: busy_retry after `max_attempts` inconsistent reads.
 template <class TscFn>
-[[gnu::always_inline]] inline Result<PvclockSample> pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
-                                     uint32_t max_attempts = seqlock_max_attempts) noexcept
+[[gnu::always_inline]] inline Result<PvclockSample>
+pvclock_sample(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
+               uint32_t max_attempts = seqlock_max_attempts) noexcept
 {
     // Every load is an acquire (a plain mov on x86, where Xen's stores are
     // seen in order): no load can move above the one before it, so the
@@ -157,7 +158,7 @@ template <class TscFn>
 /// Errors: busy_retry after `max_attempts` inconsistent reads.
 template <class TscFn>
 [[gnu::always_inline]] inline Result<PvclockTime> pvclock_read(const volatile abi::vcpu_time_info& ti, TscFn&& tsc,
-                                 uint32_t max_attempts = seqlock_max_attempts) noexcept
+                                                               uint32_t max_attempts = seqlock_max_attempts) noexcept
 {
     return pvclock_sample(ti, tsc, max_attempts).transform([](const PvclockSample& s) {
         return PvclockTime{pvclock_time_at(s.record, s.tsc), s.record.flags};

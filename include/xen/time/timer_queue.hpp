@@ -42,7 +42,7 @@ class TimerQueue {
 public:
     /// Bits per wheel digit, buckets per level, levels (64-bit times).
     static constexpr uint32_t digit_bits = 6;
-    static constexpr uint32_t fan = 1u << digit_bits;                       ///< buckets per level (64)
+    static constexpr uint32_t fan = 1u << digit_bits;                      ///< buckets per level (64)
     static constexpr uint32_t levels = (64 + digit_bits - 1) / digit_bits; ///< levels (11)
 
     /// An empty queue.

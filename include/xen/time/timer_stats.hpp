@@ -17,7 +17,8 @@ public:
     /// Buckets below the overflow bucket.
     static constexpr uint32_t sub_buckets = 16;
     static constexpr uint32_t max_bits = 40; ///< values from 2^40 ns (about 18 min) go to the overflow bucket
-    static constexpr uint32_t buckets = sub_buckets + (max_bits - 4) * sub_buckets; ///< buckets below the overflow one (592)
+    static constexpr uint32_t buckets = sub_buckets +
+                                        (max_bits - 4) * sub_buckets; ///< buckets below the overflow one (592)
 
     /// Count one value (ns).
     void record(uint64_t value) noexcept;
@@ -47,12 +48,12 @@ private:
 
 /// What one vCPU's timer driver has done, since start or clear.
 struct TimerStats {
-    uint64_t hypercalls = 0;   ///< set/stop_singleshot and stop_periodic calls issued
-    uint64_t expiries = 0;     ///< timer callbacks run
-    uint64_t wakeups = 0;      ///< VIRQ_TIMER events handled
-    uint64_t early_events = 0; ///< events that found no timer due (before any deadline)
-    uint64_t etime = 0;        ///< -ETIME answers (a host that reports "already passed")
-    uint64_t capped = 0;       ///< programmings shortened to the maximum delta
+    uint64_t hypercalls = 0;    ///< set/stop_singleshot and stop_periodic calls issued
+    uint64_t expiries = 0;      ///< timer callbacks run
+    uint64_t wakeups = 0;       ///< VIRQ_TIMER events handled
+    uint64_t early_events = 0;  ///< events that found no timer due (before any deadline)
+    uint64_t etime = 0;         ///< -ETIME answers (a host that reports "already passed")
+    uint64_t capped = 0;        ///< programmings shortened to the maximum delta
     LatenessHistogram lateness; ///< handler time minus deadline, per expiry (ns)
 
     /// Reset every counter.

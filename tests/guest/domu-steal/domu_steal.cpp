@@ -89,8 +89,9 @@ void run_domu_steal(Tap& tap, const Context& context) noexcept
     tap.metric(area, "pause_steal_ms", steal_ns / 1'000'000);
     tap.result(t_ns > 0 && diff * 10 <= t_ns, area, "a pause of ", paused_ms, " ms (dom0's view) shows as ",
                offline_ns / 1'000'000, " ms offline on vCPU 0 (within 10%: ", diff / 1'000'000, " ms off)");
-    tap.result(t_ns > 0 && steal_ns >= offline_ns && offline_ns > 0, area, "the steal clock counts the pause: ",
-               steal_ns / 1'000'000, " ms steal >= ", offline_ns / 1'000'000, " ms offline");
+    tap.result(t_ns > 0 && steal_ns >= offline_ns && offline_ns > 0, area,
+               "the steal clock counts the pause: ", steal_ns / 1'000'000, " ms steal >= ", offline_ns / 1'000'000,
+               " ms offline");
 
     // 3. A 50% cap on the busy vCPU.
     tap.comment(area, ": ready-cap");

@@ -56,7 +56,7 @@ constexpr uint64_t tagged_delay_ns[tagged_per_cpu] = {400'000'000, 800'000'000, 
 struct Tagged {
     xen::Timer timer{&Tagged::ring, this};
     uint64_t deadline = 0;
-    uint64_t fired_at = 0;      // timers::now() in the callback
+    uint64_t fired_at = 0; // timers::now() in the callback
     volatile uint32_t fired = 0;
     static void ring(xen::Timer&, VcpuId, uint64_t, void* ctx) noexcept
     {
@@ -74,7 +74,7 @@ struct Cpu {
     uint64_t samples = 0;
     uint64_t last_steal = 0;
     uint64_t steal_backwards = 0;
-    uint64_t ticks = 0;      // the ticker check: VIRQ_TIMER events while busy
+    uint64_t ticks = 0; // the ticker check: VIRQ_TIMER events while busy
 };
 
 constinit Cpu cpus[max_vcpus];
@@ -216,7 +216,8 @@ void follow_suspend(Tap& tap, const Context& context, uint32_t n, char expected)
     tap.result(r.has_value() && (expected == 0 || (expected == 'r') == resumed), area, "request ", n, ": ",
                r.has_value() ? (resumed ? "resumed in a new domain" : "cancelled (the same domain)")
                              : xen::errc_name(r.error()),
-               expected != 0 ? (expected == 'r' ? ", as the plan's step wants (resumed)" : ", as the plan's step wants (cancelled)")
+               expected != 0 ? (expected == 'r' ? ", as the plan's step wants (resumed)"
+                                                : ", as the plan's step wants (cancelled)")
                              : "",
                r.has_value() ? "" : " at step ", r.has_value() ? "" : xen::suspend_step_name(rep.failed_step),
                "; restores so far ", domain().restores());
@@ -251,8 +252,8 @@ void follow_suspend(Tap& tap, const Context& context, uint32_t n, char expected)
     tap.result(rs_ok == nr && time_ok == nr, area, "request ", n, ": runstate areas (",
                op_of_runstate(slot(VcpuId{0}).runstate.kind), ") on ", rs_ok, " and time areas (",
                op_of_time(slot(VcpuId{0}).time_area_kind), ") on ", time_ok, " of ", nr, " vCPUs, written by Xen; ",
-               resumed ? "registered again by Domain::suspend" : "kept (nothing registered again)",
-               ", update flag ", runstate.update_flag() ? "on" : "off");
+               resumed ? "registered again by Domain::suspend" : "kept (nothing registered again)", ", update flag ",
+               runstate.update_flag() ? "on" : "off");
 
     // The tagged timers: wait (bounded) for all of them, sampling meanwhile.
     const uint64_t limit = now_ns() + tagged_delay_ns[tagged_per_cpu - 1] + 5'000'000'000ull;
@@ -302,14 +303,16 @@ void follow_suspend(Tap& tap, const Context& context, uint32_t n, char expected)
         steal_back += cpus[v].steal_backwards;
         if (cpus[v].last_steal < pre_steal[v])
             ++steal_back;
-        tap.metric(area, "steal_gap_ns", cpus[v].last_steal - (cpus[v].last_steal < pre_steal[v] ? cpus[v].last_steal : pre_steal[v]), "ns", v);
+        tap.metric(area, "steal_gap_ns",
+                   cpus[v].last_steal - (cpus[v].last_steal < pre_steal[v] ? cpus[v].last_steal : pre_steal[v]), "ns",
+                   v);
     }
     tap.metric(area, "clock_step_max_ns", step_max, "ns");
     tap.result(behind == 0 && backwards == 0, area, "request ", n, ": the clock never went back: ", behind,
                " vCPUs read below a reading before the gap (own or any vCPU's), ", backwards,
                " backward steps in all samples; largest step across the gap ", step_max / 1000, " us");
-    tap.result(steal_back == 0, area, "request ", n, ": steal never went back on any of ", nr, " vCPUs (",
-               steal_back, " lower readings)");
+    tap.result(steal_back == 0, area, "request ", n, ": steal never went back on any of ", nr, " vCPUs (", steal_back,
+               " lower readings)");
 }
 
 } // namespace
@@ -394,7 +397,8 @@ void run_domu_suspend(Tap& tap, const Context& context) noexcept
         (void)xs->watch("control/shutdown", "shutdown");
     }
     tap.result(w.has_value() && followed > 0 && (wanted == 0 || followed == wanted), area, "followed ", followed,
-               " suspend requests", wanted != 0 ? " (as many as outcomes= names)" : "", poweroff ? "; then poweroff" : "");
+               " suspend requests", wanted != 0 ? " (as many as outcomes= names)" : "",
+               poweroff ? "; then poweroff" : "");
 }
 
 namespace guest_tests {

@@ -26,7 +26,6 @@ namespace mk {
 
 namespace {
 
-
 // Skip every result of a scenario that cannot run: not a domU.
 bool need_domu(Tap& tap, const char* area, unsigned points) noexcept
 {

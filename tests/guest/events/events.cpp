@@ -14,7 +14,6 @@ namespace {
 volatile uint64_t ipi_hits = 0;
 volatile uint64_t ipi_seen_ns = 0;
 
-
 void on_ipi(xen::Port, xen::VcpuId, void*) noexcept
 {
     ipi_seen_ns = now_ns();

@@ -29,8 +29,9 @@ Environment environment(Tap& tap, const Context& context) noexcept
     const auto vcpus = domain().discover();
     // Never seen; but a count we do not have must not quietly skip tests.
     if (!vcpus)
-        tap.result(false, "tests", "could not count the domain's vCPUs with VCPUOP_is_up: ",
-                   xen::errc_name(vcpus.error()), "; taking 1");
+        tap.result(false, "tests",
+                   "could not count the domain's vCPUs with VCPUOP_is_up: ", xen::errc_name(vcpus.error()),
+                   "; taking 1");
     return Environment{context.boot.type, xen::hc::has_feature(context.features, xen::abi::xenfeat::dom0),
                        vcpus.value_or(1)};
 }
@@ -40,8 +41,7 @@ const char* domain_name(bool dom0) noexcept { return dom0 ? "dom0" : "domU"; }
 /// Report `test` as skipped and return true if this domain does not fit it.
 bool skipped_here(Tap& tap, const Test& test, const Environment& env) noexcept
 {
-    const bool guest_fits = test.guests == Guests::both ||
-                            (test.guests == Guests::pv) == (env.guest == GuestType::pv);
+    const bool guest_fits = test.guests == Guests::both || (test.guests == Guests::pv) == (env.guest == GuestType::pv);
     const bool domain_fits = test.domains == Domains::both || (test.domains == Domains::dom0) == env.dom0;
     if (!guest_fits)
         tap.not_run(test.name, "needs a ", test.guests == Guests::pv ? "PV" : "PVH", " guest, this is ",
@@ -112,9 +112,9 @@ void run_all(const Context& context) noexcept
     for_each_unknown(tests, [&](const char* name) { tap.result(false, "tests", "no test named '", name, "'"); });
 
     tap.plan(tap.reported());
-    tap.comment("xenvcpu: ", guest_type_name(env.guest), " on Xen ", context.version.major, ".",
-                context.version.minor, ": ", tap.passed(), " passed, ", tap.failed(), " failed, ", tap.skipped(),
-                " skipped, of ", tap.reported());
+    tap.comment("xenvcpu: ", guest_type_name(env.guest), " on Xen ", context.version.major, ".", context.version.minor,
+                ": ", tap.passed(), " passed, ", tap.failed(), " failed, ", tap.skipped(), " skipped, of ",
+                tap.reported());
     tap.comment("xenvcpu: done");
 }
 

@@ -6,24 +6,15 @@ void Tap::version() noexcept { console::print("TAP version 13\n"); }
 
 void Tap::plan(unsigned count) noexcept { console::print("1..", count, "\n"); }
 
-void Tap::begin(const char* status, const char* area) noexcept
-{
-    console::print(status, ++number_, " - ", area, ": ");
-}
+void Tap::begin(const char* status, const char* area) noexcept { console::print(status, ++number_, " - ", area, ": "); }
 
 void Tap::end(Outcome outcome) noexcept
 {
     console::print("\n");
     switch (outcome) {
-    case Outcome::passed:
-        ++passed_;
-        break;
-    case Outcome::failed:
-        ++failed_;
-        break;
-    case Outcome::skipped:
-        ++skipped_;
-        break;
+    case Outcome::passed: ++passed_; break;
+    case Outcome::failed: ++failed_; break;
+    case Outcome::skipped: ++skipped_; break;
     }
 }
 

@@ -73,8 +73,7 @@ public:
 
     /// `# metric area.name=value[unit] [vcpu=id]`: one figure for scripts
     /// and reports (TESTING.md). `unit` may be "" (a count); vcpu < 0: none.
-    void metric(const char* area, const char* name, uint64_t value, const char* unit = "",
-                int64_t vcpu = -1) noexcept;
+    void metric(const char* area, const char* name, uint64_t value, const char* unit = "", int64_t vcpu = -1) noexcept;
 
     /// `# metric area.name=value[unit] [vcpu=id] key=token...`: the same
     /// with extra tags, e.g. `MetricTag{"cycle", 3}` (the grammar:

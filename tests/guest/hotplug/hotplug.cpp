@@ -107,7 +107,8 @@ void run_hotplug(Tap& tap, const Context& c) noexcept
     const auto online = smp::ensure_online();
     xen::Smp* ctl = smp::controller();
     if (!online.has_value() || ctl == nullptr) {
-        tap.result(false, area, "no SMP: ", xen::errc_name(online.has_value() ? xen::Errc::unsupported : online.error()));
+        tap.result(false, area,
+                   "no SMP: ", xen::errc_name(online.has_value() ? xen::Errc::unsupported : online.error()));
         return;
     }
     const uint32_t n = ctl->count();

@@ -10,8 +10,8 @@
 #include <xen/smp.hpp>
 #include <xen/time/pvclock.hpp>
 
-#include "percpu.hpp"
 #include "framework/test.hpp"
+#include "percpu.hpp"
 #include "smp_internal.hpp"
 
 namespace mk {
@@ -74,8 +74,8 @@ void check_online(Tap& tap, xen::Smp* ctl, const smp::BringUp& rec, smp::Mode mo
         timeline_metric(tap, "ap_up_ns", s.timeline.up_ns, t0, id);
         timeline_metric(tap, "ap_online_ns", s.timeline.online_ns, t0, id);
         if (ctl->state(v) != xen::CpuState::online)
-            tap.comment("smp: vcpu ", id, " ", xen::cpu_state_name(ctl->state(v)),
-                        ": ", xen::errc_name(s.last_error), ", stage ", s.handshake.stage);
+            tap.comment("smp: vcpu ", id, " ", xen::cpu_state_name(ctl->state(v)), ": ", xen::errc_name(s.last_error),
+                        ", stage ", s.handshake.stage);
     }
     tap.metric(area, rec.mode == smp::Mode::serial ? "bringup_serial_total_ns" : "bringup_parallel_total_ns",
                rec.report.total_ns);
@@ -146,8 +146,8 @@ void check_no_second_initialise(Tap& tap, xen::Smp* ctl) noexcept
         const auto raw = guest_type() == GuestType::pv ? xen::hc::vcpu_initialise(xen::VcpuId{1}, zero_pv)
                                                        : xen::hc::vcpu_initialise(xen::VcpuId{1}, zero);
         tap.result(lib.error() == xen::Errc::already_initialised && raw.error() == xen::Errc::eexist, area,
-                   "a second VCPUOP_initialise: the library refuses (", xen::errc_name(lib.error()),
-                   "), Xen agrees (", xen::errc_name(raw.error()), ")");
+                   "a second VCPUOP_initialise: the library refuses (", xen::errc_name(lib.error()), "), Xen agrees (",
+                   xen::errc_name(raw.error()), ")");
     } else {
         tap.skip(area, "needs 2 vCPUs", "a second VCPUOP_initialise is refused");
     }

@@ -24,8 +24,8 @@
 #include <xen/time/clock.hpp>
 
 #include "domain.hpp"
-#include "memory.hpp"
 #include "framework/test.hpp"
+#include "memory.hpp"
 #include "smp.hpp"
 
 namespace mk {
@@ -54,8 +54,8 @@ struct Job {
     uint64_t end_ns;
     // results
     bool ok;
-    uint64_t t0, t1;                 // clock at the two snapshots
-    abi::vcpu_runstate_info s0, s1;  // own area at both ends
+    uint64_t t0, t1;                // clock at the two snapshots
+    abi::vcpu_runstate_info s0, s1; // own area at both ends
     uint64_t reads;
     uint64_t backwards_own;
     uint64_t backwards_across;
@@ -141,10 +141,10 @@ void register_areas(Tap& tap, const Context& context, uint32_t cpus) noexcept
         ++registered;
         as_expected += (*kind == xen::AreaKind::physical_address) == want_phys ? 1 : 0;
     }
-    tap.result(registered == cpus && as_expected == cpus, area, "runstate areas: ",
-               xen::area_kind_name(slot(VcpuId{0}).runstate.kind), " (op ",
-               slot(VcpuId{0}).runstate.kind == xen::AreaKind::physical_address ? 14 : 5, ") on ", registered, " of ", cpus,
-               " vCPUs; Xen ", context.version.major, ".", context.version.minor, " should use ",
+    tap.result(registered == cpus && as_expected == cpus, area,
+               "runstate areas: ", xen::area_kind_name(slot(VcpuId{0}).runstate.kind), " (op ",
+               slot(VcpuId{0}).runstate.kind == xen::AreaKind::physical_address ? 14 : 5, ") on ", registered, " of ",
+               cpus, " vCPUs; Xen ", context.version.major, ".", context.version.minor, " should use ",
                want_phys ? "physical" : "virtual");
     tap.metric(area, "area_phys", slot(VcpuId{0}).runstate.kind == xen::AreaKind::physical_address ? 1 : 0);
 }
@@ -170,7 +170,8 @@ void busy_everywhere(Tap& tap, uint32_t cpus, uint64_t interval) noexcept
     busy(&jobs[0]);
     const uint64_t give_up = now_on(0) + 10'000 * ms;
     for (uint32_t c = 1; c < cpus; ++c)
-        while (smp::is_online(VcpuId{c}) && __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0 && now_on(0) < give_up) {
+        while (smp::is_online(VcpuId{c}) && __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0 &&
+               now_on(0) < give_up) {
         }
 }
 

@@ -95,7 +95,7 @@ struct Arming {
     xen::Errc error;
     uint64_t stopped_at;  ///< the domain's clock, after the stop (diagnostics)
     uint64_t stopped_own; ///< vCPU k's own clock then
-    uint64_t arming_ns;           ///< how long the arming took (timers' clock)
+    uint64_t arming_ns;   ///< how long the arming took (timers' clock)
 };
 
 /// On vCPU k: take over its timer, arm the timers, stop the driver there
@@ -182,9 +182,9 @@ struct Tally {
     uint32_t doubled = 0; // ran more than once
     uint32_t lost = 0;    // never ran
     uint32_t early = 0;
-    uint32_t on_cpu = 0;  // ran on the expected vCPU
-    uint32_t before = 0;  // ran while vCPU k was arming (Stage::arming)
-    uint32_t after = 0;   // ran once vCPU k was back (Stage::back)
+    uint32_t on_cpu = 0; // ran on the expected vCPU
+    uint32_t before = 0; // ran while vCPU k was arming (Stage::arming)
+    uint32_t after = 0;  // ran once vCPU k was back (Stage::back)
     uint64_t max_late_ns = 0;
 };
 
@@ -270,9 +270,9 @@ AfterA phase_a(const Run& r) noexcept
             continue;
         ++shown;
         tap.comment("timers+hotplug: A: timer ", i, " ran between the stop and the return, on vCPU ", s.fired_on,
-                    ": due ", s.deadline, ", ran at ", s.fired_own, " (handler ", s.handler_now, ") / ",
-                    s.fired_at, " (domain clock); stop at ", a.stopped_own, " / ", a.stopped_at, ", back at ",
-                    res.back_own, " / ", res.back_at);
+                    ": due ", s.deadline, ", ran at ", s.fired_own, " (handler ", s.handler_now, ") / ", s.fired_at,
+                    " (domain clock); stop at ", a.stopped_own, " / ", a.stopped_at, ", back at ", res.back_own, " / ",
+                    res.back_at);
     }
     tap.metric("timers", "hotplug_down_ms", (res.back_at > down_at ? res.back_at - down_at : 0) / ms);
     tap.metric("timers", "hotplug_ran", ta.once + ta.doubled);
@@ -328,9 +328,9 @@ void phase_b(const Run& r, const Tally& ta) noexcept
     tap.metric("timers", "adopted_ran", tb.once + tb.doubled);
     tap.metric("timers", "adopted_early", tb.early);
     tap.metric("timers", "adopted_max_late_us", tb.max_late_ns / 1000);
-    tap.result(moved > 0 && tb.once == count && tb.on_cpu == moved && moved + tb.before == count && tb.early == 0,
-               area, "timers adopted from a down vCPU ran once on vCPU 0: ", tb.on_cpu, " of ", moved, " moved (",
-               tb.before, " ran before the stop), ", tb.early, " early");
+    tap.result(moved > 0 && tb.once == count && tb.on_cpu == moved && moved + tb.before == count && tb.early == 0, area,
+               "timers adopted from a down vCPU ran once on vCPU 0: ", tb.on_cpu, " of ", moved, " moved (", tb.before,
+               " ran before the stop), ", tb.early, " early");
     tap.result(on_b.has_value() && left_b == 0 && tb.lost == 0 && tb.doubled == 0 && ta.lost == 0 && ta.doubled == 0,
                area, "nothing left on vCPU ", k.value, " after it came back (", left_b, "), nothing lost (",
                ta.lost + tb.lost, ") or doubled (", ta.doubled + tb.doubled, ")");

@@ -42,7 +42,7 @@ namespace mk {
 namespace {
 
 constexpr const char* area = "timers";
-constexpr uint32_t pool_size = 8192;   // timers across all vCPUs
+constexpr uint32_t pool_size = 8192; // timers across all vCPUs
 constexpr uint64_t ms = 1'000'000;
 constexpr uint64_t periodic_ns = 10 * ms; // the software periodic timer
 
@@ -88,11 +88,11 @@ struct CpuRun {
     xen::TimerStats stats;     // the driver's counters over the timer phase
     uint64_t idle_wakeups = 0; // VIRQ_TIMER events in the idle second, beyond the one ending it
     uint64_t idle_ns = 0;
-    uint64_t arming_ns = 0;    // arming the T timers took this long
-    uint64_t t0 = 0;           // the phase's start by the domain's clock
-    uint64_t worst_late = 0;   // the latest run: how late, and when it was due
+    uint64_t arming_ns = 0;  // arming the T timers took this long
+    uint64_t t0 = 0;         // the phase's start by the domain's clock
+    uint64_t worst_late = 0; // the latest run: how late, and when it was due
     uint64_t worst_due = 0;
-    uint64_t runnable_ns = 0;  // steal over the timer phase: runnable, waiting for a pCPU
+    uint64_t runnable_ns = 0;                  // steal over the timer phase: runnable, waiting for a pCPU
     uint32_t late_hist[lateness_buckets] = {}; // first runs by lateness (early ones as 0)
 };
 
@@ -481,8 +481,8 @@ void run_timers(Tap& tap, const Context& context) noexcept
     tap.result(ran && s.early == 0, area, "no timer ran before its deadline (", s.early, " early)");
     tap.result(ran && s.lost == 0, area, "no timer lost (", s.lost, " lost)");
     tap.result(ran && s.doubled == 0, area, "no timer ran twice (", s.doubled, " double)");
-    tap.result(ran && s.all.expiries > 0 && s.all.hypercalls <= s.all.expiries, area,
-               "hypercalls per expiry <= 1.0 (", s.all.hypercalls, " for ", s.all.expiries, ")");
+    tap.result(ran && s.all.expiries > 0 && s.all.hypercalls <= s.all.expiries, area, "hypercalls per expiry <= 1.0 (",
+               s.all.hypercalls, " for ", s.all.expiries, ")");
     tap.result(ran && s.idle_wakeups == 0, area, "idle with the driver: ", s.idle_wakeups,
                " wake-ups in the idle seconds of ", active - failed_cpus, " vCPU(s) (0 wanted)");
     // Xen stops a vCPU's periodic timer while it is descheduled

@@ -1,8 +1,8 @@
 // traps: an int3 reaches our handler and execution resumes after it. On PV
 // this goes through the virtual IDT (set_trap_table), Xen's bounce frame and
 // the iret hypercall; on PVH through the real IDT and iretq.
-#include "framework/test.hpp"
 #include "traps.hpp"
+#include "framework/test.hpp"
 
 namespace mk {
 

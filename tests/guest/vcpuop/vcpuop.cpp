@@ -7,16 +7,16 @@
 // gives "present but down" vCPUs). It leaves no timer armed and no area
 // registered except the vcpu_info of the last vCPU (that op cannot be undone).
 #include <xen/abi/event_channel.hpp>
+#include <xen/domain.hpp>
 #include <xen/hypercall/event_channel_op.hpp>
 #include <xen/hypercall/sched_op.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/time/pvclock.hpp>
-#include <xen/domain.hpp>
 
 #include "domain.hpp"
 #include "events.hpp"
-#include "memory.hpp"
 #include "framework/test.hpp"
+#include "memory.hpp"
 #include "smp_internal.hpp"
 #include "traps.hpp"
 
@@ -53,7 +53,6 @@ bool on_nmi(TrapFrame&) noexcept
 
 volatile uint64_t timer_events = 0;
 void on_timer(hc::Port, VcpuId, void*) noexcept { timer_events = timer_events + 1; }
-
 
 /// Spin until `timer_events` exceeds `before` or `timeout_ns` of system time
 /// pass. Returns the number of new events. Spinning (not SCHEDOP_block) so a
@@ -142,8 +141,7 @@ void check_runstate(const Run& r) noexcept
     Tap& tap = r.tap;
     const Context& c = r.c;
     const auto rs = hc::vcpu_get_runstate_info(vcpu0);
-    const bool rs_ok = rs.has_value() && rs->state == static_cast<int32_t>(abi::runstate::running) &&
-                       rs->time[0] > 0;
+    const bool rs_ok = rs.has_value() && rs->state == static_cast<int32_t>(abi::runstate::running) && rs->time[0] > 0;
     tap.result(rs_ok, area, "get_runstate_info(0): running, ", rs_ok ? rs->time[0] : 0, " ns run so far");
 
     // 5 register_runstate_memory_area ---------------------------------------
@@ -151,8 +149,7 @@ void check_runstate(const Run& r) noexcept
     (void)hc::sched_yield(); // a context switch rewrites the area
     const bool r5_ok = r5.has_value() && runstate_va.value.state == static_cast<int32_t>(abi::runstate::running) &&
                        (runstate_va.value.state_entry_time & ~abi::runstate_update_flag) > 0;
-    tap.result(r5_ok, area, "register_runstate_memory_area(0): Xen keeps the area current (",
-               name(error_of(r5)), ")");
+    tap.result(r5_ok, area, "register_runstate_memory_area(0): Xen keeps the area current (", name(error_of(r5)), ")");
 
     // 14 register_runstate_phys_area (Xen 4.18+) -----------------------------
     const auto r14 = hc::register_runstate_phys_area(vcpu0, runstate_phys, xen_address_of(runstate_phys.get()));
@@ -177,8 +174,8 @@ void check_periodic_timer(const Run& r) noexcept
     // 7 stop_periodic_timer: PV vCPUs start with a 100 Hz tick, PVH with none.
     const auto r7 = hc::stop_periodic_timer(vcpu0);
     const uint64_t quiet7 = events_during(30'000'000);
-    tap.result(r7.has_value() && quiet7 == 0, area, "stop_periodic_timer(0): no VIRQ_TIMER for 30 ms (",
-               quiet7, " seen)");
+    tap.result(r7.has_value() && quiet7 == 0, area, "stop_periodic_timer(0): no VIRQ_TIMER for 30 ms (", quiet7,
+               " seen)");
 
     // 6 set_periodic_timer ---------------------------------------------------
     const auto r6 = hc::set_periodic_timer(vcpu0, 10'000'000);
@@ -192,8 +189,8 @@ void check_periodic_timer(const Run& r) noexcept
     const Errc xen6 = raw(abi::vcpuop::set_periodic_timer, vcpu0, &too_short);
     (void)hc::stop_periodic_timer(vcpu0);
     tap.result(error_of(lib6) == Errc::period_too_short && xen6 == Errc::einval, area,
-               "set_periodic_timer(0, 500 us): library refuses (", name(error_of(lib6)), "), Xen agrees (",
-               name(xen6), ")");
+               "set_periodic_timer(0, 500 us): library refuses (", name(error_of(lib6)), "), Xen agrees (", name(xen6),
+               ")");
 }
 
 // 8 set_singleshot_timer, 9 stop_singleshot_timer (VIRQ_TIMER bound)
@@ -206,15 +203,15 @@ void check_singleshot_timer(const Run& r) noexcept
     uint64_t before = timer_events;
     const auto r8 = ops.set_singleshot_timer(vcpu0, now_ns() + 2'000'000);
     const uint64_t fired = wait_events(before, 1'000'000'000);
-    tap.result(r8.has_value() && fired == 1, area, "set_singleshot_timer(0, now + 2 ms): one VIRQ_TIMER (", fired,
-               ")");
+    tap.result(r8.has_value() && fired == 1, area, "set_singleshot_timer(0, now + 2 ms): one VIRQ_TIMER (", fired, ")");
 
     // A past deadline with VCPU_SSHOTTMR_future: -ETIME before 4.17.3, an
     // event at once from 4.17.3 / 4.18 on (the flag is ignored).
     before = timer_events;
     const auto r8p = hc::set_singleshot_timer(vcpu0, now_ns() - 1'000'000, abi::sshottmr_future);
     const uint64_t fired_past = wait_events(before, 100'000'000);
-    const bool ignores_flag = at_least(c, 4, 18) || (c.version.major == 4 && c.version.minor == 17 && patch_level() >= 3);
+    const bool ignores_flag = at_least(c, 4, 18) ||
+                              (c.version.major == 4 && c.version.minor == 17 && patch_level() >= 3);
     if (ignores_flag)
         tap.result(r8p.has_value() && fired_past == 1, area,
                    "set_singleshot_timer(0, past, VCPU_SSHOTTMR_future): fires at once, flag ignored (",
@@ -229,8 +226,8 @@ void check_singleshot_timer(const Run& r) noexcept
         const auto lib8 = ops.set_singleshot_timer(VcpuId{1}, other.timeout_abs_ns);
         const Errc xen8 = raw(abi::vcpuop::set_singleshot_timer, VcpuId{1}, &other);
         tap.result(error_of(lib8) == Errc::not_current_vcpu && xen8 == Errc::einval, area,
-                   "set_singleshot_timer(1) from vCPU 0: library refuses (", name(error_of(lib8)),
-                   "), Xen agrees (", name(xen8), ")");
+                   "set_singleshot_timer(1) from vCPU 0: library refuses (", name(error_of(lib8)), "), Xen agrees (",
+                   name(xen8), ")");
     } else {
         tap.skip(area, "needs dom0_max_vcpus >= 2", "set_singleshot_timer aimed at another vCPU");
     }
@@ -285,9 +282,8 @@ void check_send_nmi(const Run& r) noexcept
     set_trap_hook(2, nullptr);
     const auto r11n = hc::send_nmi(absent);
     const bool taken = guest_type() != GuestType::pvh || nmis == 1;
-    tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value,
-               ") = 0", guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", n, ") = ",
-               name(error_of(r11n)));
+    tap.result(r11.has_value() && taken && error_of(r11n) == Errc::enoent, area, "send_nmi(", nmi_target.value, ") = 0",
+               guest_type() == GuestType::pvh ? " and taken" : "", ", send_nmi(", n, ") = ", name(error_of(r11n)));
 }
 
 // 12 get_physid: hardware domain with dom0_vcpus_pin.
@@ -312,8 +308,7 @@ void check_time_areas(const Run& r) noexcept
     const auto r13 = hc::register_vcpu_time_memory_area(vcpu0, time_va);
     (void)hc::sched_yield();
     const bool ok13 = r13.has_value() && time_va.value.system_time > 0 && (time_va.value.version & 1) == 0;
-    tap.result(ok13, area, "register_vcpu_time_memory_area(0): a second pvclock record (",
-               name(error_of(r13)), ")");
+    tap.result(ok13, area, "register_vcpu_time_memory_area(0): a second pvclock record (", name(error_of(r13)), ")");
     (void)hc::unregister_vcpu_time_memory_area(vcpu0);
 
     // 15 register_vcpu_time_phys_area (Xen 4.18+) ----------------------------
@@ -321,8 +316,7 @@ void check_time_areas(const Run& r) noexcept
     if (at_least(c, 4, 18)) {
         (void)hc::sched_yield();
         const bool ok15 = r15.has_value() && time_phys.value.system_time > 0;
-        tap.result(ok15, area, "register_vcpu_time_phys_area(0): registered and updated (", name(error_of(r15)),
-                   ")");
+        tap.result(ok15, area, "register_vcpu_time_phys_area(0): registered and updated (", name(error_of(r15)), ")");
         (void)hc::unregister_vcpu_time_phys_area(vcpu0);
     } else {
         tap.result(error_of(r15) == Errc::enosys, area,
@@ -338,7 +332,7 @@ void check_up_and_down(const Run& r) noexcept
     const VcpuId absent = r.absent;
     xen::Domain& ops = r.ops;
     const auto r0 = guest_type() == GuestType::pv ? hc::vcpu_initialise(vcpu0, pv_context)
-                                                    : hc::vcpu_initialise(vcpu0, hvm_context);
+                                                  : hc::vcpu_initialise(vcpu0, hvm_context);
     tap.result(error_of(r0) == Errc::eexist, area, "initialise(0) = EEXIST: already initialised (got ",
                name(error_of(r0)), ")");
     if (n > 1) {
@@ -351,10 +345,9 @@ void check_up_and_down(const Run& r) noexcept
     const auto r1n = hc::vcpu_up(absent);
     const auto r2n = hc::vcpu_down(absent);
     const auto lib2 = ops.down(absent);
-    tap.result(error_of(r1n) == Errc::enoent && error_of(r2n) == Errc::enoent &&
-                   error_of(lib2) == Errc::vcpu_out_of_range,
-               area, "up(", n, ") and down(", n, ") = ENOENT from Xen; the Domain refuses first (",
-               name(error_of(lib2)), ")");
+    tap.result(
+        error_of(r1n) == Errc::enoent && error_of(r2n) == Errc::enoent && error_of(lib2) == Errc::vcpu_out_of_range,
+        area, "up(", n, ") and down(", n, ") = ENOENT from Xen; the Domain refuses first (", name(error_of(lib2)), ")");
     const auto lib2self = ops.down(vcpu0);
     tap.result(error_of(lib2self) == Errc::last_vcpu, area,
                "down(0) refused as last_vcpu: Xen would power the domain off (got ", name(error_of(lib2self)), ")");
