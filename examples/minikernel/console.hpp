@@ -28,6 +28,8 @@ void put(uint64_t value) noexcept;
 void put(int64_t value) noexcept;
 void put(Hex value) noexcept;
 void put(bool value) noexcept;
+// clang-format 14 would pull the requires clause onto the declarator line.
+// clang-format off
 template <std::integral T>
 requires(!std::same_as<T, bool> && !std::same_as<T, char>) void put(T value) noexcept
 {
