@@ -31,7 +31,9 @@ void put(bool value) noexcept;
 // clang-format 14 would pull the requires clause onto the declarator line.
 // clang-format off
 template <std::integral T>
-requires(!std::same_as<T, bool> && !std::same_as<T, char>) void put(T value) noexcept
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+void put(T value) noexcept
+// clang-format on
 {
     if constexpr (std::is_signed_v<T>)
         put(static_cast<int64_t>(value));
