@@ -13,7 +13,11 @@
 /// away from the other has broken the protocol: requests then fail with
 /// Errc::ring_corrupt (nothing copied, no index moved), as the console's do
 /// (ring/byte_ring.hpp). A reply header longer than XENSTORE_PAYLOAD_MAX is
-/// Errc::eio: the stream is out of step and nothing after it is reliable.
+/// Errc::eio: the stream is out of step and nothing after it is reliable,
+/// so every later call fails with Errc::eio too. A call that gives up in
+/// the middle of a message (timed_out, ring_corrupt) keeps its place in the
+/// stream: the next call finishes that message first (an abandoned reply's
+/// rest is dropped), so a slow xenstored costs one request, not the ring.
 #pragma once
 
 #include <cstddef>
@@ -118,10 +122,14 @@ private:
 
     Result<void> send(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
                       unsigned count) noexcept;
+    Result<void> flush_unsent() noexcept;
+    void bump_req_id() noexcept;
     Result<size_t> put_some(const char* data, size_t len) noexcept;
     Result<size_t> take_some(char* data, size_t len) noexcept;
-    Result<void> take_exact(char* data, size_t len, bool may_wait) noexcept;
-    Result<void> skip(size_t len) noexcept;
+    Result<void> take_exact(char* data, size_t& len, bool may_wait) noexcept;
+    // take_exact(data, len, true); on failure, remember that `len` left of
+    // this part and `after` more bytes of the message are still to come.
+    Result<void> take_part(char* data, size_t len, size_t after) noexcept;
     // Read one whole message: a reply lands in `body`, an event in the queue.
     Result<bool> receive(bool may_wait, abi::xsd_sockmsg& header, char* body, size_t cap, size_t& got) noexcept;
     void queue_event(const char* body, size_t len) noexcept;
@@ -137,6 +145,22 @@ private:
     unsigned queue_head_ = 0;
     unsigned queue_count_ = 0;
     uint32_t dropped_ = 0;
+    // Where the reply stream stands between calls: header bytes of a message
+    // taken so far, payload bytes of an abandoned message still to drop,
+    // and whether a bad header put it out of step for good.
+    char header_[sizeof(abi::xsd_sockmsg)] = {};
+    uint32_t header_got_ = 0;
+    size_t skip_len_ = 0;
+    bool out_of_step_ = false;
+    // The name in the last XS_ERROR reply (the longest xenstored sends,
+    // "ENOTEMPTY", fits with room to spare).
+    char error_name_[16] = {};
+    uint32_t error_len_ = 0;
+    // The rest of a request a call gave up on after its first bytes went
+    // out: sent before anything else, so xenstored never sees it cut.
+    char unsent_[sizeof(abi::xsd_sockmsg) + abi::xenstore_payload_max] = {};
+    size_t unsent_at_ = 0;
+    size_t unsent_len_ = 0;
 };
 
 } // namespace xen

@@ -101,6 +101,10 @@ DispatchResult EventChannels::dispatch(VcpuId self, abi::vcpu_info& vi, uint32_t
     EventCursor scratch;
     EventCursor* const own = cursors_.find(self);
     EventCursor& cursor = own != nullptr ? *own : scratch;
+    // Owner 0 marks a free slot, so an id whose "+ 1" wraps to 0 (2^32 - 1)
+    // would match every unbound port and call its null handler. Such a vCPU
+    // has no cursor, and a vCPU without one owns nothing: it matches none.
+    const bool may_own = own != nullptr && self.value + 1 != 0;
     const uint32_t owner = self.value + 1;
     DispatchResult result{0, false};
     uint64_t sel = 0; // selector words not yet scanned to the end
@@ -130,7 +134,7 @@ DispatchResult EventChannels::dispatch(VcpuId self, abi::vcpu_info& vi, uint32_t
                 const uint32_t b = static_cast<uint32_t>(__builtin_ctzll(ready));
                 ready &= ready - 1;
                 const uint32_t port = w * bits_per_word + b;
-                if (!owned_by(port, owner))
+                if (!may_own || !owned_by(port, owner))
                     continue; // another vCPU's port in a shared word, or unbound: leave it pending
                 if (result.handled == budget) {
                     // Out of budget with work left: hand the words back as

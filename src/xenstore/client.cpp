@@ -79,8 +79,10 @@ Result<size_t> XenStore::take_some(char* data, size_t len) noexcept
     return n;
 }
 
-Result<void> XenStore::take_exact(char* data, size_t len, bool may_wait) noexcept
+Result<void> XenStore::take_exact(char* data, size_t& len, bool may_wait) noexcept
 {
+    // `len` counts down as bytes arrive, so a caller that gives up knows how
+    // much of the message is still in the stream.
     uint32_t waits = 0;
     while (len > 0) {
         XEN_TRY_ASSIGN(const size_t n, take_some(data, len));
@@ -98,7 +100,31 @@ Result<void> XenStore::take_exact(char* data, size_t len, bool may_wait) noexcep
     return ok();
 }
 
-Result<void> XenStore::skip(size_t len) noexcept { return take_exact(nullptr, len, true); }
+Result<void> XenStore::take_part(char* data, size_t len, size_t after) noexcept
+{
+    auto r = take_exact(data, len, true);
+    if (!r.has_value())
+        skip_len_ = len + after; // the next call drops the rest of this message first
+    return r;
+}
+
+Result<void> XenStore::flush_unsent() noexcept
+{
+    uint32_t waits = 0;
+    while (unsent_len_ > 0) {
+        XEN_TRY_ASSIGN(const size_t n, put_some(unsent_ + unsent_at_, unsent_len_));
+        if (n == 0) {
+            if (waits++ == max_waits_)
+                return err(Errc::timed_out);
+            wait();
+            continue;
+        }
+        waits = 0;
+        unsent_at_ += n;
+        unsent_len_ -= n;
+    }
+    return ok();
+}
 
 Result<void> XenStore::send(abi::xsd_sockmsg_type type, const char* const* parts, const size_t* lens,
                             unsigned count) noexcept
@@ -113,6 +139,9 @@ Result<void> XenStore::send(abi::xsd_sockmsg_type type, const char* const* parts
         total += lens[i];
     if (total > abi::xenstore_payload_max)
         return err(Errc::e2big);
+    // The rest of a request an earlier call gave up on goes first:
+    // xenstored is waiting for it.
+    XEN_TRY(flush_unsent());
     const abi::xsd_sockmsg header{static_cast<uint32_t>(type), next_req_id_, 0, static_cast<uint32_t>(total)};
     const char* pieces[max_parts + 1] = {reinterpret_cast<const char*>(&header)};
     size_t sizes[max_parts + 1] = {sizeof(header)};
@@ -120,24 +149,53 @@ Result<void> XenStore::send(abi::xsd_sockmsg_type type, const char* const* parts
         pieces[i + 1] = parts[i];
         sizes[i + 1] = lens[i];
     }
+    bool begun = false;
     uint32_t waits = 0;
     for (unsigned i = 0; i <= count; ++i) {
         const char* p = pieces[i];
         size_t left = sizes[i];
         while (left > 0) {
-            XEN_TRY_ASSIGN(const size_t n, put_some(p, left));
-            if (n == 0) {
-                if (waits++ == max_waits_)
-                    return err(Errc::timed_out);
+            Result<size_t> put = put_some(p, left);
+            Errc failure{};
+            if (!put.has_value())
+                failure = put.error();
+            else if (*put == 0 && waits++ == max_waits_)
+                failure = Errc::timed_out;
+            if (failure != Errc{}) {
+                if (begun) {
+                    // Part of this request is in the ring: keep the rest
+                    // for the next call, so xenstored gets it whole.
+                    unsent_at_ = 0;
+                    unsent_len_ = 0;
+                    for (unsigned j = i; j <= count; ++j) {
+                        const char* from = j == i ? p : pieces[j];
+                        const size_t n = j == i ? left : sizes[j];
+                        __builtin_memcpy(unsent_ + unsent_len_, from, n);
+                        unsent_len_ += n;
+                    }
+                    bump_req_id(); // the id is taken: its reply will come
+                }
+                return err(failure);
+            }
+            if (*put == 0) {
                 wait();
                 continue;
             }
+            begun = true;
             waits = 0;
-            p += n;
-            left -= n;
+            p += *put;
+            left -= *put;
         }
     }
+    bump_req_id();
     return ok();
+}
+
+void XenStore::bump_req_id() noexcept
+{
+    ++next_req_id_;
+    if (next_req_id_ == 0)
+        next_req_id_ = 1; // 0 is what watch events carry
 }
 
 void XenStore::queue_event(const char* body, size_t len) noexcept
@@ -169,29 +227,65 @@ void XenStore::queue_event(const char* body, size_t len) noexcept
 
 Result<bool> XenStore::receive(bool may_wait, abi::xsd_sockmsg& header, char* body, size_t cap, size_t& got) noexcept
 {
-    if (!may_wait) {
+    if (out_of_step_)
+        return err(Errc::eio);
+    // An earlier call gave up (timed_out, ring_corrupt) in the middle of a
+    // message: its rest comes first in the stream. Drop it, so that the
+    // next header read is a header.
+    while (skip_len_ > 0) {
+        size_t left = skip_len_;
+        auto r = take_exact(nullptr, left, may_wait);
+        skip_len_ = left;
+        if (!r.has_value()) {
+            if (!may_wait && r.error() == Errc::timed_out)
+                return false;
+            return err(r.error());
+        }
+    }
+    if (!may_wait && header_got_ == 0) {
         XEN_TRY_ASSIGN(const uint32_t waiting, replies(*ring_).fill());
         if (waiting == 0)
             return false;
     }
     // Once a message has begun, the rest of it is on its way: wait for it.
-    XEN_TRY(take_exact(reinterpret_cast<char*>(&header), sizeof(header), true));
-    if (header.len > abi::xenstore_payload_max)
-        return err(Errc::eio); // out of step with xenstored: nothing is reliable now
+    // Header bytes taken by a call that gave up are kept for the next.
+    size_t left = sizeof(header_) - header_got_;
+    auto r = take_exact(header_ + header_got_, left, true);
+    header_got_ = static_cast<uint32_t>(sizeof(header_) - left);
+    if (!r.has_value())
+        return err(r.error());
+    header_got_ = 0;
+    __builtin_memcpy(&header, header_, sizeof(header));
+    if (header.len > abi::xenstore_payload_max) {
+        // Out of step with xenstored: where the next message starts is
+        // unknown, so nothing after this is read at all.
+        out_of_step_ = true;
+        return err(Errc::eio);
+    }
     if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event)) {
         char event[sizeof(XenStoreWatchEvent::path) + sizeof(XenStoreWatchEvent::token) + 2];
         const size_t keep = header.len < sizeof(event) ? header.len : sizeof(event);
-        XEN_TRY(take_exact(event, keep, true));
-        XEN_TRY(skip(header.len - keep));
+        XEN_TRY(take_part(event, keep, header.len - keep));
         queue_event(event, keep);
         if (keep < header.len)
             queue_[(queue_head_ + queue_count_ - 1) % queue_size].truncated = true;
+        XEN_TRY(take_part(nullptr, header.len - keep, 0));
         got = 0;
         return true;
     }
+    if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::error)) {
+        // The errno's name, whatever room the caller left for a reply: a
+        // name cut to fit `body` would be unknown, and so misreported.
+        const size_t keep = header.len < sizeof(error_name_) ? header.len : sizeof(error_name_);
+        XEN_TRY(take_part(error_name_, keep, header.len - keep));
+        XEN_TRY(take_part(nullptr, header.len - keep, 0));
+        error_len_ = static_cast<uint32_t>(keep);
+        got = header.len;
+        return true;
+    }
     const size_t keep = header.len < cap ? header.len : cap;
-    XEN_TRY(take_exact(body, keep, true));
-    XEN_TRY(skip(header.len - keep));
+    XEN_TRY(take_part(body, keep, header.len - keep));
+    XEN_TRY(take_part(nullptr, header.len - keep, 0));
     got = header.len;
     return true;
 }
@@ -201,9 +295,6 @@ Result<size_t> XenStore::request(abi::xsd_sockmsg_type type, const char* const* 
 {
     const uint32_t id = next_req_id_;
     XEN_TRY(send(type, parts, lens, count));
-    ++next_req_id_;
-    if (next_req_id_ == 0)
-        next_req_id_ = 1; // 0 is what watch events carry
     for (;;) {
         abi::xsd_sockmsg header{};
         size_t got = 0;
@@ -211,7 +302,7 @@ Result<size_t> XenStore::request(abi::xsd_sockmsg_type type, const char* const* 
         if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::watch_event) || header.req_id != id)
             continue;
         if (header.type == static_cast<uint32_t>(abi::xsd_sockmsg_type::error))
-            return err(error_from_name(body, got < cap ? got : cap));
+            return err(error_from_name(error_name_, error_len_));
         if (got > cap)
             return err(Errc::emsgsize);
         return got;

@@ -7,7 +7,11 @@ header it includes changed, read from the object's dependency file), then
 all are linked. One depfile for the output lists every header, so ninja
 rebuilds the fuzzer when any of them changes.
 
-usage: build_fuzz.py OUTPUT DEPFILE OBJDIR -- COMPILER FLAGS... -- SOURCES...
+With --archive AR the objects go into a static archive OUTPUT instead of a
+program: the library and the simulator are compiled once that way and each
+fuzzer links the archive (a SOURCE ending in .a is linked, not compiled).
+
+usage: build_fuzz.py OUTPUT DEPFILE OBJDIR [--archive AR] -- COMPILER FLAGS... -- SOURCES...
 """
 import os
 import subprocess
@@ -36,14 +40,19 @@ def stale(obj, dfile):
 def main():
     argv = sys.argv[1:]
     output, depfile, objdir = argv[0], argv[1], argv[2]
+    archiver = argv[argv.index("--archive") + 1] if "--archive" in argv[:argv.index("--")] else None
     first = argv.index("--")
     second = argv.index("--", first + 1)
     compiler = argv[first + 1:second]
     sources = argv[second + 1:]
     os.makedirs(objdir, exist_ok=True)
 
-    objects, all_deps = [], set()
+    objects, archives, all_deps = [], [], set()
     for src in sources:
+        if src.endswith(".a"):
+            archives.append(src)
+            all_deps.add(src)
+            continue
         stem = os.path.normpath(src).replace(os.sep, "_").replace(".", "_")
         obj = os.path.join(objdir, stem + ".o")
         dfile = os.path.join(objdir, stem + ".d")
@@ -52,7 +61,12 @@ def main():
         objects.append(obj)
         all_deps.update(deps_of(dfile) or [src])
 
-    subprocess.run(compiler + objects + ["-o", output], check=True)
+    if archiver is not None:
+        if os.path.exists(output):
+            os.remove(output)
+        subprocess.run([archiver, "rcs", output] + objects, check=True)
+    else:
+        subprocess.run(compiler + objects + archives + ["-o", output], check=True)
     with open(depfile, "w") as f:
         f.write(output.replace(" ", "\\ ") + ": " + " ".join(d.replace(" ", "\\ ") for d in sorted(all_deps)) + "\n")
 

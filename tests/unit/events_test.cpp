@@ -181,6 +181,23 @@ TEST_CASE("dispatch: a pending port nobody bound is left pending and calls nothi
     REQUIRE(d->vi(0).evtchn_upcall_pending == 0);
 }
 
+// Found by tests/fuzz/events_fuzz: the owner of a slot is the vCPU id + 1
+// and 0 marks a free slot, so dispatch on vCPU id 2^32 - 1 took every
+// unbound port for its own and called its null handler.
+TEST_CASE("dispatch: on vCPU id 2^32 - 1 (no cursor) it calls nothing, not an unbound port's null handler", "[events]")
+{
+    auto d = std::make_unique<Domain>();
+    d->xen_raise(42, 0);
+    xen::abi::vcpu_info vi{};
+    vi.evtchn_pending_sel = d->vi(0).evtchn_pending_sel;
+    vi.evtchn_upcall_pending = 1;
+    const DispatchResult r = d->ev.dispatch(VcpuId{0xffffffffu}, vi);
+    CHECK(r.handled == 0);
+    CHECK_FALSE(r.more);
+    CHECK(d->pending(42));
+    CHECK(vi.evtchn_upcall_pending == 0);
+}
+
 namespace {
 struct Reraiser {
     Domain* d;

@@ -28,6 +28,7 @@ struct Rig {
     sim::XenStoreBackend backend{*page, "/local/domain/1"};
     size_t max_in = 0, max_out = 0;
     bool silent = false;
+    int steps_left = -1; // >= 0: steps the server still takes before it falls silent
     unsigned waits = 0;
     xen::hc::Port port = xen::hc::evtchn_alloc_unbound(0).value();
     XenStore xs{page.get(), port, step, this, 500};
@@ -36,6 +37,10 @@ struct Rig {
     {
         auto* r = static_cast<Rig*>(ctx);
         ++r->waits;
+        if (r->steps_left == 0)
+            return;
+        if (r->steps_left > 0)
+            --r->steps_left;
         if (!r->silent)
             r->backend.step(r->max_in, r->max_out);
     }
@@ -233,4 +238,97 @@ TEST_CASE("xenstore request: more than max_parts parts is invalid_argument befor
     const size_t four[] = {sizeof("data/multi"), 1, 1, 1};
     REQUIRE(r.xs.request(abi::xsd_sockmsg_type::write, parts, four, 4, reply, sizeof(reply)));
     CHECK(r.backend.get("data/multi") == "abc");
+}
+
+// Found by tests/fuzz/xenstore_fuzz: write(), watch() and unwatch() read the
+// reply into 8 bytes, and an XS_ERROR name was read into the same buffer,
+// so "ENOTEMPTY" (10 bytes with its NUL) was cut, unknown, and reported as eio.
+TEST_CASE("xenstore: an error name longer than the caller's reply buffer is still named", "[xenstore][sim]")
+{
+    Rig r;
+    r.backend.push_message(static_cast<uint32_t>(abi::xsd_sockmsg_type::error), 1, std::string("ENOTEMPTY", 10));
+    auto w = r.xs.write("data/x", "1"); // request id 1: the queued XS_ERROR answers it
+    REQUIRE_FALSE(w);
+    CHECK(w.error() == Errc::enotempty);
+}
+
+// Found by tests/fuzz/xenstore_fuzz: a read that gave up with half a reply
+// header taken left the rest of that message in the ring, and the next call
+// read it as a header (eio, or worse), for good.
+TEST_CASE("xenstore: a read that times out mid-reply leaves the stream in step for the next one", "[xenstore][sim]")
+{
+    Rig r;
+    r.backend.set("a", std::string(40, 'a'));
+    r.backend.set("b", "bee");
+    r.max_out = 8;
+    r.steps_left = 1; // the request is read and 8 bytes of the reply's header sent; then silence
+    char buf[64];
+    auto a = r.xs.read("a", buf, sizeof(buf));
+    REQUIRE_FALSE(a);
+    CHECK(a.error() == Errc::timed_out);
+    r.steps_left = -1; // xenstored catches up
+    r.max_out = 0;
+    auto b = r.xs.read("b", buf, sizeof(buf));
+    REQUIRE(b);
+    CHECK(std::string(buf) == "bee");
+    // The same with the reply cut in its payload.
+    r.max_out = 20;
+    r.steps_left = 1;
+    a = r.xs.read("a", buf, sizeof(buf));
+    REQUIRE_FALSE(a);
+    CHECK(a.error() == Errc::timed_out);
+    r.steps_left = -1;
+    r.max_out = 0;
+    b = r.xs.read("b", buf, sizeof(buf));
+    REQUIRE(b);
+    CHECK(std::string(buf) == "bee");
+}
+
+// Found by tests/fuzz/xenstore_fuzz: a request that gave up with only part
+// of it in the ring left xenstored waiting for the rest, and it took the
+// next request's bytes for it.
+TEST_CASE("xenstore: a request that times out half sent is finished by the next call", "[xenstore][sim]")
+{
+    Rig r;
+    r.backend.set("name", "domu");
+    const std::string value(2000, 'v');
+    r.max_in = 512;
+    r.steps_left = 1; // xenstored reads 512 bytes, then nothing
+    auto w = r.xs.write("big", value.c_str());
+    REQUIRE_FALSE(w);
+    CHECK(w.error() == Errc::timed_out);
+    r.steps_left = -1;
+    r.max_in = 0;
+    char buf[16];
+    auto n = r.xs.read("name", buf, sizeof(buf));
+    REQUIRE(n);
+    CHECK(std::string(buf) == "domu");
+    CHECK(r.backend.get("big") == value); // the abandoned write took effect, whole
+}
+
+// A header that announces more than XENSTORE_PAYLOAD_MAX: where the next
+// message starts is unknown, so the client stops reading at all.
+TEST_CASE("xenstore: after an oversized reply header every call is eio", "[xenstore][sim]")
+{
+    Rig r;
+    r.backend.push_message(static_cast<uint32_t>(abi::xsd_sockmsg_type::read), 1, "");
+    // Rewrite the queued header's len once it is in the ring: 16 bytes at rsp_prod - 16.
+    r.backend.step();
+    abi::xsd_sockmsg h{};
+    const uint32_t at = (r.page->rsp_prod - 16) % abi::xenstore_ring_size;
+    std::memcpy(&h, &r.page->rsp[at], sizeof(h));
+    h.len = abi::xenstore_payload_max + 1;
+    std::memcpy(&r.page->rsp[at], &h, sizeof(h));
+    char buf[8];
+    auto a = r.xs.read("a", buf, sizeof(buf));
+    REQUIRE_FALSE(a);
+    CHECK(a.error() == Errc::eio);
+    r.backend.set("b", "1");
+    auto b = r.xs.read("b", buf, sizeof(buf));
+    REQUIRE_FALSE(b);
+    CHECK(b.error() == Errc::eio);
+    XenStoreWatchEvent e{};
+    auto ev = r.xs.next_watch_event(e);
+    REQUIRE_FALSE(ev);
+    CHECK(ev.error() == Errc::eio);
 }
