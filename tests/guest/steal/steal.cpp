@@ -14,7 +14,8 @@
 //    the same way (the clock's one assumption); a vCPU that has not yet made
 //    the reads the checks need goes on past the end until it has, up to a
 //    hard end one window later. It snapshots its own runstate at check-in
-//    (before the window) and at its end.
+//    (before the window) and at its end, each with the time of its own
+//    pvclock record (Xen's time on its pCPU) and no deschedule in between.
 //    The window is steal_ms, or longer under overcommit: long enough for
 //    every vCPU on the busiest pCPU to get steal_run_ms of running time
 //    (framework/overcommit.hpp: vCPUs per pCPU and the scheduler's slice).
@@ -90,6 +91,39 @@ uint64_t now_on(uint32_t cpu) noexcept
     return r.has_value() ? *r : 0;
 }
 
+// Xen system time by this vCPU's own pvclock record: the NOW() of the
+// pCPU it runs on, the time base Xen keeps its runstate in. (SystemClock
+// follows the leading record of all vCPUs, which under TCG load can run
+// hundreds of us ahead of this pCPU's.)
+uint64_t own_time() noexcept
+{
+    const auto t = xen::pvclock_read(smp::this_vcpu_info().time);
+    return t ? t->system_time_ns : 0;
+}
+
+// The own area and the time it was taken at, as one: a snapshot, the
+// time, and a second snapshot with the same state_entry_time, i.e. no
+// deschedule in between (Xen rewrites the area whenever it schedules the
+// vCPU in). Otherwise the live view would count as running the time the
+// vCPU spent runnable between the snapshot and the clock read, which under
+// heavy overcommit can be seconds.
+bool own_snapshot(VcpuId self, abi::vcpu_runstate_info& out, uint64_t& at) noexcept
+{
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        const auto a = runstate.snapshot(self, slot(self).runstate, self);
+        const uint64_t t = own_time();
+        const auto b = runstate.snapshot(self, slot(self).runstate, self);
+        if (!a || !b)
+            return false;
+        if (a->state_entry_time == b->state_entry_time) {
+            out = *a;
+            at = t;
+            return true;
+        }
+    }
+    return false;
+}
+
 void busy(void* arg) noexcept
 {
     Job& j = *static_cast<Job*>(arg);
@@ -98,16 +132,15 @@ void busy(void* arg) noexcept
     // The first snapshot at check-in, before the window: the interval each
     // vCPU measures contains the whole common window, however late Xen
     // runs it once the window has begun (time it waits then is steal).
-    auto s0 = runstate.snapshot(self, slot(VcpuId{cpu}).runstate, self);
-    j.t0 = now_on(cpu);
+    const bool ok0 = own_snapshot(self, j.s0, j.t0);
     if (cpu != 0)
         __atomic_add_fetch(&checked_in, 1u, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&window_set, __ATOMIC_ACQUIRE) == 0) {
     }
     while (now_on(cpu) < j.start_ns) {
     }
-    uint64_t prev = j.t0;
-    uint64_t now = j.t0;
+    uint64_t prev = now_on(cpu);
+    uint64_t now = prev;
     // The window, and past it while the checks lack reads (bounded).
     while (now < j.end_ns || (j.reads < j.min_reads && now < j.hard_end_ns)) {
         j.went_on = j.went_on || now >= j.end_ns;
@@ -133,13 +166,8 @@ void busy(void* arg) noexcept
         prev = now;
         __atomic_store_n(&newest_reading, now, __ATOMIC_RELEASE);
     }
-    auto s1 = runstate.snapshot(self, slot(VcpuId{cpu}).runstate, self);
-    j.t1 = now_on(cpu);
-    j.ok = s0.has_value() && s1.has_value();
-    if (j.ok) {
-        j.s0 = *s0;
-        j.s1 = *s1;
-    }
+    const bool ok1 = own_snapshot(self, j.s1, j.t1);
+    j.ok = ok0 && ok1;
     __atomic_store_n(&j.done, 1u, __ATOMIC_RELEASE);
 }
 
