@@ -15,8 +15,8 @@
 //    the reads the checks need goes on past the end until it has, up to a
 //    hard end 8 windows after the start (a loaded host can starve the
 //    emulated pCPU while Xen counts the vCPU running). It snapshots its own runstate at check-in
-//    (before the window) and at its end, each with the time of its own
-//    pvclock record (Xen's time on its pCPU) and no deschedule in between.
+//    (before the window) and at its end, each with the clock read and no
+//    deschedule in between.
 //    The window is steal_ms, or longer under overcommit: long enough for
 //    every vCPU on the busiest pCPU to get steal_run_ms of running time
 //    (framework/overcommit.hpp: vCPUs per pCPU and the scheduler's slice).
@@ -93,19 +93,9 @@ uint64_t now_on(uint32_t cpu) noexcept
     return r.has_value() ? *r : 0;
 }
 
-// Xen system time by this vCPU's own pvclock record: the NOW() of the
-// pCPU it runs on, the time base Xen keeps its runstate in. (SystemClock
-// follows the leading record of all vCPUs, which under TCG load can run
-// hundreds of us ahead of this pCPU's.)
-uint64_t own_time() noexcept
-{
-    const auto t = xen::pvclock_read(smp::this_vcpu_info().time);
-    return t ? t->system_time_ns : 0;
-}
-
-// The own area and the time it was taken at, as one: a snapshot, the
-// time, and a second snapshot with the same state_entry_time, i.e. no
-// deschedule in between (Xen rewrites the area whenever it schedules the
+// The own area and the time it was taken at (the domain's clock), as one:
+// a snapshot, the time, and a second snapshot with the same
+// state_entry_time, i.e. no deschedule in between (Xen rewrites the area whenever it schedules the
 // vCPU in). Otherwise the live view would count as running the time the
 // vCPU spent runnable between the snapshot and the clock read, which under
 // heavy overcommit can be seconds.
@@ -113,7 +103,7 @@ bool own_snapshot(VcpuId self, abi::vcpu_runstate_info& out, uint64_t& at) noexc
 {
     for (int attempt = 0; attempt < 1000; ++attempt) {
         const auto a = runstate.snapshot(self, slot(self).runstate, self);
-        const uint64_t t = own_time();
+        const uint64_t t = now_on(self.value);
         const auto b = runstate.snapshot(self, slot(self).runstate, self);
         if (!a || !b)
             return false;
