@@ -282,8 +282,12 @@ void report_vcpus(Tap& tap, uint32_t cpus, uint64_t min_reads, Totals& t) noexce
         t.sums_ok += diff(sum, elapsed) <= sum_bound_ns ? 1 : 0;
         t.enough_reads += j.reads >= min_reads ? 1 : 0;
         // What Xen scheduled: running time inside the vCPU's own window.
-        t.scheduled += d[0] > 0 ? 1 : 0;
-        t.least_running_ns = d[0] < t.least_running_ns ? d[0] : t.least_running_ns;
+        // A running total that went down (a live view that counted as
+        // running time the vCPU did not get) is no running time.
+        const bool ran_forward = l1.time[0] > l0.time[0];
+        t.scheduled += ran_forward ? 1 : 0;
+        const uint64_t running = ran_forward ? d[0] : 0;
+        t.least_running_ns = running < t.least_running_ns ? running : t.least_running_ns;
         t.went_on += j.went_on ? 1 : 0;
         t.backwards += j.backwards_own + j.backwards_across;
         t.tsc_warps += j.tsc_warps;
