@@ -6,6 +6,7 @@
 
 #include "cmdline.hpp"
 #include "domain.hpp"
+#include "framework/overcommit.hpp"
 #include "framework/test.hpp"
 
 namespace mk::guest_tests {
@@ -100,6 +101,15 @@ void run_all(const Context& context) noexcept
     // Xen's system time counts from Xen's own boot: how long Xen took to
     // build and start us (in the machine's time, emulated or not).
     tap.metric("boot", "xen_uptime_ns", now_ns());
+    // How crowded the machine is: tests that need every vCPU to run in a
+    // window size it by this (framework/overcommit.hpp).
+    const Overcommit& oc = overcommit(context, env.vcpus);
+    tap.comment("tests: ", oc.vcpus, " vCPU(s) on ", oc.pcpus, " pCPU(s) (", oc.pcpus_from, "), ", oc.ratio(),
+                " per pCPU at most; scheduler ", sched_name(oc.sched), " (", oc.sched_from, "), slice ",
+                oc.slice_ns / 1000, " us");
+    tap.metric("tests", "pcpus", oc.pcpus);
+    tap.metric("tests", "overcommit_ratio", oc.ratio());
+    tap.metric("tests", "slice_ns", oc.slice_ns);
 
     const char* tests = context.cmdline.get("tests");
     for (unsigned i = 0; i < all_tests_size; ++i) {

@@ -4,12 +4,22 @@
 // 1. CPU 0 enables VMASST_TYPE_runstate_update_flag and registers a runstate
 //    area for every vCPU: op 14 (physical address) when
 //    XENFEAT_runstate_phys_area says so (Xen 4.18+), else op 5.
-// 2. Each online CPU (run_on with a short wait: the job keeps running after
-//    run_on gives up waiting, so all CPUs are busy at once) spins from a
-//    common start time to a common end time reading SystemClock, checking
-//    every reading against its own previous one and against the newest
-//    reading any vCPU published, and the raw TSC the same way (the clock's
-//    one assumption). It snapshots its own runstate at both ends.
+// 2. Each online CPU gets a job (run_on with a short wait: the job keeps
+//    running after run_on gives up waiting, so all CPUs are busy at once)
+//    and checks in; once every one has (or a bound scaled by the overcommit
+//    has passed), CPU 0 publishes a common start and end, so no vCPU misses
+//    the window because its call came late. Each spins over the window
+//    reading SystemClock, checking every reading against its own previous
+//    one and against the newest reading any vCPU published, and the raw TSC
+//    the same way (the clock's one assumption); a vCPU that has not yet made
+//    the reads the checks need goes on past the end until it has, up to a
+//    hard end 8 windows after the start (a loaded host can starve the
+//    emulated pCPU while Xen counts the vCPU running). It snapshots its own runstate at check-in
+//    (before the window) and at its end, each with the clock read and no
+//    deschedule in between.
+//    The window is steal_ms, or longer under overcommit: long enough for
+//    every vCPU on the busiest pCPU to get steal_run_ms of running time
+//    (framework/overcommit.hpp: vCPUs per pCPU and the scheduler's slice).
 // 3. CPU 0 reports per vCPU the deltas of running/runnable/blocked/offline
 //    and the steal, and checks: vCPUs pinned to a shared pCPU (the harness
 //    boots with dom0_vcpus_pin; VCPUOP_get_physid counts the pCPUs) have
@@ -18,12 +28,14 @@
 //    VCPUOP_get_runstate_info within the time the pair of reads took + 50 us;
 //    no reading went backwards.
 //
-// Knobs: steal_ms=N (interval, default 1000).
+// Knobs: steal_ms=N (the least window, default 1000), steal_run_ms=N (the
+// running time each vCPU should get in it under overcommit, default 50).
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/runstate.hpp>
 #include <xen/time/clock.hpp>
 
 #include "domain.hpp"
+#include "framework/overcommit.hpp"
 #include "framework/test.hpp"
 #include "memory.hpp"
 #include "smp.hpp"
@@ -36,10 +48,11 @@ using xen::VcpuId;
 namespace abi = xen::abi;
 
 constexpr uint64_t ms = 1'000'000;
-constexpr uint32_t max_steal_cpus = 64;
+constexpr uint32_t max_steal_cpus = max_vcpus; // every vCPU the kernel runs
 constexpr uint64_t sum_bound_ns = 200'000;
 constexpr uint64_t agree_slop_ns = 50'000;
 constexpr uint32_t idle_steal_ppm = 10'000; // 1 %
+constexpr uint64_t hard_end_windows = 8;    // how long a vCPU short of reads may go on, from the start
 
 // Each vCPU's runstate area and clock state are in its slot of the domain
 // (Xen writes the runstate areas there); the clock is the domain's.
@@ -50,8 +63,11 @@ xen::VcpuSlot& slot(VcpuId v) noexcept { return *domain().find(v); }
 /// What one CPU measured.
 struct Job {
     uint32_t cpu;
-    uint64_t start_ns;
+    uint64_t start_ns; // the common window, published by CPU 0 ...
     uint64_t end_ns;
+    uint64_t hard_end_ns; // ... and how far a vCPU short of min_reads may go on
+    uint64_t min_reads;
+    bool went_on; // still short of min_reads at the window's end
     // results
     bool ok;
     uint64_t t0, t1;                // clock at the two snapshots
@@ -66,6 +82,8 @@ struct Job {
 };
 
 Job jobs[max_steal_cpus];
+uint32_t checked_in;     // jobs that started and wait for the window (atomic access)
+uint32_t window_set;     // 1 once CPU 0 wrote start_ns/end_ns of every job (atomic access)
 uint64_t newest_reading; // the newest reading any vCPU published (atomic access)
 uint64_t newest_tsc;     // the newest raw TSC any vCPU published (atomic access)
 
@@ -75,18 +93,59 @@ uint64_t now_on(uint32_t cpu) noexcept
     return r.has_value() ? *r : 0;
 }
 
+// The own area and the time it was taken at (the domain's clock), as one:
+// a snapshot, the time, and a second snapshot with the same
+// state_entry_time, i.e. no deschedule in between (Xen rewrites the area
+// whenever it schedules the vCPU in). Otherwise the live view would count
+// as running the time the vCPU spent runnable between the snapshot and the
+// clock read, which under heavy overcommit can be seconds. And the time
+// not below state_entry_time: the live view adds nothing for a time before
+// the entry, so a clock that still lags Xen's time on this pCPU just after
+// a schedule-in (by up to 3.5 ms on 2 of 128 PVH vCPUs, Xen 4.20) would put
+// the snapshot's totals ahead of its time. Bounded: after 100 ms of the
+// clock, the last consistent pair is taken as it is.
+bool own_snapshot(VcpuId self, abi::vcpu_runstate_info& out, uint64_t& at) noexcept
+{
+    constexpr uint64_t update_flag = uint64_t{1} << 63; // XEN_RUNSTATE_UPDATE
+    bool have = false;
+    const uint64_t first = now_on(self.value);
+    for (uint32_t attempt = 0; attempt < 1'000'000; ++attempt) {
+        const auto a = runstate.snapshot(self, slot(self).runstate, self);
+        const uint64_t t = now_on(self.value);
+        const auto b = runstate.snapshot(self, slot(self).runstate, self);
+        if (!a || !b)
+            return false;
+        if (a->state_entry_time != b->state_entry_time)
+            continue;
+        out = *a;
+        at = t;
+        have = true;
+        if (t >= (a->state_entry_time & ~update_flag) || t - first > 100 * ms)
+            return true;
+    }
+    return have;
+}
+
 void busy(void* arg) noexcept
 {
     Job& j = *static_cast<Job*>(arg);
     const uint32_t cpu = j.cpu;
     const VcpuId self = VcpuId{cpu};
+    // The first snapshot at check-in, before the window: the interval each
+    // vCPU measures contains the whole common window, however late Xen
+    // runs it once the window has begun (time it waits then is steal).
+    const bool ok0 = own_snapshot(self, j.s0, j.t0);
+    if (cpu != 0)
+        __atomic_add_fetch(&checked_in, 1u, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&window_set, __ATOMIC_ACQUIRE) == 0) {
+    }
     while (now_on(cpu) < j.start_ns) {
     }
-    auto s0 = runstate.snapshot(self, slot(VcpuId{cpu}).runstate, self);
-    j.t0 = now_on(cpu);
-    uint64_t prev = j.t0;
-    uint64_t now = j.t0;
-    while (now < j.end_ns) {
+    uint64_t prev = now_on(cpu);
+    uint64_t now = prev;
+    // The window, and past it while the checks lack reads (bounded).
+    while (now < j.end_ns || (j.reads < j.min_reads && now < j.hard_end_ns)) {
+        j.went_on = j.went_on || now >= j.end_ns;
         // The clock's one assumption, checked the same way on every 8th
         // read: a TSC read after seeing another vCPU's is not below it.
         if ((j.reads & 7) == 0) {
@@ -109,13 +168,8 @@ void busy(void* arg) noexcept
         prev = now;
         __atomic_store_n(&newest_reading, now, __ATOMIC_RELEASE);
     }
-    auto s1 = runstate.snapshot(self, slot(VcpuId{cpu}).runstate, self);
-    j.t1 = now_on(cpu);
-    j.ok = s0.has_value() && s1.has_value();
-    if (j.ok) {
-        j.s0 = *s0;
-        j.s1 = *s1;
-    }
+    const bool ok1 = own_snapshot(self, j.s1, j.t1);
+    j.ok = ok0 && ok1;
     __atomic_store_n(&j.done, 1u, __ATOMIC_RELEASE);
 }
 
@@ -149,16 +203,18 @@ void register_areas(Tap& tap, const Context& context, uint32_t cpus) noexcept
     tap.metric(area, "area_phys", slot(VcpuId{0}).runstate.kind == xen::AreaKind::physical_address ? 1 : 0);
 }
 
-// 2. Every online CPU busy over the same interval.
-void busy_everywhere(Tap& tap, uint32_t cpus, uint64_t interval) noexcept
+// 2. Every online CPU busy over the same window.
+void busy_everywhere(Tap& tap, uint32_t cpus, uint64_t interval, uint64_t min_reads,
+                     const guest_tests::Overcommit& oc) noexcept
 {
-    const uint64_t start = now_on(0) + 200 * ms; // time for every AP to get its call
+    __atomic_store_n(&checked_in, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&window_set, 0u, __ATOMIC_RELEASE);
     for (uint32_t c = 0; c < cpus; ++c) {
         jobs[c] = Job{};
         jobs[c].cpu = c;
-        jobs[c].start_ns = start;
-        jobs[c].end_ns = start + interval;
+        jobs[c].min_reads = min_reads;
     }
+    uint32_t sent = 0;
     for (uint32_t c = 1; c < cpus; ++c) {
         if (!smp::is_online(VcpuId{c}))
             continue;
@@ -166,9 +222,28 @@ void busy_everywhere(Tap& tap, uint32_t cpus, uint64_t interval) noexcept
         const auto r = smp::run_on(VcpuId{c}, &busy, &jobs[c], ms);
         if (!r && r.error() != xen::Errc::timed_out)
             tap.comment("steal: vCPU ", c, ": run_on: ", xen::errc_name(r.error()));
+        else
+            ++sent;
     }
+    // Each AP checks in when Xen first runs it after its call: within a
+    // round of the busiest pCPU (ratio x slice) on a fair scheduler. Wait
+    // for all of them, bounded by 5 s + 4 such rounds.
+    const uint64_t round = static_cast<uint64_t>(oc.ratio()) * (oc.slice_ns != 0 ? oc.slice_ns : 10 * ms);
+    const uint64_t check_in_by = now_on(0) + 5'000 * ms + 4 * round;
+    while (__atomic_load_n(&checked_in, __ATOMIC_ACQUIRE) < sent && now_on(0) < check_in_by) {
+    }
+    const uint32_t in = __atomic_load_n(&checked_in, __ATOMIC_ACQUIRE);
+    tap.comment("steal: ", in, " of ", sent, " APs checked in before the window; window ", interval / ms, " ms for ",
+                cpus, " vCPU(s), ", oc.ratio(), " per pCPU, slice ", oc.slice_ns / 1000, " us");
+    const uint64_t start = now_on(0) + 10 * ms;
+    for (uint32_t c = 0; c < cpus; ++c) {
+        jobs[c].start_ns = start;
+        jobs[c].end_ns = start + interval;
+        jobs[c].hard_end_ns = start + hard_end_windows * interval;
+    }
+    __atomic_store_n(&window_set, 1u, __ATOMIC_RELEASE);
     busy(&jobs[0]);
-    const uint64_t give_up = now_on(0) + 10'000 * ms;
+    const uint64_t give_up = now_on(0) + hard_end_windows * interval + 10'000 * ms + 4 * round;
     for (uint32_t c = 1; c < cpus; ++c)
         while (smp::is_online(VcpuId{c}) && __atomic_load_n(&jobs[c].done, __ATOMIC_ACQUIRE) == 0 &&
                now_on(0) < give_up) {
@@ -177,7 +252,8 @@ void busy_everywhere(Tap& tap, uint32_t cpus, uint64_t interval) noexcept
 
 /// What the vCPUs measured, summed up.
 struct Totals {
-    uint32_t ran = 0, enough_reads = 0, sums_ok = 0;
+    uint32_t ran = 0, enough_reads = 0, sums_ok = 0, scheduled = 0, went_on = 0;
+    uint64_t least_running_ns = ~uint64_t{0};
     uint64_t backwards = 0, reads_total = 0, tsc_warps = 0, tsc_checks = 0;
     uint64_t steal_ppm_of[max_steal_cpus] = {};
 };
@@ -205,6 +281,14 @@ void report_vcpus(Tap& tap, uint32_t cpus, uint64_t min_reads, Totals& t) noexce
         const uint64_t sum = d[0] + d[1] + d[2] + d[3];
         t.sums_ok += diff(sum, elapsed) <= sum_bound_ns ? 1 : 0;
         t.enough_reads += j.reads >= min_reads ? 1 : 0;
+        // What Xen scheduled: running time inside the vCPU's own window.
+        // A running total that went down (a live view that counted as
+        // running time the vCPU did not get) is no running time.
+        const bool ran_forward = l1.time[0] > l0.time[0];
+        t.scheduled += ran_forward ? 1 : 0;
+        const uint64_t running = ran_forward ? d[0] : 0;
+        t.least_running_ns = running < t.least_running_ns ? running : t.least_running_ns;
+        t.went_on += j.went_on ? 1 : 0;
         t.backwards += j.backwards_own + j.backwards_across;
         t.tsc_warps += j.tsc_warps;
         t.tsc_checks += j.tsc_checks;
@@ -319,14 +403,26 @@ void run_steal(Tap& tap, const Context& context) noexcept
         tap.result(online.has_value() && active == cpus, area, active, " of ", cpus, " vCPUs online");
 
     register_areas(tap, context, cpus);
-    const uint64_t interval = context.cmdline.get_uint("steal_ms", 1000) * ms;
-    busy_everywhere(tap, cpus, interval);
-
+    // The window: steal_ms, or as long as every vCPU of the busiest pCPU
+    // needs to get steal_run_ms of running time when all are busy.
+    const auto& oc = guest_tests::overcommit(context, smp::vcpu_count());
+    const uint64_t least = context.cmdline.get_uint("steal_ms", 1000) * ms;
+    const uint64_t each = context.cmdline.get_uint("steal_run_ms", 50) * ms;
+    const uint64_t scaled = oc.window_for(each);
+    const uint64_t interval = scaled > least ? scaled : least;
+    tap.metric(area, "window_ms", interval / ms);
     const uint64_t min_reads = pvh ? 100 : 10'000;
-    Totals t;
+    busy_everywhere(tap, cpus, interval, min_reads, oc);
+
+    static Totals t; // a large array: not on the stack
+    t = Totals{};
     report_vcpus(tap, cpus, min_reads, t);
-    tap.result(t.ran == active && t.enough_reads == t.ran, area, t.ran, " of ", active, " vCPUs ran the ",
-               interval / ms, " ms interval with >= ", min_reads, " clock reads each");
+    tap.metric(area, "least_running_ns", t.ran != 0 ? t.least_running_ns : 0);
+    tap.metric(area, "went_on", t.went_on);
+    tap.result(t.ran == active && t.scheduled == t.ran && t.enough_reads == t.ran, area, t.ran, " of ", active,
+               " vCPUs ran the ", interval / ms, " ms window (", t.scheduled, " with running time in it, least ",
+               (t.ran != 0 ? t.least_running_ns : 0) / 1000, " us) with >= ", min_reads, " clock reads each (",
+               t.went_on, " went on past its end for them, up to ", hard_end_windows, " windows in all)");
     check_pcpu_sharing(tap, cpus, t);
     tap.result(t.sums_ok == t.ran, area, "running + runnable + blocked + offline = elapsed within ",
                sum_bound_ns / 1000, " us on ", t.sums_ok, " of ", t.ran, " vCPUs");
