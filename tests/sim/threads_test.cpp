@@ -4,6 +4,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <sim/hypervisor.hpp>
+#include <support/pace.hpp>
 #include <thread>
 #include <xen/hypercall.hpp>
 
@@ -43,10 +44,22 @@ bool read_time(const abi::vcpu_time_info& t, abi::vcpu_time_info& out)
 
 // The writer's updates go on past their number until the reader has
 // accepted this many snapshots taken meanwhile: a busy host may run the
-// reader late, or not at all while a fixed number of updates lasts. At a
-// hundred times the number the writer stops, and the test fails.
+// reader late, or not at all while a fixed number of updates lasts. Past
+// its number, the writer waits before each update for the reader to have
+// accepted another snapshot, so the snapshots come from the test's pacing,
+// not from the host; the backstop (a hundred times the number, out of reach
+// with the pacing) stops the writer, and the test fails.
 constexpr uint64_t wanted_accepted = 1000;
 constexpr int backstop_factor = 100;
+
+/// Past its `updates`, the writer waits for the reader's next snapshot.
+void pace_writer(int i, int updates, const std::atomic<uint64_t>& accepted, uint64_t& seen)
+{
+    if (i >= updates) {
+        xen::test::wait_until([&] { return accepted.load() > seen; });
+        seen = accepted.load();
+    }
+}
 
 } // namespace
 
@@ -63,7 +76,9 @@ TEST_CASE("sim: a reader following XEN_RUNSTATE_UPDATE never accepts a torn runs
     std::atomic<uint64_t> accepted{0};
     std::thread writer([&] {
         constexpr int updates = 20000;
+        uint64_t seen = 0;
         for (int i = 0; i < updates || (accepted.load() < wanted_accepted && i < updates * backstop_factor); ++i) {
+            pace_writer(i, updates, accepted, seen);
             hv.advance(1 + i % 7);
             hv.set_runstate(VcpuId{1}, static_cast<runstate>(i % 4));
         }
@@ -112,7 +127,9 @@ TEST_CASE("sim: a reader following the pvclock version never accepts a torn time
     std::atomic<uint64_t> accepted{0};
     std::thread writer([&] {
         constexpr int updates = 20000;
+        uint64_t seen = 0;
         for (int i = 0; i < updates || (accepted.load() < wanted_accepted && i < updates * backstop_factor); ++i) {
+            pace_writer(i, updates, accepted, seen);
             hv.advance(1000);
             hv.update_time(VcpuId{0});
         }

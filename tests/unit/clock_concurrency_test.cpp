@@ -5,6 +5,7 @@
 #include <xen/time/clock.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/pace.hpp>
 #include <xen/support/types.hpp>
 
 #include <atomic>
@@ -61,9 +62,13 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
     constexpr uint64_t target_reads = 10'000'000;
     constexpr int readers = 2;
     // Each reader goes on past its share of reads until it has seen the
-    // record change this often, so that it really raced the writer however
-    // little time a busy host gives the writer; at ten times its share it
-    // stops, and the test fails.
+    // record change this often, so that it really raced the writer. Past its
+    // share, a reader that still lacks changes waits for the writer to
+    // finish the generation after the one it read last before it reads
+    // again: on a busy host the writer may be queued behind the readers, and
+    // the changes then come from the test's pacing, not from the host. At
+    // ten times its share (which the pacing keeps out of reach) it stops,
+    // and the test fails.
     constexpr uint64_t wanted_changes = 100;
     constexpr uint64_t share = target_reads / readers;
     xen::Area<xen::abi::vcpu_time_info> area;
@@ -86,6 +91,11 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
             uint64_t tsc = 0;
             uint64_t mine = 0, seen_changes = 0, last_tsc = Gen::tsc(0);
             while (mine < share || (seen_changes < wanted_changes && mine < share * 10)) {
+                if (mine >= share) {
+                    // Generation g is written once `writes` reaches g.
+                    const uint64_t g = (last_tsc - 1) / 7;
+                    xen::test::wait_until([&] { return writes.load(std::memory_order_relaxed) > g; });
+                }
                 auto s = xen::pvclock_sample(area.value, [&] { return ++tsc; });
                 if (!s.has_value()) {
                     busy.fetch_add(1, std::memory_order_relaxed);
@@ -115,19 +125,7 @@ TEST_CASE("pvclock_sample: 10^7 reads against a writer following Xen's version p
 
 namespace {
 
-/// Wait for another thread without assuming it is running: spin a little,
-/// then give the CPU away, since on a busy host the thread waited for may
-/// be queued behind the waiter.
-template <class Done>
-void wait_until(Done&& done)
-{
-    for (uint32_t spins = 0; !done(); ++spins) {
-        if (spins < 64)
-            xen::arch::cpu_relax();
-        else
-            std::this_thread::yield();
-    }
-}
+using xen::test::wait_until;
 
 /// What run_causality saw.
 struct CausalityRun {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <sim/hypervisor.hpp>
 #include <sim/rings.hpp>
+#include <support/pace.hpp>
 #include <xen/hypercall.hpp>
 
 #include <atomic>
@@ -205,8 +206,21 @@ TEST_CASE("console write: lines from several vCPUs at once arrive whole, each wr
     // bytes at a time keeps the 2 KiB ring full, so writers wait for room
     // while holding the lock and for the lock while another waits. Rounds
     // go on until the writers' lines have interleaved often (at most 20
-    // rounds): how often a given round interleaves is the host's business,
-    // that a run has interleavings to judge is the test's.
+    // rounds). That a run has interleavings to judge is the test's doing,
+    // not the host's: a writer that has written max_alone lines while no
+    // other writer finished one waits (between lines, not holding the lock)
+    // until another does or all others are through their round, so a busy
+    // host that runs the writer threads one after the other cannot make a
+    // round of four separate blocks.
+    constexpr unsigned max_alone = 16;
+    std::atomic<unsigned> written[writers] = {};
+    std::atomic<unsigned> writing{0}; // writers not yet through this round
+    const auto others = [&](unsigned self) {
+        unsigned n = 0;
+        for (unsigned w = 0; w < writers; ++w)
+            n += w == self ? 0 : written[w].load();
+        return n;
+    };
     std::atomic<bool> stop{false};
     std::thread consumer([&] {
         sim::Scope scope(r.hv, VcpuId{0});
@@ -220,14 +234,23 @@ TEST_CASE("console write: lines from several vCPUs at once arrive whole, each wr
     FloodCount seen;
     do {
         std::vector<std::thread> threads;
+        writing = writers;
         for (unsigned w = 0; w < writers; ++w)
             threads.emplace_back([&, w] {
                 sim::Scope scope(r.hv, VcpuId{w});
+                unsigned alone = 0, others_then = others(w);
                 for (unsigned i = rounds * per_round; i < (rounds + 1) * per_round; ++i) {
                     const std::string line = flood_line(w, i);
                     if (!r.ring.write(line.data(), line.size(), yield_thread, nullptr, 1'000'000))
                         ++failures;
+                    ++written[w];
+                    if (++alone < max_alone)
+                        continue;
+                    xen::test::wait_until([&] { return others(w) != others_then || writing.load() == 1; });
+                    alone = 0;
+                    others_then = others(w);
                 }
+                --writing;
             });
         for (auto& t : threads)
             t.join();

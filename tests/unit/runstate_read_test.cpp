@@ -5,6 +5,7 @@
 #include <xen/runstate/snapshot.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/pace.hpp>
 #include <xen/support/types.hpp>
 
 #include <atomic>
@@ -58,9 +59,13 @@ TEST_CASE("runstate_read: 10^7 snapshots against a writer following XEN_RUNSTATE
     constexpr uint64_t target_reads = 10'000'000;
     constexpr int readers = 2;
     // Each reader goes on past its share of reads until it has seen the
-    // area change this often, so that it really raced the writer however
-    // little time a busy host gives the writer; at ten times its share it
-    // stops, and the test fails.
+    // area change this often, so that it really raced the writer. Past its
+    // share, a reader that still lacks changes waits for the writer to
+    // finish the generation after the one it read last before it reads
+    // again: on a busy host the writer may be queued behind the readers, and
+    // the changes then come from the test's pacing, not from the host. At
+    // ten times its share (which the pacing keeps out of reach) it stops,
+    // and the test fails.
     constexpr uint64_t wanted_changes = 100;
     constexpr uint64_t share = target_reads / readers;
     xen::Area<vcpu_runstate_info> area;
@@ -82,6 +87,11 @@ TEST_CASE("runstate_read: 10^7 snapshots against a writer following XEN_RUNSTATE
         vcpus.emplace_back([&, r] {
             uint64_t mine = 0, seen_changes = 0, last_entry = 0;
             while (mine < share || (seen_changes < wanted_changes && mine < share * 10)) {
+                if (mine >= share) {
+                    // Generation g is written once `updates` reaches g.
+                    const uint64_t g = last_entry / 10;
+                    xen::test::wait_until([&] { return updates.load(std::memory_order_relaxed) > g; });
+                }
                 auto s = xen::runstate_read(area.value);
                 if (!s.has_value()) {
                     busy.fetch_add(1, std::memory_order_relaxed);

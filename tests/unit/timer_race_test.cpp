@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <sim/hypervisor.hpp>
+#include <support/pace.hpp>
 
 #include <atomic>
 #include <memory>
@@ -37,17 +38,22 @@ TEST_CASE("TimerDriver: binding VIRQ_TIMER on one vCPU races with nothing anothe
         REQUIRE(drv.start(VcpuId{0}));
     }
 
+    // The binders run until vCPU 0 has done its rounds (and at least as many
+    // of their own), and vCPU 0 starts only once both have bound and unbound
+    // once: every round of vCPU 0 then falls among the binders' rounds, with
+    // nothing ordering them, however the host schedules the three threads.
     constexpr int rounds = 2000;
     std::atomic<int> fired{0};
-    std::atomic<bool> go{false};
+    std::atomic<int> binders_started{0};
+    std::atomic<bool> vcpu0_done{false};
     std::atomic<int> failures{0}; // Catch2's assertions are for the main thread only
     auto binder = [&](uint32_t id) {
         sim::Scope scope(hv, VcpuId{id});
-        while (!go.load()) {
-        }
-        for (int i = 0; i < rounds; ++i) {
+        for (int i = 0; i < rounds || !vcpu0_done.load(); ++i) {
             if (!drv.bind(VcpuId{id}) || !drv.unbind(VcpuId{id}))
                 ++failures;
+            if (i == 0)
+                ++binders_started;
         }
     };
     std::thread b1(binder, 1u), b2(binder, 2u);
@@ -56,12 +62,13 @@ TEST_CASE("TimerDriver: binding VIRQ_TIMER on one vCPU races with nothing anothe
         // overdue and self-injects its event instead of sleeping.
         sim::Scope scope(hv, VcpuId{0});
         Timer t([](Timer&, VcpuId, uint64_t, void* ctx) noexcept { ++*static_cast<std::atomic<int>*>(ctx); }, &fired);
-        go.store(true);
+        xen::test::wait_until([&] { return binders_started.load() == 2; });
         for (int i = 0; i < rounds; ++i) {
-            REQUIRE(drv.arm(VcpuId{0}, t, 0));
-            REQUIRE(drv.idle(VcpuId{0}));
+            if (!drv.arm(VcpuId{0}, t, 0) || !drv.idle(VcpuId{0}))
+                ++failures; // counted: the binders stop only once vcpu0_done is set
             (void)domain.events().dispatch(VcpuId{0}, *domain.vcpu_info(VcpuId{0}));
         }
+        vcpu0_done.store(true);
     }
     b1.join();
     b2.join();
