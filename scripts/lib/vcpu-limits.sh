@@ -33,7 +33,7 @@ xv_max_vcpus_pv=2016
 # (it silently caps dom0_max_vcpus), on 4.17 and 4.20.
 xv_max_vcpus_pvh=128
 # The sizes the harness builds besides the default: one for up to 1024
-# vCPUs, one at the maximum (each build is about 80 s on two cores).
+# vCPUs, one at the maximum (each build: 80 s on two lightly loaded cores).
 xv_big_max_vcpus=1024
 
 xv_max_vcpus() { # pv|pvh
