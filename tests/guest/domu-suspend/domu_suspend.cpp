@@ -181,7 +181,9 @@ const char* op_of_time(xen::AreaKind k) noexcept
 void follow_suspend(Tap& tap, const Context& context, uint32_t n, char expected) noexcept
 {
     (void)sample_all();
-    uint64_t pre_clock[max_vcpus], pre_own[max_vcpus], pre_steal[max_vcpus];
+    // Static, not on the 16 KiB stack: three words per vCPU outgrow it in
+    // a kernel built for many vCPUs (-Dmax_vcpus).
+    static uint64_t pre_clock[max_vcpus], pre_own[max_vcpus], pre_steal[max_vcpus];
     uint64_t pre_max = 0;
     for (uint32_t v = 0; v < nr; ++v)
         (void)smp::run_on(VcpuId{v}, &arm_here, nullptr, 2'000'000'000);
