@@ -19,10 +19,11 @@
 # busybox-static, xen-utils-4.17 and xenstore-utils, and the shared
 # libraries the toolstack binaries need are the host's own, as ldd resolves
 # them (xen-utils-4.17 installed on the host brings them; the harness
-# checks). For Xen 4.20 the whole userland is Debian 13's, fetched through
-# the same private apt state as the 4.20 hypervisor (xv_trixie_deb,
-# packages.sh): xen-utils-4.20, xenstore-utils, busybox-static and every
-# library they link, down to glibc. docs/domu.md says why each piece is there.
+# checks). For Xen 4.20 the toolstack and everything it links, down to
+# glibc, are Debian 13's, fetched through the same private apt state as the
+# 4.20 hypervisor (xv_trixie_deb, packages.sh): xen-utils-4.20,
+# xenstore-utils and their libraries; busybox-static (static) is Debian
+# 12's. docs/domu.md says why each piece is there.
 
 xv_dom0_kernel_abi() { # -> e.g. 6.1.0-56-amd64, what linux-image-amd64 depends on
     apt-cache depends linux-image-amd64 2>/dev/null \
@@ -206,12 +207,15 @@ xv_dom0_image_417() { # dir
     echo "$stamp" >"$dir/stamp"
 }
 
-# Xen 4.20: Debian 13's toolstack needs Debian 13's glibc, so dom0's whole
-# userland comes from Debian 13 packages (the loader, libc and every library
-# the toolstack links, and busybox); the kernel is Debian 12's, as for 4.17.
+# Xen 4.20: Debian 13's toolstack needs Debian 13's glibc, so every
+# dynamically linked program and library in dom0 comes from Debian 13
+# packages (the loader, libc and every library the toolstack links). The
+# kernel and busybox are Debian 12's, as for 4.17: busybox-static links no
+# library, and Debian 13's (1.37) crashed as /init (a segfault in its shell
+# during a console-flood run), where Debian 12's has run every domU so far.
 # Nothing of the host's userland goes in.
 xv_dom0_trixie_packages=(
-    xen-utils-4.20 xenstore-utils busybox-static
+    xen-utils-4.20 xenstore-utils
     # the toolstack's libraries
     libxenmisc4.20 libxencall1 libxendevicemodel1 libxenevtchn1 libxenforeignmemory1 libxengnttab1
     libxenhypfs1 libxenstore4 libxentoolcore1 libxentoollog1
@@ -242,24 +246,26 @@ xv_dom0_copy_staged() { # staged-root file-in-staged-root root
 }
 
 xv_dom0_image_420() { # dir
-    local dir=$1 abi kdeb debs=() p d stamp root st m
+    local dir=$1 abi kdeb bdeb debs=() p d stamp root st m
     read -r abi kdeb < <(xv_dom0_kernel_deb) && [ -n "$kdeb" ] || return 1
+    bdeb=$(xv_dom0_deb busybox-static) || return 1
     for p in "${xv_dom0_trixie_packages[@]}"; do
         d=$(xv_trixie_deb "$p") || return 1
         debs+=("$d")
     done
     command -v lz4 >/dev/null && command -v cpio >/dev/null || xv_need_apt lz4 cpio || return 1
-    stamp="4.20 $abi"
+    stamp="4.20 $abi $(basename "$bdeb")"
     for d in "${debs[@]}"; do stamp+=" $(basename "$d")"; done
     stamp+=" $(xv_dom0_scripts_sum)"
     xv_dom0_current "$dir" "$stamp" && return 0
-    xv_say "building the dom0 image for Xen 4.20 in $dir (Debian 13 userland, kernel $abi)"
+    xv_say "building the dom0 image for Xen 4.20 in $dir (Debian 13 toolstack and libraries, kernel $abi)"
     rm -rf "$dir"
     mkdir -p "$dir/debs" "$dir/staged" "$dir/root"
     root="$dir/root" st="$dir/staged"
     xv_dom0_kernel "$kdeb" "$abi" "$dir" || return 1
+    dpkg-deb -x "$bdeb" "$dir/debs" || return 1
     for d in "${debs[@]}"; do dpkg-deb -x "$d" "$st" || return 1; done
-    xv_dom0_skeleton "$st/usr/bin/busybox" "$root" || return 1
+    xv_dom0_skeleton "$dir/debs/bin/busybox" "$root" || return 1
     # Debian 13 merged /lib into /usr/lib: the libraries live in
     # /usr/lib/x86_64-linux-gnu, and /lib/x86_64-linux-gnu leads there.
     mkdir -p "$root/usr/lib/x86_64-linux-gnu"
