@@ -10,7 +10,11 @@
 #   "dom0| check failed: ..."   a plan check that failed (the harness fails the run)
 #   "dom0| plan done at T s"    every step of the plan ran
 #   "dom0| end: <why>"          the last line before the reset
-export PATH=/bin:/usr/lib/xen-4.17/bin
+# The toolstack's own directory: /usr/lib/xen-4.17/bin or /usr/lib/xen-4.20/bin,
+# whichever the image carries (scripts/lib/dom0-image.sh).
+PATH=/bin
+for d in /usr/lib/xen-*/bin; do PATH=$PATH:$d; done
+export PATH
 say() { echo "dom0| $*"; }
 
 mount -t proc proc /proc

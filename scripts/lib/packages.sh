@@ -7,12 +7,16 @@
 #                             it into DEST, without touching the system's apt
 #                             sources: a private sources list, state and cache
 #                             directory under the repository's .cache/.
+# xv_trixie_deb PKG           download PKG's .deb from Debian 13 the same
+#                             private way (once) and print its path.
 # xv_fetch_bookworm PKG DEST  download PKG from the system's own Debian 12
 #                             sources and unpack it into DEST without
 #                             installing it (e.g. a hypervisor whose package
 #                             would add boot entries to the host's grub).
 
-xv_repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+# Resolved once, as this file is sourced: a caller may change directory later.
+xv_repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+xv_repo_root() { echo "$xv_repo_dir"; }
 
 xv_say() { printf '[xenvcpu] %s\n' "$*" >&2; }
 
@@ -52,14 +56,15 @@ xv_debian_uri() {
     return 1
 }
 
-xv_fetch_trixie() {
-    local pkg=$1 dest=$2 root apt_dir uri deb
+# apt-get with a private Debian 13 sources list, state and cache under
+# .cache/apt-trixie (the package lists are read in once).
+xv_trixie_apt() { # apt-get arguments...
+    local root apt_dir uri
     root=$(xv_repo_root)
     apt_dir="$root/.cache/apt-trixie"
-    if [ -f "$dest/.fetched-$pkg" ]; then return 0; fi
     xv_need_apt apt ca-certificates debian-archive-keyring || return 1
     uri=$(xv_debian_uri) || { xv_say "cannot find the Debian archive in the system's apt sources"; return 1; }
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/debs" "$dest"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/debs"
     printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' "$uri" >"$apt_dir/sources.list"
     local opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=-"
                 -o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists"
@@ -70,9 +75,29 @@ xv_fetch_trixie() {
         apt-get "${opts[@]}" update -qq >&2 || return 1
         touch "$apt_dir/.updated"
     fi
-    xv_say "downloading $pkg from Debian 13"
-    (cd "$apt_dir/debs" && apt-get "${opts[@]}" download "$pkg" >&2) || return 1
-    deb=$(ls -t "$apt_dir/debs/${pkg}_"*.deb | head -n1)
+    apt-get "${opts[@]}" "$@"
+}
+
+xv_trixie_deb() { # package -> path of its .deb in .cache/apt-trixie/debs
+    local pkg=$1 dir deb
+    dir="$(xv_repo_root)/.cache/apt-trixie/debs"
+    # shellcheck disable=SC2012  # package file names are plain
+    deb=$(ls -t "$dir/${pkg}_"*.deb 2>/dev/null | head -n1)
+    if [ -z "$deb" ]; then
+        xv_say "downloading $pkg from Debian 13 into .cache (unpacked, not installed)"
+        mkdir -p "$dir"
+        (cd "$dir" && xv_trixie_apt download "$pkg" >&2) || return 1
+        # shellcheck disable=SC2012
+        deb=$(ls -t "$dir/${pkg}_"*.deb | head -n1)
+    fi
+    echo "$deb"
+}
+
+xv_fetch_trixie() {
+    local pkg=$1 dest=$2 deb
+    if [ -f "$dest/.fetched-$pkg" ]; then return 0; fi
+    mkdir -p "$dest"
+    deb=$(xv_trixie_deb "$pkg") || return 1
     dpkg-deb -x "$deb" "$dest" && touch "$dest/.fetched-$pkg"
 }
 
