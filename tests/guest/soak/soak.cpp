@@ -120,7 +120,8 @@ struct Chain {
         c.late_sum_ns += late;
         c.max_late_ns = late > c.max_late_ns ? late : c.max_late_ns;
         c.late_100ms += late > 100 * ms ? 1 : 0;
-        if (__atomic_load_n(&stopping, __ATOMIC_SEQ_CST) || __atomic_load_n(&going_down[self.value], __ATOMIC_SEQ_CST)) {
+        if (__atomic_load_n(&stopping, __ATOMIC_SEQ_CST) ||
+            __atomic_load_n(&going_down[self.value], __ATOMIC_SEQ_CST)) {
             c.parked = !__atomic_load_n(&stopping, __ATOMIC_SEQ_CST);
             return;
         }
@@ -460,8 +461,8 @@ void run_soak_hotplug(Tap& tap, const Context& context) noexcept
     const Totals t = stop_chains(n);
     const uint64_t elapsed = now_ns() - t0;
     tap.metric(area, "cycles_per_s", elapsed > 0 ? hp.ok * sec / elapsed : 0);
-    tap.result(hp.ok == cycles && hp.failed == 0, area, hp.ok, " of ", cycles, " offline/online cycles (",
-               n - 1, " APs in turn) with timers armed on every vCPU");
+    tap.result(hp.ok == cycles && hp.failed == 0, area, hp.ok, " of ", cycles, " offline/online cycles (", n - 1,
+               " APs in turn) with timers armed on every vCPU");
     report_hotplug(tap, area, n);
     report_chains(tap, area, t, elapsed);
 }
@@ -587,8 +588,8 @@ void run_domu_soak(Tap& tap, const Context& context) noexcept
     tap.metric(area, "downs", downs);
     tap.metric(area, "ups", ups);
     tap.result(requests > 0 && downs + ups == requests && hp.failed == 0 && smp::online_count() == n, area, "followed ",
-               downs + ups, " of ", requests, " vcpu-set requests (", downs, " down, ", ups,
-               " up; down to ", min_online, " vCPUs, back to ", smp::online_count(), " of ", n, ")");
+               downs + ups, " of ", requests, " vcpu-set requests (", downs, " down, ", ups, " up; down to ",
+               min_online, " vCPUs, back to ", smp::online_count(), " of ", n, ")");
     // Every down left a call in flight.
     hp.ok = downs;
     report_hotplug(tap, area, n);
@@ -725,9 +726,8 @@ void run_soak_clock(Tap& tap, const Context& context) noexcept
     const bool all = bound_s != 0 ? reads > 0 : reads >= total;
     tap.result(all && done == active && errors == 0, area, reads, " clock reads on ", done, " of ", active,
                " vCPUs at once in ", elapsed / ms, " ms (", errors, " errors)");
-    tap.result(own == 0 && across == 0 && reads > 0, area, own + across, " of ", reads,
-               " reads went backwards (", own, " below the vCPU's own previous, ", across,
-               " below one another vCPU published before)");
+    tap.result(own == 0 && across == 0 && reads > 0, area, own + across, " of ", reads, " reads went backwards (", own,
+               " below the vCPU's own previous, ", across, " below one another vCPU published before)");
 }
 
 } // namespace
