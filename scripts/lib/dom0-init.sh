@@ -293,6 +293,7 @@ EOF_HDR
 #   checkpoint       xl save -c: the guest runs on
 #   migrate          live migration to this same dom0
 #   save-to-disk, restore-from-disk   a save image on scripts/boot's --disk
+#   repeat N ... end the steps between, N rounds (run_repeat below)
 step() {
     # Split the step into words, on purpose (no globbing: set -f below).
     # shellcheck disable=SC2086
@@ -359,6 +360,31 @@ step() {
     esac
 }
 
+# `repeat N`, the steps up to `end` (in /tmp/repeat.plan), then `end`: the
+# steps N rounds over. The first round logs each step as the plan does; later
+# rounds log only a failed one. After each round: `repeat: round R of N done
+# at T s`. The first step that fails (a failed check, a failed xl) ends the
+# repeat, and the plan goes on after `end`.
+run_repeat() {
+    n=$(printf "%s" "$1" | tr -d " ") r=1
+    case $n in '' | *[!0-9]*) say "check failed: repeat needs a count, not '$n'"; return 1 ;; esac
+    while [ "$r" -le "$n" ]; do
+        while IFS= read -r sub; do
+            alive || { say "the guest ended in round $r of $n before step: $sub"; return 1; }
+            [ "$r" -gt 1 ] || say "step: $sub ($(cut -d' ' -f1 /proc/uptime) s)"
+            if step "$sub" >/tmp/step.out 2>&1 </dev/null; then
+                [ "$r" -gt 1 ] || awk '/^dom0\| / { print; next } { print "dom0| " $0 }' /tmp/step.out
+            else
+                awk '/^dom0\| / { print; next } { print "dom0| " $0 }' /tmp/step.out
+                say "repeat: round $r of $n stopped at step: $sub"
+                return 1
+            fi
+        done </tmp/repeat.plan
+        say "repeat: round $r of $n done at $(cut -d' ' -f1 /proc/uptime) s"
+        r=$((r + 1))
+    done
+}
+
 set -f  # plan steps are split into words, never globbed
 if [ -s /domu/plan ]; then
     done_all=1
@@ -366,6 +392,14 @@ if [ -s /domu/plan ]; then
         case $line in
         restore|restore-from-disk) ;;  # the guest is gone until it runs
         *) alive || { say "the guest ended before step: $line"; done_all=0; break; } ;;
+        esac
+        case $line in
+        repeat | "repeat "*)
+            : >/tmp/repeat.plan
+            while IFS= read -r sub && [ "$sub" != end ]; do printf '%s\n' "$sub" >>/tmp/repeat.plan; done
+            say "step: $line, $(wc -l </tmp/repeat.plan) steps a round ($(cut -d' ' -f1 /proc/uptime) s)"
+            run_repeat "${line#repeat}" || true
+            continue ;;
         esac
         say "step: $line ($(cut -d' ' -f1 /proc/uptime) s)"
         step "$line" >/tmp/step.out 2>&1
