@@ -53,8 +53,8 @@ def classify(rc, err):
     if rc == 4:
         return TIMEOUT, ''
     if rc == 2 and DOMU_REFUSAL in err:
-        return UNAVAILABLE, ('not available yet: scripts/boot --domu does not boot this Xen yet '
-                             '(its dom0 image has no matching toolstack)')
+        said = next((l for l in err.splitlines() if DOMU_REFUSAL in l), '').replace('scripts/boot: ', '')
+        return UNAVAILABLE, f'not available yet (scripts/boot: {said}); the cell runs once --domu boots this Xen'
     if rc == 2:
         return ERROR, 'scripts/boot refused its arguments (a bug in scripts/matrix)'
     if rc == 3:
@@ -117,7 +117,7 @@ def run(boot, cell, results, kernel):
         'cell': cell.name, 'xen': cell.xen, 'mode': cell.mode, 'where': cell.where, 'sched': cell.sched,
         'vcpus': cell.vcpus, 'pcpus': cell.pcpus, 'overcommit': cell.overcommit, 'timeout': cell.timeout,
         'status': status, 'rc': rc, 'note': note,
-        'complaint': '' if status == PASS else first_complaint(err_text),
+        'complaint': '' if status in (PASS, UNAVAILABLE) else first_complaint(err_text),
         'wall_s': round(wall, 1),
         'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started)),
         'command': cmd,
