@@ -32,6 +32,8 @@ Filters (comma-separated values; every filter must match):
   --list             the cells picked: name, machine, timeout, state; no boot
   --dry-run          what a run would do, cell by cell; no boot, nothing written
   --table-only       write the table from the stored results; no boot
+  --estimate         how long the cells picked take: measured where they ran,
+                     else estimated from the most alike cells that did
   --rerun            boot the cells picked even if they have a result
   --failed           boot again the cells whose result is fail, timeout or error
   --include-invalid  boot the cells Xen cannot run as asked (see --list) too
@@ -64,6 +66,7 @@ def parse_args(argv):
     what.add_argument('--list', action='store_true')
     what.add_argument('--dry-run', action='store_true')
     what.add_argument('--table-only', action='store_true')
+    what.add_argument('--estimate', action='store_true')
     again = p.add_mutually_exclusive_group()
     again.add_argument('--rerun', action='store_true')
     again.add_argument('--failed', action='store_true')
@@ -135,6 +138,46 @@ def wants_boot(args, result, invalid):
     return None
 
 
+# From the most alike to the least: the wall time of a cell that has not
+# run is the median of the measured cells that share these axes with it.
+ALIKE = (('where', 'mode', 'vcpus', 'overcommit', 'xen'), ('where', 'mode', 'vcpus', 'overcommit'),
+         ('where', 'vcpus', 'overcommit'), ('where', 'vcpus'))
+
+
+def estimate(results, picked, include_invalid):
+    measured = {}
+    for c in cells.all_cells():
+        r = store.load(results, c)
+        if r and r['status'] in store.DONE:
+            measured[c] = r['wall_s']
+    ran = guessed = 0.0
+    n_ran = n_guessed = 0
+    unknown = []
+    for c, invalid in picked:
+        if invalid and not include_invalid:
+            continue
+        if c in measured:
+            ran += measured[c]
+            n_ran += 1
+            continue
+        for axes in ALIKE:
+            alike = sorted(t for o, t in measured.items() if all(getattr(o, a) == getattr(c, a) for a in axes))
+            if alike:
+                guessed += alike[len(alike) // 2]
+                n_guessed += 1
+                break
+        else:
+            unknown.append(c.name)
+    print(f'measured: {n_ran} cells, {ran / 60:.1f} min of boots')
+    print(f'estimated: {n_guessed} cells, {guessed / 60:.1f} min (the median of the most alike measured cells)')
+    if unknown:
+        more = f' and {len(unknown) - 6} more' if len(unknown) > 6 else ''
+        print(f'no estimate: {len(unknown)} cells (nothing alike measured): {" ".join(unknown[:6])}{more}')
+    print(f'total: {(ran + guessed) / 3600:.1f} h for {n_ran + n_guessed} cells'
+          + (f', {len(unknown)} more unknown' if unknown else ''))
+    return 0
+
+
 def say(text):
     print(f'[matrix] {text}', file=sys.stderr, flush=True)
 
@@ -156,6 +199,9 @@ def main(argv=None):
             line = f'{c.name:<{width}}  {c.machine:<22} timeout {c.timeout:>4} s  {state(results, c, invalid)}'
             print(line + (f': {invalid}' if invalid and not store.load(results, c) else ''))
         return 0
+
+    if args.estimate:
+        return estimate(results, picked, args.include_invalid)
 
     plan = [(c, invalid, wants_boot(args, store.load(results, c), invalid)) for c, invalid in picked]
     if args.dry_run:
