@@ -66,13 +66,24 @@ def first_complaint(err):
     """The line that says what went wrong: the first 'not ok', else the
     harness's first message."""
     lines = [l.rstrip('\n') for l in err.splitlines()]
-    for l in lines:
-        if l.startswith('scripts/boot:   not ok'):
-            return l[len('scripts/boot:   '):]
+    not_ok = [l[len('scripts/boot:   '):] for l in lines if l.startswith('scripts/boot:   not ok')]
+    if not_ok:
+        return not_ok[0] + (f' (and {len(not_ok) - 1} more not ok)' if len(not_ok) > 1 else '')
     for l in lines:
         if l.startswith('scripts/boot: '):
             return l[len('scripts/boot: '):]
     return lines[-1] if lines else ''
+
+
+def complaint(results, cell, status):
+    """The complaint of a stored result, read again from its boot.err."""
+    if status in (PASS, UNAVAILABLE):
+        return ''
+    try:
+        with open(os.path.join(cell_dir(results, cell), 'boot.err'), errors='replace') as f:
+            return first_complaint(f.read())
+    except OSError:
+        return ''
 
 
 def command(boot, cell, results, kernel):

@@ -59,7 +59,8 @@ def rows(results_dir, picked):
         r = store.load(results_dir, cell)
         status = r['status'] if r else (store.INVALID if invalid else store.NOT_RUN)
         row = {'cell': cell.name, 'machine': cell.machine, 'status': status, 'verdict': LABEL[status],
-               'note': invalid or (r or {}).get('note', ''), 'complaint': (r or {}).get('complaint', ''),
+               'note': invalid or (r or {}).get('note', ''),
+               'complaint': store.complaint(results_dir, cell, status) if r else '',
                'dir': store.cell_dir(results_dir, cell), 'ran': bool(r), 'wall': (r or {}).get('wall_s')}
         if r:
             row.update(key_figures(results_dir, cell))
