@@ -140,8 +140,11 @@ def wants_boot(args, result, invalid):
 
 # From the most alike to the least: the wall time of a cell that has not
 # run is the median of the measured cells that share these axes with it.
+# The last two ignore dom0/domU: a domU cell then counts as its dom0 twin
+# (short by the Linux dom0's boot).
 ALIKE = (('where', 'mode', 'vcpus', 'overcommit', 'xen'), ('where', 'mode', 'vcpus', 'overcommit'),
-         ('where', 'vcpus', 'overcommit'), ('where', 'vcpus'))
+         ('where', 'vcpus', 'overcommit'), ('where', 'vcpus'), ('mode', 'vcpus', 'overcommit'),
+         ('vcpus', 'overcommit'))
 
 
 def estimate(results, picked, include_invalid):
@@ -151,7 +154,7 @@ def estimate(results, picked, include_invalid):
         if r and r['status'] in store.DONE:
             measured[c] = r['wall_s']
     ran = guessed = 0.0
-    n_ran = n_guessed = 0
+    n_ran = n_guessed = n_twin = 0
     unknown = []
     for c, invalid in picked:
         if invalid and not include_invalid:
@@ -165,11 +168,13 @@ def estimate(results, picked, include_invalid):
             if alike:
                 guessed += alike[len(alike) // 2]
                 n_guessed += 1
+                n_twin += 'where' not in axes
                 break
         else:
             unknown.append(c.name)
     print(f'measured: {n_ran} cells, {ran / 60:.1f} min of boots')
-    print(f'estimated: {n_guessed} cells, {guessed / 60:.1f} min (the median of the most alike measured cells)')
+    twins = f'; {n_twin} of them from cells of the other domain kind' if n_twin else ''
+    print(f'estimated: {n_guessed} cells, {guessed / 60:.1f} min (the median of the most alike measured cells{twins})')
     if unknown:
         more = f' and {len(unknown) - 6} more' if len(unknown) > 6 else ''
         print(f'no estimate: {len(unknown)} cells (nothing alike measured): {" ".join(unknown[:6])}{more}')
