@@ -69,10 +69,14 @@ def first_complaint(err):
     not_ok = [l[len('scripts/boot:   '):] for l in lines if l.startswith('scripts/boot:   not ok')]
     if not_ok:
         return not_ok[0] + (f' (and {len(not_ok) - 1} more not ok)' if len(not_ok) > 1 else '')
-    for l in lines:
-        if l.startswith('scripts/boot: '):
-            return l[len('scripts/boot: '):]
-    return lines[-1] if lines else ''
+    said = [l[len('scripts/boot: '):] for l in lines if l.startswith('scripts/boot: ')]
+    if not said:
+        return lines[-1] if lines else ''
+    # A timeout: where the guest was when QEMU was killed.
+    last = next((l for l in said if l.startswith('last TAP line: ')), None)
+    if said[0].startswith('timed out') and last:
+        return f'{said[0]}; {last}'
+    return said[0]
 
 
 def complaint(results, cell, status):
