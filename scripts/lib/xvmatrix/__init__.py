@@ -1,0 +1,2 @@
+"""scripts/matrix: the default scenarios over the whole Xen matrix, one
+scripts/boot per cell, resumable, with a markdown and an HTML table."""
