@@ -221,7 +221,7 @@ void run_cost(Tap& tap, const Context&) noexcept
                 " between lfence;rdtsc pairs, an empty batch subtracted; under TCG the TSC is emulated"
                 " and these are not hardware figures");
     const auto* rec = domain().shared().vcpu_info[0].time.tsc_to_system_mul != 0 ? &domain().shared().vcpu_info[0].time
-                                                                                   : nullptr;
+                                                                                 : nullptr;
     if (rec != nullptr) {
         // tsc_to_system_mul is ns per cycle as a 32.32 fraction, scaled by 2^shift.
         const int8_t shift = rec->tsc_shift;
@@ -231,7 +231,8 @@ void run_cost(Tap& tap, const Context&) noexcept
         tap.metric(area, "tsc_khz", khz);
     }
     const MetricTag tsc{"tsc", tsc_kind()};
-    tap.comment("cost: rdtsc ", tsc.token, " (Xen's CPUID time leaf; emulated: every rdtsc traps to Xen, which"
+    tap.comment("cost: rdtsc ", tsc.token,
+                " (Xen's CPUID time leaf; emulated: every rdtsc traps to Xen, which"
                 " returns a TSC made from its system time, so a batch may even read as 0)");
     for (uint32_t c = 0; c < cpus; ++c) {
         const Cost& k = costs[c];
