@@ -140,7 +140,7 @@ uint64_t Domain::to_xen_time(uint64_t t) const noexcept
     return t > ~uint64_t{0} - up ? ~uint64_t{0} : t + up;
 }
 
-void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept
+[[gnu::cold]] void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept
 {
     if (hooks_.log == nullptr)
         return;
