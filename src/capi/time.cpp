@@ -6,6 +6,7 @@
 #include <xen/time/wallclock.hpp>
 
 #include "capi.hpp"
+#include "time/clock_read.hpp"
 
 using namespace xen;
 using namespace xen::capi;
@@ -68,7 +69,7 @@ xenvcpu_errc xenvcpu_clock_read(xenvcpu_domain* d, xenvcpu_clock_reading* out) n
     VcpuSlot* s = dom(d).find(dom(d).self());
     if (s == nullptr)
         return XENVCPU_VCPU_OUT_OF_RANGE;
-    const Result<ClockReading> r = dom(d).clock().read(s->clock);
+    const Result<ClockReading> r = detail::read_clock(dom(d).clock(), s->clock);
     if (r.has_value() && out != nullptr)
         *out = xenvcpu_clock_reading{r->ns, r->tsc_stable, r->guest_stopped};
     return code(r);

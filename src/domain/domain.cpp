@@ -3,6 +3,8 @@
 #include <xen/domain.hpp>
 #include <xen/hypercall/sched_op.hpp>
 
+#include "time/clock_read.hpp"
+
 namespace xen {
 
 Result<void> Domain::init(const DomainConfig& config, VcpuSlot* slots, uint32_t nr_slots, EventSlot* ports,
@@ -106,8 +108,8 @@ uint64_t Domain::raw_now() noexcept
     VcpuSlot* s = find(self());
     if (s == nullptr)
         return 0;
-    const auto t = clock_.now(s->clock);
-    return t.has_value() ? *t : s->clock.last_ns;
+    const auto t = detail::read_clock(clock_, s->clock);
+    return t.has_value() ? t->ns : s->clock.last_ns;
 }
 
 uint64_t Domain::raw_own_now() noexcept
@@ -138,7 +140,7 @@ uint64_t Domain::to_xen_time(uint64_t t) const noexcept
     return t > ~uint64_t{0} - up ? ~uint64_t{0} : t + up;
 }
 
-void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept
+[[gnu::cold]] void Domain::log(const char* what, const VcpuId* vcpu, const char* detail) noexcept
 {
     if (hooks_.log == nullptr)
         return;

@@ -8,16 +8,16 @@
 namespace mk::guest_tests {
 
 extern const Test selftest_test, traps_test, events_test, vcpuop_test, smp_test, hotplug_test, steal_test, timers_test,
-    timers_hotplug_test, domu_smp_test, domu_hotplug_test, domu_steal_test, domu_suspend_test, domu_console_test,
-    domu_timers_test, console_flood_test, soak_hotplug_test, soak_timers_test, soak_clock_test, domu_soak_test,
-    broken_test, hang_test, crash_test;
+    timers_hotplug_test, cost_test, domu_smp_test, domu_hotplug_test, domu_steal_test, domu_suspend_test,
+    domu_console_test, domu_timers_test, console_flood_test, soak_hotplug_test, soak_timers_test, soak_clock_test,
+    domu_soak_test, broken_test, hang_test, crash_test;
 
 extern const Test* const all_tests[] = {
-    &selftest_test,      &traps_test,        &events_test,       &vcpuop_test,         &smp_test,
-    &hotplug_test,       &steal_test,        &timers_test,       &timers_hotplug_test, &domu_smp_test,
-    &domu_hotplug_test,  &domu_steal_test,   &domu_suspend_test, &domu_console_test,   &domu_timers_test,
-    &console_flood_test, &soak_hotplug_test, &soak_timers_test,  &soak_clock_test,     &domu_soak_test,
-    &broken_test,        &hang_test,         &crash_test,
+    &selftest_test,    &traps_test,         &events_test,       &vcpuop_test,         &smp_test,
+    &hotplug_test,     &steal_test,         &timers_test,       &timers_hotplug_test, &cost_test,
+    &domu_smp_test,    &domu_hotplug_test,  &domu_steal_test,   &domu_suspend_test,   &domu_console_test,
+    &domu_timers_test, &console_flood_test, &soak_hotplug_test, &soak_timers_test,    &soak_clock_test,
+    &domu_soak_test,   &broken_test,        &hang_test,         &crash_test,
 };
 
 extern const unsigned all_tests_size = sizeof(all_tests) / sizeof(all_tests[0]);

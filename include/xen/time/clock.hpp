@@ -101,9 +101,31 @@ struct ClockReading {
                         ///< domain was paused; time jumped, watchdogs should be reset
 };
 
+// SystemClock's slow paths (settle, publish_floor): never inlined into the
+// read, and with GCC never cloned either, so that the one weak copy the link
+// keeps serves every caller (an IPA-SRA clone is local to its translation
+// unit: one copy per unit that reads the clock). Clang does not know
+// noclone and makes no such clones.
+/// \cond INTERNAL
+#if defined(__clang__)
+#define XENVCPU_CLOCK_SLOW_PATH [[gnu::noinline]]
+#else
+#define XENVCPU_CLOCK_SLOW_PATH [[gnu::noinline, gnu::noclone]]
+#endif
+/// \endcond
+
 namespace detail {
 
 inline constexpr uint64_t floor_publishing = 1;
+
+/// The target's TSC source for SystemClock::read: lfence;rdtsc. A named
+/// type, not a lambda: every translation unit then instantiates the same
+/// out-of-line settle() and publish_floor(), and the link keeps one copy
+/// of each (a lambda's type is local to its unit, and so were the copies).
+struct OrderedTsc {
+    /// lfence;rdtsc.
+    uint64_t operator()() const noexcept { return arch::rdtsc_ordered(); }
+};
 
 /// Raise the floor's bound to at least `v` (lock-free: a failed exchange
 /// means another reader raised it).
@@ -121,8 +143,8 @@ inline void raise_bound(ClockFloor& f, uint64_t v) noexcept
 /// 2^-clock_slew_shift slower than `own`. False if another vCPU got there
 /// first. Readers do not wait for this: see SystemClock::read.
 template <class TscFn>
-[[gnu::noinline]] bool publish_floor(ClockFloor& f, uint64_t word, const PvclockRecord& own, TscFn& tsc,
-                                     bool slew) noexcept
+XENVCPU_CLOCK_SLOW_PATH bool publish_floor(ClockFloor& f, uint64_t word, const PvclockRecord& own, TscFn& tsc,
+                                           bool slew) noexcept
 {
     uint64_t expected = word;
     if (!__atomic_compare_exchange_n(&f.word, &expected, word | floor_publishing, false, __ATOMIC_SEQ_CST,
@@ -288,10 +310,7 @@ public:
     }
 
     /// read() with the ordered hardware TSC.
-    [[gnu::always_inline]] Result<ClockReading> read(ClockCpu& cpu) noexcept
-    {
-        return read(cpu, [] { return arch::rdtsc_ordered(); });
-    }
+    [[gnu::always_inline]] Result<ClockReading> read(ClockCpu& cpu) noexcept { return read(cpu, detail::OrderedTsc{}); }
 
     /// Only the nanoseconds of read(). Same errors.
     template <class TscFn>
@@ -329,8 +348,8 @@ private:
     /// own record leads (publish it) or trails far (slew), a publication is
     /// under way (raise the bound), or XEN_PVCLOCK_GUEST_STOPPED is set.
     template <class TscFn>
-    [[gnu::noinline]] ClockReading settle(ClockCpu& cpu, PvclockRecord own_rec, uint32_t version, uint64_t own,
-                                          uint64_t f, uint64_t word, bool slewing, TscFn& tsc) noexcept
+    XENVCPU_CLOCK_SLOW_PATH ClockReading settle(ClockCpu& cpu, PvclockRecord own_rec, uint32_t version, uint64_t own,
+                                                uint64_t f, uint64_t word, bool slewing, TscFn& tsc) noexcept
     {
         ClockFloor& fl = *floor_;
         uint64_t r = f;
