@@ -32,8 +32,8 @@ using PeerFn = void (*)(void* ctx);
 struct HeapTimer {
     static constexpr size_t unarmed = ~size_t{0};
     uint64_t deadline = 0;
-    uint64_t seq = 0;        // arming order, for equal deadlines
-    size_t index = unarmed;  // place in the heap array
+    uint64_t seq = 0;       // arming order, for equal deadlines
+    size_t index = unarmed; // place in the heap array
     PeerFn fn = nullptr;
     void* ctx = nullptr;
     bool armed() const { return index != unarmed; }
@@ -45,11 +45,11 @@ public:
     {
         // Slot 0 (the root) sits 16 bytes before a 64-byte line, so that the
         // children of any slot i, 4i+1 .. 4i+4, fill exactly one line.
-        raw_ = static_cast<Slot*>(::operator new((capacity + 4) * sizeof(Slot), std::align_val_t{64}));
+        raw_ = static_cast<Slot*>(::operator new ((capacity + 4) * sizeof(Slot), std::align_val_t{64}));
         a_ = raw_ + 3;
         cap_ = capacity;
     }
-    ~QuadHeap() { ::operator delete(raw_, std::align_val_t{64}); }
+    ~QuadHeap() { ::operator delete (raw_, std::align_val_t{64}); }
     QuadHeap(const QuadHeap&) = delete;
     QuadHeap& operator=(const QuadHeap&) = delete;
 

@@ -125,20 +125,14 @@ void in_order_and_ties()
 
 } // namespace
 
-TEST_CASE("QuadHeap: deadline order, ties in arming order")
-{
-    in_order_and_ties<HeapPeer>();
-}
+TEST_CASE("QuadHeap: deadline order, ties in arming order") { in_order_and_ties<HeapPeer>(); }
 
-TEST_CASE("RbTree: deadline order, ties in arming order")
-{
-    in_order_and_ties<TreePeer>();
-}
+TEST_CASE("RbTree: deadline order, ties in arming order") { in_order_and_ties<TreePeer>(); }
 
 TEST_CASE("QuadHeap: random operations against a sorted model")
 {
-    against_model<HeapPeer>(8, 4, 20'000, 1, 1);        // tiny: every shape, many ties
-    against_model<HeapPeer>(100, 50, 200'000, 2, 7);    // ties and re-arms
+    against_model<HeapPeer>(8, 4, 20'000, 1, 1);     // tiny: every shape, many ties
+    against_model<HeapPeer>(100, 50, 200'000, 2, 7); // ties and re-arms
     against_model<HeapPeer>(5'000, 1u << 30, 200'000, 3, 5'000);
 }
 
