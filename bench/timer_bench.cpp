@@ -302,6 +302,10 @@ int main(int argc, char** argv)
             return 2;
         }
     }
+    if (sizes.empty() || std::find(sizes.begin(), sizes.end(), size_t{0}) != sizes.end()) {
+        std::fprintf(stderr, "timer_bench: --sizes wants numbers above 0, separated by commas\n");
+        return 2;
+    }
     if (rounds <= 0)
         rounds = quick ? 3 : 5;
     if (quick)
