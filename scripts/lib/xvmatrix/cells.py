@@ -4,6 +4,8 @@ choice; this file is the one place that makes it.
 """
 
 import math
+import os
+import re
 from dataclasses import dataclass
 
 XEN = ('4.17', '4.20')
@@ -13,11 +15,24 @@ SCHEDS = ('credit2', 'credit', 'null', 'rtds')
 VCPUS = ('1', '8', '64', 'max')
 OVERCOMMIT = ('light', 'heavy')
 
-# The largest vCPU count each guest type allows: 'max' on the vCPU axis.
-# PVH (dom0 or domU) is an HVM domain, capped at HVM_MAX_VCPUS = 128. PV:
-# 256 with today's build of the minikernel; raise this once a build option
-# for more PV vCPUs lands (or pass --largest pv=N for one run).
-LARGEST = {'pv': 256, 'pvh': 128}
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+
+
+def _limits():
+    """The largest vCPU count each guest type allows ('max' on the vCPU
+    axis), from scripts/lib/vcpu-limits.sh, the one place scripts/boot
+    takes them from too: PV as far as the minikernel can be built
+    (-Dmax_vcpus), PVH capped by Xen at HVM_MAX_VCPUS = 128."""
+    found = {}
+    with open(os.path.join(ROOT, 'scripts', 'lib', 'vcpu-limits.sh')) as f:
+        for line in f:
+            m = re.match(r'xv_max_vcpus_(pv|pvh)=(\d+)\s*$', line)
+            if m:
+                found[m.group(1)] = int(m.group(2))
+    return found
+
+
+LARGEST = _limits()
 
 # The machine QEMU emulates (-smp): TCG pays for every pCPU when Xen boots
 # (1.3 s with 1 pCPU, 2.7 s with 8, 6.2 s with 16, 16.6 s with 32, measured
@@ -100,7 +115,25 @@ class Rule:
 
 
 # Which cells are not valid on Xen, as data. docs/matrix.md explains each.
+def sched_built(xen, sched):
+    """Whether Debian's build of this Xen has the scheduler (its
+    /boot/xen-*.config, unpacked by scripts/boot into .cache/). Debian
+    builds credit and credit2 only; asked for another, Xen runs credit2, so
+    scripts/boot refuses it. True when the config is not there yet."""
+    root = 'bookworm-root' if xen == '4.17' else 'trixie-root'
+    config = os.path.join(ROOT, '.cache', root, 'boot', f'xen-{xen}-amd64.config')
+    try:
+        with open(config) as f:
+            return f'CONFIG_SCHED_{sched.upper()}=y\n' in f.read()
+    except OSError:
+        return True
+
+
 RULES = (
+    Rule('scheduler-not-built',
+         lambda c: not sched_built(c.xen, c.sched),
+         lambda c: (f"Debian's Xen {c.xen} is built without the {c.sched} scheduler "
+                    f'(CONFIG_SCHED_{c.sched.upper()}); Xen would run credit2 instead')),
     Rule('null-overcommitted',
          lambda c: c.sched == 'null' and c.domain_vcpus > c.pcpus,
          lambda c: (f'the null scheduler gives each vCPU a pCPU of its own: with {c.domain_vcpus} vCPUs '
