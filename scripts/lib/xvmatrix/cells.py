@@ -114,7 +114,6 @@ class Rule:
     reason: object      # Cell -> str
 
 
-# Which cells are not valid on Xen, as data. docs/matrix.md explains each.
 def sched_built(xen, sched):
     """Whether Debian's build of this Xen has the scheduler (its
     /boot/xen-*.config, unpacked by scripts/boot into .cache/). Debian
@@ -133,6 +132,7 @@ def sched_built(xen, sched):
         return True
 
 
+# Which cells are not valid on Xen, as data. docs/matrix.md explains each.
 RULES = (
     Rule('scheduler-not-built',
          lambda c: not sched_built(c.xen, c.sched),
