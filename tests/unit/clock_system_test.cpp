@@ -500,3 +500,40 @@ TEST_CASE("SystemClock: a vCPU whose record runs faster takes the lead on the fi
         REQUIRE(at(b) <= at(a) + xen::clock_snap_ns);
     }
 }
+
+TEST_CASE("SystemClock: a read nested in the writing of a window neither uses nor writes one", "[clock]")
+{
+    // An upcall or NMI on the vCPU can read the clock while an interrupted
+    // read is in detail::follow: that read finds the window's length zeroed
+    // and the busy flag set, takes the full path, and leaves the window to
+    // the interrupted read.
+    const uint32_t half_ns = 0x8000'0000u; // 2 GHz, short form
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 1'000'000, 0, half_ns, 0);
+    (void)read(clock, a, tsc); // publishes
+    tsc.now += 10;
+    (void)read(clock, a, tsc); // finds a window
+    REQUIRE(a.cpu.follow_ticks != 0);
+    const uint64_t window_start = a.cpu.follow_tsc;
+
+    // Interrupted in follow(): busy, length zeroed, a newer record from Xen.
+    a.cpu.follow_busy = 1;
+    a.cpu.follow_ticks = 0;
+    tsc.now += 100;
+    a.record.write(tsc.now, 1'000'000 + 55, 0, half_ns, 0);
+    tsc.now += 10;
+    const uint64_t nested = read(clock, a, tsc);
+    REQUIRE(nested == 1'000'000 + (tsc.now - 1'000'000) / 2);
+    REQUIRE(a.cpu.follow_ticks == 0);
+    REQUIRE(a.cpu.follow_tsc == window_start);
+
+    // The interrupted read finishes; the next plain read finds a window again.
+    a.cpu.follow_busy = 0;
+    tsc.now += 10;
+    REQUIRE(read(clock, a, tsc) >= nested);
+    REQUIRE(a.cpu.follow_ticks != 0);
+    REQUIRE(a.cpu.follow_tsc == tsc.now);
+}

@@ -107,6 +107,7 @@ struct alignas(64) ClockCpu {
     uint64_t follow_stamp = 0; ///< the own record's tsc_timestamp then (with the version: no ABA)
     uint32_t follow_version = 0; ///< the own record's version the window was found for
     uint8_t follow_stable = 0;   ///< that record's XEN_PVCLOCK_TSC_STABLE_BIT
+    uint8_t follow_busy = 0;     ///< a window is being written (a read nested in it finds none)
 };
 static_assert(sizeof(ClockCpu) == 64, "one cache line per vCPU");
 
@@ -203,6 +204,34 @@ XENVCPU_CLOCK_SLOW_PATH bool publish_floor(ClockFloor& f, uint64_t word, const P
     return true;
 }
 
+/// The length of follow()'s window from `t` (0: none).
+inline uint64_t follow_ticks(const PvclockRecord& own, const PvclockRecord& fl, uint64_t t, bool slewing) noexcept
+{
+    const uint64_t d_own = t - own.tsc_timestamp;
+    const uint64_t d_fl = t - fl.tsc_timestamp;
+    // Short form at t and all through the window: both distances start in
+    // [0, 2^62) and grow by at most clock_follow_max_ticks.
+    if (!short_form(own.tsc_shift, own.system_time) || !short_form(fl.tsc_shift, fl.system_time) ||
+        ((d_own | d_fl) >> 62) != 0)
+        return 0;
+    constexpr int64_t rounding = 3;
+    const auto fits = [&](uint64_t x) {
+        const uint64_t o = short_time_at(own.system_time, own.tsc_to_system_mul, own.tsc_shift, d_own + x);
+        const uint64_t f = short_time_at(fl.system_time, fl.tsc_to_system_mul, fl.tsc_shift, d_fl + x);
+        const int64_t gap = static_cast<int64_t>(o - f); // own ahead of the floor by this
+        return gap + rounding <= static_cast<int64_t>(clock_snap_ns) &&
+               (slewing || -gap + rounding <= static_cast<int64_t>(clock_slew_after_ns));
+    };
+    // x = 0 first (the window's start), then ever shorter windows.
+    for (uint64_t x = 0;; x = x == 0 ? clock_follow_max_ticks : x >> 1) {
+        const bool ok = fits(x);
+        if (x == 0 ? !ok : ok)
+            return x;
+        if (x != 0 && x <= clock_follow_min_ticks)
+            return 0;
+    }
+}
+
 /// Find the follow window for a plain reading at TSC `t` (own record `own`
 /// of version `version`, floor record `fl` of word `word`; no publication
 /// under way, no unusual flag). The window is [t, t + W) for the largest W
@@ -215,37 +244,27 @@ XENVCPU_CLOCK_SLOW_PATH bool publish_floor(ClockFloor& f, uint64_t word, const P
 XENVCPU_CLOCK_SLOW_PATH inline void follow(ClockCpu& cpu, const PvclockRecord& own, const PvclockRecord& fl,
                                            uint32_t version, uint64_t word, uint64_t t, bool slewing) noexcept
 {
+    // A read from an interrupt or NMI handler on this vCPU may land in the
+    // middle of this. It must not use a half-written window (the length is
+    // zeroed first and set last) nor write one of its own in between (the
+    // busy flag), or the window's fields could come from two calls. Same
+    // vCPU, so compiler fences order it.
+    if (cpu.follow_busy != 0)
+        return;
+    __atomic_store_n(&cpu.follow_busy, uint8_t{1}, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu.follow_ticks, uint64_t{0}, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     cpu.follow_version = version;
     cpu.follow_stamp = own.tsc_timestamp;
     cpu.follow_word = word;
     cpu.follow_tsc = t;
     cpu.follow_stable = (own.flags & abi::pvclock_tsc_stable) != 0 ? 1 : 0;
-    cpu.follow_ticks = 0;
-    const uint64_t d_own = t - own.tsc_timestamp;
-    const uint64_t d_fl = t - fl.tsc_timestamp;
-    // Short form at t and all through the window: both distances start in
-    // [0, 2^62) and grow by at most clock_follow_max_ticks.
-    if (!short_form(own.tsc_shift, own.system_time) || !short_form(fl.tsc_shift, fl.system_time) ||
-        ((d_own | d_fl) >> 62) != 0)
-        return;
-    constexpr int64_t rounding = 3;
-    const auto fits = [&](uint64_t x) {
-        const uint64_t o = short_time_at(own.system_time, own.tsc_to_system_mul, own.tsc_shift, d_own + x);
-        const uint64_t f = short_time_at(fl.system_time, fl.tsc_to_system_mul, fl.tsc_shift, d_fl + x);
-        const int64_t gap = static_cast<int64_t>(o - f); // own ahead of the floor by this
-        return gap + rounding <= static_cast<int64_t>(clock_snap_ns) &&
-               (slewing || -gap + rounding <= static_cast<int64_t>(clock_slew_after_ns));
-    };
-    // x = 0 first (the window's start), then ever shorter windows.
-    for (uint64_t x = 0;; x = x == 0 ? clock_follow_max_ticks : x >> 1) {
-        const bool ok = fits(x);
-        if (x == 0 ? !ok : ok) {
-            cpu.follow_ticks = x;
-            return;
-        }
-        if (x != 0 && x <= clock_follow_min_ticks)
-            return;
-    }
+    const uint64_t ticks = follow_ticks(own, fl, t, slewing);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu.follow_ticks, ticks, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu.follow_busy, uint8_t{0}, __ATOMIC_RELAXED);
 }
 
 } // namespace detail
