@@ -1,8 +1,8 @@
 // The library's own clock read: SystemClock::read with the hardware TSC,
 // compiled once. SystemClock::read is always inlined, which a kernel's hot
 // path wants; the library's callers (Domain::now, the C API's clock read)
-// share this one out-of-line copy instead of one inlined copy each, about
-// 1.7 KiB of code apiece (docs/building.md, "Code size").
+// share this one out-of-line copy instead of one inlined copy each
+// (docs/building.md, "Code size").
 #pragma once
 
 #include <xen/time/clock.hpp>

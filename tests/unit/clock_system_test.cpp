@@ -345,3 +345,195 @@ TEST_CASE("SystemClock: reset_floor forgets the lead after resume", "[clock]")
     REQUIRE(read(clock, a, tsc) == 1'000);
     REQUIRE((floor.word & 1) == 0);
 }
+
+namespace {
+
+/// One copy of a domain's clock state, for the follow-window tests below.
+struct World {
+    ClockFloor floor{};
+    SystemClock clock{floor};
+    Vcpu vcpu[3];
+};
+
+/// Every field of the floor and of each vCPU that a reading can change.
+void require_same_state(const World& a, const World& b)
+{
+    REQUIRE(a.floor.word == b.floor.word);
+    REQUIRE(a.floor.bound == b.floor.bound);
+    for (int s = 0; s < 2; ++s) {
+        REQUIRE(a.floor.slot[s].tsc_timestamp == b.floor.slot[s].tsc_timestamp);
+        REQUIRE(a.floor.slot[s].system_time == b.floor.slot[s].system_time);
+        REQUIRE(a.floor.slot[s].tsc_to_system_mul == b.floor.slot[s].tsc_to_system_mul);
+        REQUIRE(a.floor.slot[s].tsc_shift == b.floor.slot[s].tsc_shift);
+        REQUIRE(a.floor.slot[s].slewing == b.floor.slot[s].slewing);
+    }
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(a.vcpu[i].cpu.last_ns == b.vcpu[i].cpu.last_ns);
+        REQUIRE(a.vcpu[i].cpu.stopped_version == b.vcpu[i].cpu.stopped_version);
+    }
+}
+
+} // namespace
+
+TEST_CASE("SystemClock: the follow window changes nothing: readings and floor equal those of the full path", "[clock]")
+{
+    // Two copies of one domain get the same records, TSCs and reads. In
+    // `full` every read has its follow window cleared first, so it takes
+    // the full path (own record, floor, lead, slew); `fast` keeps it. Every
+    // reading and every word of state must agree, through records with
+    // rates up to 300 ppm apart, offsets past the slew threshold, future
+    // stamps, shifts outside the short form, flags, long gaps and
+    // publications left under way.
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    const auto rnd = [&seed](uint64_t n) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        return seed % n;
+    };
+    World fast, full;
+    Tsc tsc;
+    tsc.now = 5'000'000'000ull;
+    const uint64_t two_ghz = 0x8000'0000u; // 0.5 ns per tick with shift 0
+    const auto write_both = [&](int i) {
+        const int64_t offset = static_cast<int64_t>(rnd(120'001)) - 60'000;
+        const int64_t ppm = rnd(3) == 0 ? 0 : static_cast<int64_t>(rnd(601)) - 300;
+        const uint64_t stamp = tsc.now - rnd(4000) + (rnd(10) == 0 ? 3000 : 0);
+        uint32_t mul = static_cast<uint32_t>(static_cast<int64_t>(two_ghz) + static_cast<int64_t>(two_ghz) * ppm / 1'000'000);
+        int8_t shift = 0;
+        if (rnd(10) == 0) { // the same rate, not in the short form
+            mul /= 2;
+            shift = 1;
+        } else if (rnd(5) == 0) {
+            mul = mul * 2 - 1 + static_cast<uint32_t>(rnd(2));
+            shift = -1;
+        }
+        const uint8_t flags = static_cast<uint8_t>((rnd(10) == 0 ? xen::abi::pvclock_tsc_stable : 0) |
+                                                   (rnd(50) == 0 ? xen::abi::pvclock_guest_stopped : 0));
+        const uint64_t base = 2'000'000'000ull + tsc.now / 2 + static_cast<uint64_t>(offset);
+        fast.vcpu[i].record.write(stamp, base, flags, mul, shift);
+        full.vcpu[i].record.write(stamp, base, flags, mul, shift);
+    };
+    for (int i = 0; i < 3; ++i)
+        write_both(i);
+    uint64_t reads = 0, in_window = 0, publications = 0;
+    for (int step = 0; step < 300'000; ++step) {
+        const uint64_t action = rnd(1000);
+        if (action < 20) {
+            write_both(static_cast<int>(rnd(3)));
+        } else if (action < 22) { // a publisher preempted after its lock
+            fast.floor.word |= 1;
+            full.floor.word |= 1;
+        } else if (action < 30 && (fast.floor.word & 1) != 0) { // ... finishes: lower record, anchored now
+            for (World* w : {&fast, &full}) {
+                const uint64_t gen = w->floor.word >> 1;
+                xen::ClockFloorSlot& next = w->floor.slot[(gen + 1) & 1];
+                next = w->floor.slot[gen & 1];
+                next.tsc_timestamp = tsc.now;
+                next.system_time = 2'000'000'000ull + tsc.now / 2 - 10'000;
+                next.tsc_to_system_mul = static_cast<uint32_t>(two_ghz);
+                next.tsc_shift = 0;
+                w->floor.word = (gen + 1) << 1;
+            }
+        } else if (action < 100) {
+            tsc.now += rnd(10) == 0 ? rnd(200'000'000) : rnd(2'000'000);
+        } else {
+            tsc.now += 1 + rnd(3000);
+            const int i = static_cast<int>(rnd(3));
+            ClockCpu& c = fast.vcpu[i].cpu;
+            const auto& rec = fast.vcpu[i].record.area.value;
+            if (c.follow_version == rec.version && c.follow_stamp == rec.tsc_timestamp &&
+                c.follow_word == fast.floor.word && tsc.now - c.follow_tsc < c.follow_ticks)
+                ++in_window;
+            full.vcpu[i].cpu.follow_ticks = 0;
+            const uint64_t gen = fast.floor.generation();
+            auto rf = fast.clock.read(fast.vcpu[i].cpu, [&] { return tsc(); });
+            auto rs = full.clock.read(full.vcpu[i].cpu, [&] { return tsc(); });
+            REQUIRE(rf.has_value());
+            REQUIRE(rs.has_value());
+            REQUIRE(rf->ns == rs->ns);
+            REQUIRE(rf->tsc_stable == rs->tsc_stable);
+            REQUIRE(rf->guest_stopped == rs->guest_stopped);
+            publications += fast.floor.generation() - gen;
+            ++reads;
+        }
+        require_same_state(fast, full);
+    }
+    INFO(reads << " reads, " << in_window << " in a follow window, " << publications << " publications");
+    CHECK(in_window * 3 > reads); // the window serves a good share of reads (half with this seed)
+    CHECK(publications > 100);    // and leads kept changing hands
+}
+
+TEST_CASE("SystemClock: a vCPU whose record runs faster takes the lead on the first read past the snap", "[clock]")
+{
+    // B's record runs 100 ppm fast against the floor (A's): inside B's
+    // window it follows the floor; the first read at which its own record
+    // is more than clock_snap_ns ahead publishes it, as without the window.
+    // A 2 GHz TSC (shift 0): the window needs the records' short form.
+    const uint32_t half_ns = 0x8000'0000u;
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a, b;
+    a.record.write(tsc.now, 1'000'000, 0, half_ns, 0);
+    b.record.write(tsc.now, 1'000'000, 0, half_ns + half_ns / 10'000, 0);
+    (void)read(clock, a, tsc);
+    REQUIRE(floor.generation() == 1);
+    (void)read(clock, b, tsc);
+    REQUIRE(b.cpu.follow_ticks != 0);
+    REQUIRE(floor.generation() == 1);
+    const auto at = [&](const Vcpu& v) {
+        const auto& r = v.record.area.value;
+        return xen::pvclock_time_at({r.tsc_timestamp, r.system_time, r.tsc_to_system_mul, r.tsc_shift, 0}, tsc.now);
+    };
+    for (;;) {
+        tsc.now += 7;
+        REQUIRE(tsc.now < 2'000'000); // the lead comes after about 640,000 ticks
+        const uint64_t gen = floor.generation();
+        const uint64_t t = read(clock, b, tsc);
+        if (floor.generation() != gen) {
+            REQUIRE(t == at(b));
+            REQUIRE(at(b) > at(a) + xen::clock_snap_ns);
+            break;
+        }
+        REQUIRE(t == at(a));
+        REQUIRE(at(b) <= at(a) + xen::clock_snap_ns);
+    }
+}
+
+TEST_CASE("SystemClock: a read nested in the writing of a window neither uses nor writes one", "[clock]")
+{
+    // An upcall or NMI on the vCPU can read the clock while an interrupted
+    // read is in detail::follow: that read finds the window's length zeroed
+    // and the busy flag set, takes the full path, and leaves the window to
+    // the interrupted read.
+    const uint32_t half_ns = 0x8000'0000u; // 2 GHz, short form
+    ClockFloor floor{};
+    SystemClock clock(floor);
+    Tsc tsc;
+    Vcpu a;
+    a.record.write(tsc.now, 1'000'000, 0, half_ns, 0);
+    (void)read(clock, a, tsc); // publishes
+    tsc.now += 10;
+    (void)read(clock, a, tsc); // finds a window
+    REQUIRE(a.cpu.follow_ticks != 0);
+    const uint64_t window_start = a.cpu.follow_tsc;
+
+    // Interrupted in follow(): busy, length zeroed, a newer record from Xen.
+    a.cpu.follow_busy = 1;
+    a.cpu.follow_ticks = 0;
+    tsc.now += 100;
+    a.record.write(tsc.now, 1'000'000 + 55, 0, half_ns, 0);
+    tsc.now += 10;
+    const uint64_t nested = read(clock, a, tsc);
+    REQUIRE(nested == 1'000'000 + (tsc.now - 1'000'000) / 2);
+    REQUIRE(a.cpu.follow_ticks == 0);
+    REQUIRE(a.cpu.follow_tsc == window_start);
+
+    // The interrupted read finishes; the next plain read finds a window again.
+    a.cpu.follow_busy = 0;
+    tsc.now += 10;
+    REQUIRE(read(clock, a, tsc) >= nested);
+    REQUIRE(a.cpu.follow_ticks != 0);
+    REQUIRE(a.cpu.follow_tsc == tsc.now);
+}

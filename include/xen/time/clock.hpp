@@ -46,6 +46,11 @@ inline constexpr uint64_t clock_snap_ns = 32;
 inline constexpr uint64_t clock_slew_after_ns = 20'000;
 /// The slew rate: a slewed record runs 1/2^12 (about 244 ppm) slow.
 inline constexpr int clock_slew_shift = 12;
+/// The longest follow window, in TSC ticks (about 6 s at 3 GHz; Xen
+/// rewrites a record at least once a second).
+inline constexpr uint64_t clock_follow_max_ticks = uint64_t{1} << 34;
+/// The shortest follow window worth keeping, in TSC ticks.
+inline constexpr uint64_t clock_follow_min_ticks = uint64_t{1} << 14;
 
 /// One of the floor's two record slots.
 struct ClockFloorSlot {
@@ -91,7 +96,20 @@ struct alignas(64) ClockCpu {
     /// reported; 0 before any. (Zero-initialised state: a static array of
     /// ClockCpu, or of VcpuSlot, then sits in .bss, not in the image.)
     uint64_t stopped_version = 0;
+    /// The follow window (SystemClock::read, docs/time.md "The follow
+    /// window"): while the own record has version follow_version and the
+    /// floor's word is follow_word, a reading whose TSC t has
+    /// t - follow_tsc < follow_ticks is decided by the floor alone. Set by
+    /// the read itself; zero (the initial state) is an empty window.
+    uint64_t follow_word = 0;
+    uint64_t follow_tsc = 0;   ///< the window's first TSC
+    uint64_t follow_ticks = 0; ///< the window's length in TSC ticks; 0: no window
+    uint64_t follow_stamp = 0; ///< the own record's tsc_timestamp then (with the version: no ABA)
+    uint32_t follow_version = 0; ///< the own record's version the window was found for
+    uint8_t follow_stable = 0;   ///< that record's XEN_PVCLOCK_TSC_STABLE_BIT
+    uint8_t follow_busy = 0;     ///< a window is being written (a read nested in it finds none)
 };
+static_assert(sizeof(ClockCpu) == 64, "one cache line per vCPU");
 
 /// One reading of SystemClock.
 struct ClockReading {
@@ -117,6 +135,13 @@ struct ClockReading {
 namespace detail {
 
 inline constexpr uint64_t floor_publishing = 1;
+
+/// pvclock_time_at, out of line: the clock's slow paths call it rather
+/// than inline its long form at every use.
+XENVCPU_CLOCK_SLOW_PATH inline uint64_t time_at(const PvclockRecord& r, uint64_t tsc) noexcept
+{
+    return pvclock_time_at(r, tsc);
+}
 
 /// The target's TSC source for SystemClock::read: lfence;rdtsc. A named
 /// type, not a lambda: every translation unit then instantiates the same
@@ -159,8 +184,8 @@ XENVCPU_CLOCK_SLOW_PATH bool publish_floor(ClockFloor& f, uint64_t word, const P
     const uint64_t gen = word >> 1;
     const ClockFloorSlot& cur = f.slot[gen & 1];
     const PvclockRecord old{cur.tsc_timestamp, cur.system_time, cur.tsc_to_system_mul, cur.tsc_shift, 0};
-    const uint64_t old_ns = pvclock_time_at(old, tp);
-    const uint64_t own_ns = pvclock_time_at(own, tp);
+    const uint64_t old_ns = time_at(old, tp);
+    const uint64_t own_ns = time_at(own, tp);
     uint64_t base = own_ns > old_ns ? own_ns : old_ns;
     uint32_t mul = own.tsc_to_system_mul;
     if (slew) {
@@ -177,6 +202,69 @@ XENVCPU_CLOCK_SLOW_PATH bool publish_floor(ClockFloor& f, uint64_t word, const P
     __atomic_store_n(&next.slewing, static_cast<uint8_t>(slew ? 1 : 0), __ATOMIC_RELEASE);
     __atomic_store_n(&f.word, (gen + 1) << 1, __ATOMIC_RELEASE); // flip and unlock
     return true;
+}
+
+/// The length of follow()'s window from `t` (0: none).
+inline uint64_t follow_ticks(const PvclockRecord& own, const PvclockRecord& fl, uint64_t t, bool slewing) noexcept
+{
+    const uint64_t d_own = t - own.tsc_timestamp;
+    const uint64_t d_fl = t - fl.tsc_timestamp;
+    // Short form at t and all through the window: both distances start in
+    // [0, 2^62) and grow by at most clock_follow_max_ticks.
+    if (!short_form(own.tsc_shift, own.system_time) || !short_form(fl.tsc_shift, fl.system_time) ||
+        ((d_own | d_fl) >> 62) != 0)
+        return 0;
+    constexpr int64_t rounding = 3;
+    const auto fits = [&](uint64_t x) {
+        const uint64_t o = short_time_at(own.system_time, own.tsc_to_system_mul, own.tsc_shift, d_own + x);
+        const uint64_t f = short_time_at(fl.system_time, fl.tsc_to_system_mul, fl.tsc_shift, d_fl + x);
+        const int64_t gap = static_cast<int64_t>(o - f); // own ahead of the floor by this
+        return gap + rounding <= static_cast<int64_t>(clock_snap_ns) &&
+               (slewing || -gap + rounding <= static_cast<int64_t>(clock_slew_after_ns));
+    };
+    // x = 0 first (the window's start), then ever shorter windows.
+    for (uint64_t x = 0;; x = x == 0 ? clock_follow_max_ticks : x >> 1) {
+        const bool ok = fits(x);
+        if (x == 0 ? !ok : ok)
+            return x;
+        if (x != 0 && x <= clock_follow_min_ticks)
+            return 0;
+    }
+}
+
+/// Find the follow window for a plain reading at TSC `t` (own record `own`
+/// of version `version`, floor record `fl` of word `word`; no publication
+/// under way, no unusual flag). The window is [t, t + W) for the largest W
+/// tried at which the floor alone decides every reading: own(x) <= F(x) +
+/// clock_snap_ns and, unless the floor slews, F(x) <= own(x) +
+/// clock_slew_after_ns, for every x in it. Both records are floor(linear)
+/// there to within 2 ns (docs/time.md, "The follow window"), so their gap
+/// is within 3 ns of the larger gap at the two ends, and the ends are all
+/// that is checked.
+XENVCPU_CLOCK_SLOW_PATH inline void follow(ClockCpu& cpu, const PvclockRecord& own, const PvclockRecord& fl,
+                                           uint32_t version, uint64_t word, uint64_t t, bool slewing) noexcept
+{
+    // A read from an interrupt or NMI handler on this vCPU may land in the
+    // middle of this. It must not use a half-written window (the length is
+    // zeroed first and set last) nor write one of its own in between (the
+    // busy flag), or the window's fields could come from two calls. Same
+    // vCPU, so compiler fences order it.
+    if (cpu.follow_busy != 0)
+        return;
+    __atomic_store_n(&cpu.follow_busy, uint8_t{1}, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu.follow_ticks, uint64_t{0}, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    cpu.follow_version = version;
+    cpu.follow_stamp = own.tsc_timestamp;
+    cpu.follow_word = word;
+    cpu.follow_tsc = t;
+    cpu.follow_stable = (own.flags & abi::pvclock_tsc_stable) != 0 ? 1 : 0;
+    const uint64_t ticks = follow_ticks(own, fl, t, slewing);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu.follow_ticks, ticks, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu.follow_busy, uint8_t{0}, __ATOMIC_RELAXED);
 }
 
 } // namespace detail
@@ -232,81 +320,57 @@ public:
     template <class TscFn>
     [[gnu::always_inline]] Result<ClockReading> read(ClockCpu& cpu, TscFn&& tsc) noexcept
     {
-        if (cpu.record == nullptr)
-            return err(Errc::invalid_argument);
-        const volatile abi::vcpu_time_info& ti = *cpu.record;
+        // The inline part is the follow window only (docs/time.md, "The
+        // follow window"): neither record changed since a reading found
+        // that, for TSCs in the window, the own record can neither lead the
+        // floor nor trail it far enough to slew. Such a reading returns the
+        // floor evaluated at its TSC; of the own record it loads only the
+        // version and stamp. Everything else (a new record, a publication,
+        // the window ended, a reading held up by the bound) is read_full,
+        // out of line, with the same result and effects.
+        const volatile abi::vcpu_time_info* const ti = cpu.record;
         // In a local: every acquire load below would make the compiler
         // fetch the member again, one more load in front of each field.
         ClockFloor& fl = *floor_;
-        // seqlock_read's loop and bound, written out: an attempt here also
-        // reads the floor and may end in settle(), and the hot path keeps
-        // every value in a register rather than in a struct (see below).
-        for (uint32_t attempt = 0; attempt < seqlock_max_attempts; ++attempt) {
-            // Own record (Xen's version seqlock) and the floor's current
-            // slot, all loaded before the TSC: lfence waits for them, and
-            // the arithmetic after the TSC is the only serial part.
-            const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
-            if ((v1 & 1) != 0) {
-                arch::cpu_relax(); // Xen is mid-update
-                continue;
-            }
-            // Scalars, not PvclockRecord copies: the compiler keeps a struct
-            // on the stack, and reading a field back after the TSC then
-            // waits on store forwarding.
-            const uint64_t own_ts = __atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE);
-            const uint64_t own_base = __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE);
-            const uint32_t own_mul = __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE);
-            const int8_t own_shift = __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE);
-            const uint8_t own_flags = __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE);
+        if (ti != nullptr) [[likely]] {
+            // All loaded before the TSC: lfence waits for them, and the
+            // arithmetic after the TSC is the only serial part.
+            const uint32_t v1 = __atomic_load_n(&ti->version, __ATOMIC_ACQUIRE);
+            const uint64_t stamp = __atomic_load_n(&ti->tsc_timestamp, __ATOMIC_ACQUIRE);
             const uint64_t w1 = __atomic_load_n(&fl.word, __ATOMIC_ACQUIRE);
+            // Scalars, not a PvclockRecord copy: the compiler keeps a
+            // struct on the stack, and reading a field back after the TSC
+            // then waits on store forwarding.
             const ClockFloorSlot& slot = fl.slot[(w1 >> 1) & 1];
             const uint64_t floor_ts = __atomic_load_n(&slot.tsc_timestamp, __ATOMIC_ACQUIRE);
             const uint64_t floor_base = __atomic_load_n(&slot.system_time, __ATOMIC_ACQUIRE);
             const uint32_t floor_mul = __atomic_load_n(&slot.tsc_to_system_mul, __ATOMIC_ACQUIRE);
             const int8_t floor_shift = __atomic_load_n(&slot.tsc_shift, __ATOMIC_ACQUIRE);
-            const bool slewing = __atomic_load_n(&slot.slewing, __ATOMIC_ACQUIRE) != 0;
             const uint64_t bound = __atomic_load_n(&fl.bound, __ATOMIC_ACQUIRE);
-            // What the reading cannot be below, known before the TSC: the
-            // bound and this vCPU's last reading. One max after the TSC.
+            // What the reading cannot be below, known before the TSC.
             const uint64_t lower = bound > cpu.last_ns ? bound : cpu.last_ns;
-            const bool short_form = detail::short_form(own_shift, own_base) &&
-                                    detail::short_form(floor_shift, floor_base);
-            const uint64_t t = tsc();
-            // Re-checks after the TSC (their addresses depend on it, so
-            // they cannot be done earlier): the own record is unchanged,
-            // and the floor slot was still current at a moment after the
-            // TSC was read: as good as loading it then.
-            const uint64_t w2 = __atomic_load_n(&arch::after_value(&fl, t)->word, __ATOMIC_ACQUIRE);
-            const uint32_t v2 = __atomic_load_n(&arch::after_value(&ti, t)->version, __ATOMIC_ACQUIRE);
-            if (v2 != v1 || ((w1 ^ w2) >> 1) != 0)
-                continue; // Xen rewrote the record, or a publication finished: read again
-
-            // Both records at t. The TSC-dependent chain is what every read
-            // waits for (the next lfence waits for it), so the common case
-            // is spelt out: subtract, shift, one multiply, add.
-            const uint64_t d_own = t - own_ts;
-            const uint64_t d_floor = t - floor_ts;
-            uint64_t own, f;
-            if (short_form && static_cast<int64_t>(d_own | d_floor) >= 0) [[likely]] {
-                own = detail::short_time_at(own_base, own_mul, own_shift, d_own);
-                f = detail::short_time_at(floor_base, floor_mul, floor_shift, d_floor);
-            } else {
-                own = pvclock_time_at(PvclockRecord{own_ts, own_base, own_mul, own_shift, 0}, t);
-                f = pvclock_time_at(PvclockRecord{floor_ts, floor_base, floor_mul, floor_shift, 0}, t);
+            // An odd version never matches: windows are found for even ones.
+            if (v1 == cpu.follow_version && w1 == cpu.follow_word && stamp == cpu.follow_stamp) [[likely]] {
+                const uint64_t t = tsc();
+                // Re-checks after the TSC (their addresses depend on it, so
+                // they cannot be done earlier): the own record is unchanged,
+                // and the floor slot was still current at a moment after the
+                // TSC was read: as good as loading it then.
+                const uint64_t w2 = __atomic_load_n(&arch::after_value(&fl, t)->word, __ATOMIC_ACQUIRE);
+                const uint32_t v2 = __atomic_load_n(&arch::after_value(ti, t)->version, __ATOMIC_ACQUIRE);
+                if (v2 == v1 && w2 == w1 && t - cpu.follow_tsc < cpu.follow_ticks) [[likely]] {
+                    // Short form all through the window (follow() checked).
+                    const uint64_t f = detail::short_time_at(floor_base, floor_mul, floor_shift, t - floor_ts);
+                    if (f >= lower) [[likely]] {
+                        if (share_every_reading_)
+                            detail::raise_bound(fl, f);
+                        cpu.last_ns = f;
+                        return ClockReading{f, cpu.follow_stable != 0, false};
+                    }
+                }
             }
-            f = f > lower ? f : lower;
-            const bool publishing = (w2 & detail::floor_publishing) != 0;
-            const uint8_t unusual = own_flags & abi::pvclock_guest_stopped;
-            if (own > f + clock_snap_ns || (f > own + clock_slew_after_ns && !slewing) || publishing || unusual != 0)
-                [[unlikely]]
-                return settle(cpu, PvclockRecord{own_ts, own_base, own_mul, own_shift, own_flags}, v1, own, f, w2,
-                              slewing, tsc);
-            if (share_every_reading_)
-                detail::raise_bound(fl, f);
-            cpu.last_ns = f;
-            return ClockReading{f, (own_flags & abi::pvclock_tsc_stable) != 0, false};
         }
-        return err(Errc::busy_retry);
+        return read_full(cpu, tsc);
     }
 
     /// read() with the ordered hardware TSC.
@@ -344,6 +408,63 @@ public:
     }
 
 private:
+    /// read() without the follow window: both records, every rule. Finds
+    /// the next window after a plain reading (detail::follow).
+    template <class TscFn>
+    XENVCPU_CLOCK_SLOW_PATH Result<ClockReading> read_full(ClockCpu& cpu, TscFn& tsc) noexcept
+    {
+        if (cpu.record == nullptr)
+            return err(Errc::invalid_argument);
+        const volatile abi::vcpu_time_info& ti = *cpu.record;
+        ClockFloor& fl = *floor_;
+        // seqlock_read's loop and bound, written out: an attempt here also
+        // reads the floor and may end in settle().
+        for (uint32_t attempt = 0; attempt < seqlock_max_attempts; ++attempt) {
+            const uint32_t v1 = __atomic_load_n(&ti.version, __ATOMIC_ACQUIRE);
+            if ((v1 & 1) != 0) {
+                arch::cpu_relax(); // Xen is mid-update
+                continue;
+            }
+            const PvclockRecord own_rec{__atomic_load_n(&ti.tsc_timestamp, __ATOMIC_ACQUIRE),
+                                        __atomic_load_n(&ti.system_time, __ATOMIC_ACQUIRE),
+                                        __atomic_load_n(&ti.tsc_to_system_mul, __ATOMIC_ACQUIRE),
+                                        __atomic_load_n(&ti.tsc_shift, __ATOMIC_ACQUIRE),
+                                        __atomic_load_n(&ti.flags, __ATOMIC_ACQUIRE)};
+            const uint64_t w1 = __atomic_load_n(&fl.word, __ATOMIC_ACQUIRE);
+            const ClockFloorSlot& slot = fl.slot[(w1 >> 1) & 1];
+            const PvclockRecord floor_rec{__atomic_load_n(&slot.tsc_timestamp, __ATOMIC_ACQUIRE),
+                                          __atomic_load_n(&slot.system_time, __ATOMIC_ACQUIRE),
+                                          __atomic_load_n(&slot.tsc_to_system_mul, __ATOMIC_ACQUIRE),
+                                          __atomic_load_n(&slot.tsc_shift, __ATOMIC_ACQUIRE), 0};
+            const bool slewing = __atomic_load_n(&slot.slewing, __ATOMIC_ACQUIRE) != 0;
+            const uint64_t bound = __atomic_load_n(&fl.bound, __ATOMIC_ACQUIRE);
+            const uint64_t lower = bound > cpu.last_ns ? bound : cpu.last_ns;
+            const uint64_t t = tsc();
+            const uint64_t w2 = __atomic_load_n(&arch::after_value(&fl, t)->word, __ATOMIC_ACQUIRE);
+            const uint32_t v2 = __atomic_load_n(&arch::after_value(&ti, t)->version, __ATOMIC_ACQUIRE);
+            if (v2 != v1 || ((w1 ^ w2) >> 1) != 0)
+                continue; // Xen rewrote the record, or a publication finished: read again
+            const uint64_t own = detail::time_at(own_rec, t);
+            uint64_t f = detail::time_at(floor_rec, t);
+            f = f > lower ? f : lower;
+            const bool publishing = (w2 & detail::floor_publishing) != 0;
+            const uint8_t unusual = own_rec.flags & abi::pvclock_guest_stopped;
+            if (own > f + clock_snap_ns || (f > own + clock_slew_after_ns && !slewing) || publishing || unusual != 0)
+                return settle(cpu, own_rec, v1, own, f, w2, slewing, tsc);
+            // A plain reading: the floor decides it. Find the window in
+            // which it goes on doing so, unless this record pair has one
+            // (a window that found none is not looked for again).
+            if (v1 != cpu.follow_version || w2 != cpu.follow_word || own_rec.tsc_timestamp != cpu.follow_stamp ||
+                (cpu.follow_ticks != 0 && t - cpu.follow_tsc >= cpu.follow_ticks))
+                detail::follow(cpu, own_rec, floor_rec, v1, w2, t, slewing);
+            if (share_every_reading_)
+                detail::raise_bound(fl, f);
+            cpu.last_ns = f;
+            return ClockReading{f, (own_rec.flags & abi::pvclock_tsc_stable) != 0, false};
+        }
+        return err(Errc::busy_retry);
+    }
+
     /// The rest of read() for a reading that is not the plain case: the
     /// own record leads (publish it) or trails far (slew), a publication is
     /// under way (raise the bound), or XEN_PVCLOCK_GUEST_STOPPED is set.
