@@ -4,7 +4,7 @@
 /// a batch saves an exit per entry; Xen runs the entries in order.
 ///
 /// Available to PV guests always and to HVM/PVH guests since Xen 4.16 (and
-/// the 4.14/4.15 stable releases that took the backport): vcpu_op,
+/// older stable releases that took the backport): vcpu_op,
 /// event_channel_op, sched_op, xen_version and the other calls of the HVM
 /// table may be batched. Before that an HVM guest gets -ENOSYS for the whole
 /// call. docs/vcpuop.md, "Batching with multicall".
