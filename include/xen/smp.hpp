@@ -246,6 +246,10 @@ public:
 private:
     static void on_ipi(Port port, VcpuId vcpu, void* ctx) noexcept;
     Result<SmpCpu*> managed(VcpuId v) const noexcept;
+    // start() in two halves: everything up to and including
+    // VCPUOP_initialise (state starting), then the outcome of its VCPUOP_up.
+    Result<void> launch(VcpuId v) noexcept;
+    void upped(SmpCpu& c, Errc e, uint64_t at_ns) noexcept;
     template <class Done>
     Result<void> wait_until(const WaitBound& bound, Done done) noexcept;
     Result<void> poll_down(SmpCpu& c, const WaitBound& bound) noexcept;
