@@ -477,8 +477,7 @@ TEST_CASE("parallel bring-up initialises every AP before it ups any", "[smp]")
         CHECK(rig.hv.vcpu(VcpuId{id}).initialised);
 }
 
-TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): one VCPUOP_up per AP instead, all online",
-          "[smp]")
+TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): one VCPUOP_up per AP instead, all online", "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 64, sim::Version{4, 15, 0}));
     const auto report = rig.bring_up(BringUpMode::parallel);
