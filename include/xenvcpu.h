@@ -374,6 +374,16 @@ xenvcpu_errc xenvcpu_vcpu_initialise_hvm(xenvcpu_domain *d, uint32_t v, const vo
 /** Op 1: let initialised `v` run (no effect if it runs). Errors: Xen's
  *  -EINVAL if it was never initialised. */
 xenvcpu_errc xenvcpu_vcpu_up(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
+/** Op 1 for the `n` vCPUs `vs[0..n-1]`, batched: up to 16 VCPUOP_ups per
+ *  HYPERVISOR_multicall (one VM exit per batch on PVH instead of one per
+ *  vCPU), in the order given. `errors[i]` gets vCPU vs[i]'s own outcome:
+ *  XENVCPU_OK, XENVCPU_VCPU_OUT_OF_RANGE (refused, never sent) or Xen's
+ *  error for that entry; on a Xen without multicall for the guest type
+ *  (HVM/PVH before 4.16) it falls back to one up each. `*failed` (may be
+ *  NULL) counts the vCPUs that were not upped. Errors of the call itself:
+ *  XENVCPU_INVALID_ARGUMENT (NULL `vs` or `errors` with `n` > 0). */
+xenvcpu_errc xenvcpu_vcpu_up_many(xenvcpu_domain *d, const uint32_t *vs, uint32_t n, xenvcpu_errc *errors,
+                                  uint32_t *failed) XENVCPU_NOEXCEPT;
 /** Op 2: stop `v` (asynchronous for another vCPU: poll is_up). Errors:
  *  XENVCPU_LAST_VCPU when no other vCPU is up (Xen would power the domain
  *  off); Xen's. */

@@ -236,6 +236,18 @@ public:
     Result<void> initialise(VcpuId v, const abi::vcpu_hvm_context& ctx) noexcept;
     /// Op 1: start initialised vCPU `v` (hc::vcpu_up); an up vCPU: no effect.
     Result<void> up(VcpuId v) noexcept;
+    /// Op 1 for `n` vCPUs, batched: `up_batch` VCPUOP_ups per
+    /// HYPERVISOR_multicall (one guest-to-Xen transition, one VM exit on
+    /// PVH, instead of one per vCPU), in the order given. `errors[i]` gets
+    /// vCPU `vs[i]`'s own outcome: Errc{} when it was upped, vcpu_out_of_range
+    /// (refused first, never sent), or Xen's error for that entry. When the
+    /// batch call itself fails, every entry of that batch gets its error,
+    /// except -ENOSYS (a Xen without multicall for this guest type: before
+    /// 4.16 for HVM/PVH), where the batch falls back to one hc::vcpu_up per
+    /// vCPU. Returns how many of the `n` failed.
+    uint32_t up_many(const VcpuId* vs, uint32_t n, Errc* errors) noexcept;
+    /// VCPUOP_ups per multicall in up_many (64 bytes of stack each).
+    static constexpr uint32_t up_batch = 16;
     /// Refuses with last_vcpu when no other vCPU is up: Xen would power the
     /// domain off (common_vcpu_op, VCPUOP_down). Costs VCPUOP_is_up on
     /// other vCPUs until one answers up (usually the first).

@@ -20,8 +20,10 @@
 ///   start(v): the launch fields of the handshake, the PV or PVH context,
 ///     VCPUOP_initialise, VCPUOP_up.
 ///   await_online(v): poll the handshake (bounded) until the AP checks in.
-/// bring_up(serial) does the three per AP; bring_up(parallel) prepares and
-/// starts every AP first, then awaits them all.
+/// bring_up(serial) does the three per AP; bring_up(parallel) prepares every
+/// AP, initialises every AP, ups them all in batches (Domain::up_many:
+/// Domain::up_batch VCPUOP_ups per HYPERVISOR_multicall), then awaits them
+/// all.
 ///
 /// On the AP: the stub at `entry_stub` marks ApStage::entered and calls the
 /// kernel's ApEntryFn with the handshake; the kernel sets the vCPU up and
@@ -90,7 +92,7 @@ struct BringUpReport {
     uint32_t failed = 0;           ///< APs not online afterwards (see last_error per vCPU)
     uint64_t total_ns = 0;         ///< from the first prepare to the last check-in seen
     uint64_t prepare_phase_ns = 0; ///< parallel: preparing them all
-    uint64_t start_phase_ns = 0;   ///< parallel: preparing and starting them all (then the wait)
+    uint64_t start_phase_ns = 0;   ///< parallel: preparing, initialising and upping them all (then the wait)
     /// Xen system time when the call began: t = 0 of every vCPU's
     /// SmpCpu::timeline stamps from this bring-up.
     uint64_t start_ns = 0;
@@ -155,8 +157,9 @@ public:
     /// `starting`: a later call may still see it; the handshake's stage
     /// says how far it got).
     Result<void> await_online(VcpuId v, const WaitBound& bound = {}) noexcept;
-    /// Bring every down AP online. Parallel: prepare and start all, then
-    /// await all within one bound. Serial: each AP within its own bound.
+    /// Bring every down AP online. Parallel: prepare all, initialise all,
+    /// up all in multicall batches, then await all within one bound.
+    /// Serial: each AP within its own bound.
     /// APs that fail do not stop the others. Per-vCPU errors are in
     /// part(v).last_error, times in part(v).bringup_ns and, step by step
     /// (prepare, up, check-in seen), in part(v).timeline.
@@ -246,6 +249,10 @@ public:
 private:
     static void on_ipi(Port port, VcpuId vcpu, void* ctx) noexcept;
     Result<SmpCpu*> managed(VcpuId v) const noexcept;
+    // start() in two halves: everything up to and including
+    // VCPUOP_initialise (state starting), then the outcome of its VCPUOP_up.
+    Result<void> launch(VcpuId v) noexcept;
+    void upped(SmpCpu& c, Errc e, uint64_t at_ns) noexcept;
     template <class Done>
     Result<void> wait_until(const WaitBound& bound, Done done) noexcept;
     Result<void> poll_down(SmpCpu& c, const WaitBound& bound) noexcept;

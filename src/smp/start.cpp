@@ -1,5 +1,6 @@
 // Smp::start, await_online and bring_up: the controller's side of bringing
 // APs online.
+#include <xen/domain.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
 #include <xen/smp.hpp>
 
@@ -27,7 +28,7 @@ void take_in(SmpCpu& c, uint64_t seen_ns) noexcept
 
 } // namespace
 
-Result<void> Smp::start(VcpuId v) noexcept
+Result<void> Smp::launch(VcpuId v) noexcept
 {
     XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
     SmpCpu& c = *cp;
@@ -84,18 +85,29 @@ Result<void> Smp::start(VcpuId v) noexcept
     c.remote_down = false;
     c.awaited_generation = 1;
     store_state(c, CpuState::starting);
+    return ok();
+}
 
+void Smp::upped(SmpCpu& c, Errc e, uint64_t at_ns) noexcept
+{
+    if (e == Errc{}) {
+        c.timeline.up_ns = at_ns;
+        return;
+    }
+    // Initialised and down, never run: online() can still up it, and it
+    // then starts from this context and checks in.
+    c.last_error = e;
+    store_state(c, CpuState::parked);
+}
+
+Result<void> Smp::start(VcpuId v) noexcept
+{
+    XEN_TRY(launch(v));
     // Initialise left it down (PV without VGCF_online, and always for HVM):
     // VCPUOP_up clears _VPF_down and wakes it.
-    if (auto up = domain_->up(v); !up.has_value()) {
-        // Initialised and down, never run: online() can still up it, and it
-        // then starts from this context and checks in.
-        c.last_error = up.error();
-        store_state(c, CpuState::parked);
-        return up;
-    }
-    c.timeline.up_ns = now();
-    return ok();
+    const auto up = domain_->up(v);
+    upped(part(v), up.has_value() ? Errc{} : up.error(), now());
+    return up;
 }
 
 Result<void> Smp::restart(VcpuId v, const WaitBound& bound) noexcept
@@ -173,10 +185,40 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
                 if (auto r = prepare(VcpuId{id}); !r.has_value())
                     note(r.error());
         report.prepare_phase_ns = now() - t0;
+        // Initialise every AP first: nothing runs yet (initialise leaves a
+        // vCPU down), so no AP takes the controller's pCPU in the middle.
         for (uint32_t id = 0; id < count(); ++id)
             if (state(VcpuId{id}) == CpuState::prepared)
-                if (auto r = start(VcpuId{id}); !r.has_value())
+                if (auto r = launch(VcpuId{id}); !r.has_value())
                     note(r.error());
+        // Then up them all in a burst, Domain::up_batch VCPUOP_ups per
+        // multicall (on PVH one VM exit per batch instead of one per AP).
+        // The APs launched by this call are the starting ones stamped
+        // after t0 (an AP still starting from an earlier, timed-out call
+        // was stamped before it).
+        VcpuId batch[Domain::up_batch];
+        Errc errors[Domain::up_batch];
+        uint32_t k = 0;
+        auto flush = [&] {
+            domain_->up_many(batch, k, errors);
+            const uint64_t at = now();
+            for (uint32_t j = 0; j < k; ++j) {
+                upped(part(batch[j]), errors[j], at);
+                if (errors[j] != Errc{})
+                    note(errors[j]);
+            }
+            k = 0;
+        };
+        for (uint32_t id = 0; id < count(); ++id) {
+            const SmpCpu& c = part(VcpuId{id});
+            if (load_state(c) != CpuState::starting || c.handshake.start_ns < t0 || c.timeline.up_ns != 0)
+                continue;
+            batch[k++] = VcpuId{id};
+            if (k == Domain::up_batch)
+                flush();
+        }
+        if (k != 0)
+            flush();
     }
 
     report.start_phase_ns = now() - t0;

@@ -32,6 +32,12 @@ ABI_CONST(xa::hypercall::physdev_op, __HYPERVISOR_physdev_op);
 ABI_CONST(xa::hypercall::hvm_op, __HYPERVISOR_hvm_op);
 ABI_CONST(xa::domid_self, DOMID_SELF);
 
+// HYPERVISOR_multicall's batch entry (xen.h).
+ABI_TYPE(xa::multicall_entry, multicall_entry_t);
+ABI_SAME_FIELD(xa::multicall_entry, multicall_entry_t, op);
+ABI_SAME_FIELD(xa::multicall_entry, multicall_entry_t, result);
+ABI_SAME_FIELD(xa::multicall_entry, multicall_entry_t, args);
+
 ABI_NOT_IN_XEN_HEADERS(xa::hypercall_entry_size,
                        "32-byte page entries: Xen's x86 hypercall page layout (hypercall_page_initialise)");
 ABI_NOT_IN_XEN_HEADERS(xa::hypercall_page_offset, "library helper over hypercall_entry_size");

@@ -8,6 +8,7 @@
 #include <xen/abi/guest_context.hpp>
 #include <xen/abi/hvm_context.hpp>
 #include <xen/abi/hypercall_numbers.hpp>
+#include <xen/abi/multicall.hpp>
 #include <xen/abi/platform.hpp>
 #include <xen/abi/sched.hpp>
 #include <xen/abi/shared_info.hpp>

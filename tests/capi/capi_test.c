@@ -262,6 +262,21 @@ static void test_vcpuops(void)
     CHECK_ERR(xenvcpu_vcpu_down(&dom, 1), XENVCPU_OK);
     CHECK_ERR(xenvcpu_vcpu_down(&dom, 0), XENVCPU_LAST_VCPU); /* no other vCPU is up */
     CHECK_ERR(xenvcpu_vcpu_up(&dom, 2), XENVCPU_EINVAL);      /* never initialised */
+    {
+        /* Batched: each vCPU its own outcome (1 is down again, 2 never
+         * initialised, 9 beyond the domain and never sent). */
+        const uint32_t vs[3] = {1, 2, 9};
+        xenvcpu_errc errs[3];
+        uint32_t failed = 0;
+        CHECK_ERR(xenvcpu_vcpu_up_many(&dom, vs, 3, errs, &failed), XENVCPU_OK);
+        CHECK(failed == 2);
+        CHECK(errs[0] == XENVCPU_OK && errs[1] == XENVCPU_EINVAL && errs[2] == XENVCPU_VCPU_OUT_OF_RANGE);
+        CHECK_ERR(xenvcpu_vcpu_is_up(&dom, 1, &up), XENVCPU_OK);
+        CHECK(up);
+        CHECK_ERR(xenvcpu_vcpu_up_many(&dom, NULL, 1, errs, NULL), XENVCPU_INVALID_ARGUMENT);
+        CHECK_ERR(xenvcpu_vcpu_up_many(&dom, NULL, 0, NULL, NULL), XENVCPU_OK);
+        CHECK_ERR(xenvcpu_vcpu_down(&dom, 1), XENVCPU_OK);
+    }
 
     CHECK_ERR(xenvcpu_vcpu_get_runstate_info(&dom, 0, &ri), XENVCPU_OK);
     CHECK(ri.state == XENVCPU_RUNSTATE_RUNNING);

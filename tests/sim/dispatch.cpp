@@ -2,6 +2,7 @@
 // hands the call to the area that models it. Hypercalls the simulator does
 // not model answer -ENOSYS, as Xen does for a hypercall a guest type lacks.
 #include <xen/abi/event_channel.hpp>
+#include <xen/abi/multicall.hpp>
 
 #include "state.hpp"
 
@@ -36,6 +37,10 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
     case abi::hypercall::console_io: return console_io(static_cast<int32_t>(a1), a2, a3);
     case abi::hypercall::hvm_op: return hvm_op(a1, a2);
     case abi::hypercall::memory_op: return memory_op(static_cast<uint32_t>(a1), a2);
+    case abi::hypercall::multicall:
+        // PV always; HVM/PVH from Xen 4.16 (before: not in the HVM table).
+        return pv || cfg_.version.at_least(4, 16) ? multicall(caller, a1, static_cast<uint32_t>(a2))
+                                                  : fail(Errc::enosys);
     case abi::hypercall::callback_op:
         // Not in the HVM/PVH hypercall table.
         return pv ? callback_op(static_cast<int32_t>(a1), a2) : fail(Errc::enosys);
@@ -52,6 +57,32 @@ long Hypervisor::dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_
         return pv ? 0 : fail(Errc::enosys);
     default: return fail(Errc::enosys);
     }
+}
+
+// Xen's do_multicall: each entry in order, through the same table (each
+// one counted and open to injected faults as a call of its own), its
+// return value written to the entry's `result` only. A multicall inside a
+// multicall is refused (-EINVAL, "reentry is disallowed").
+long Hypervisor::multicall(VcpuId caller, uint64_t list, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; ++i) {
+        const uint64_t at = list + i * sizeof(abi::multicall_entry);
+        abi::multicall_entry e{};
+        if (!copy_from_guest(e, list == 0 ? 0 : at))
+            return fail(Errc::efault);
+        const auto nr = static_cast<abi::hypercall>(e.op);
+        long rc;
+        if (in_multicall_ || nr == abi::hypercall::multicall) {
+            rc = fail(Errc::einval);
+        } else {
+            in_multicall_ = true;
+            rc = hypercall(caller, nr, e.args[0], e.args[1], e.args[2], e.args[3], e.args[4]);
+            in_multicall_ = false;
+        }
+        e.result = static_cast<uint64_t>(rc);
+        (void)copy_to_guest(at, e);
+    }
+    return 0;
 }
 
 std::optional<Errc> Hypervisor::take_fault(abi::hypercall nr, uint64_t a1, uint64_t a2)

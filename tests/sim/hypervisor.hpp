@@ -213,6 +213,7 @@ private:
     // dispatch.cpp
     long dispatch(VcpuId caller, abi::hypercall nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
     std::optional<Errc> take_fault(abi::hypercall nr, uint64_t a1, uint64_t a2);
+    long multicall(VcpuId caller, uint64_t list, uint32_t n);
     // vcpu.cpp
     long vcpu_op(VcpuId caller, int32_t cmd, uint32_t id, uint64_t arg);
     long vcpu_initialise(VcpuState& v, uint64_t arg);
@@ -298,6 +299,7 @@ private:
     uint8_t pvclock_flags_ = 0;
     std::vector<FaultState> faults_;
     std::array<uint64_t, 64> hypercall_calls_{};
+    bool in_multicall_ = false; ///< inside multicall(): a nested one is -EINVAL
     std::array<uint64_t, abi::vcpuop_count + 1> vcpuop_calls_{};
 };
 

@@ -438,3 +438,85 @@ TEST_CASE("the handshake carries the launch: the AP's stack, entry and data, and
     CHECK(hs.online_ns > hs.start_ns);
     CHECK(rig.smp->part(VcpuId{1}).bringup_ns == hs.online_ns - hs.start_ns);
 }
+
+TEST_CASE("parallel bring-up ups the APs in batches: one multicall per Domain::up_batch APs, serial one up each",
+          "[smp]")
+{
+    for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
+        for (uint32_t n : {2u, 17u, 18u, 64u, 128u}) {
+            DYNAMIC_SECTION(name(guest) << " " << n << " vCPUs")
+            {
+                const uint32_t batches = (n - 1 + xen::Domain::up_batch - 1) / xen::Domain::up_batch;
+                Rig par(domain(guest, n));
+                REQUIRE(par.bring_up(BringUpMode::parallel).online == n);
+                CHECK(par.hv.calls(abi::hypercall::multicall) == batches);
+                CHECK(par.hv.calls(abi::vcpuop::up) == n - 1); // each entry counted as the call it is
+                CHECK(par.hv.calls(abi::vcpuop::initialise) == n - 1);
+
+                Rig ser(domain(guest, n));
+                REQUIRE(ser.bring_up(BringUpMode::serial).online == n);
+                CHECK(ser.hv.calls(abi::hypercall::multicall) == 0);
+                CHECK(ser.hv.calls(abi::vcpuop::up) == n - 1);
+            }
+        }
+    }
+}
+
+TEST_CASE("parallel bring-up initialises every AP before it ups any", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 40));
+    REQUIRE(rig.discover().has_value());
+    // The first up fails: by then every AP must have been initialised.
+    rig.hv.inject({abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::up), std::nullopt, 1u, Errc::einval, 1u});
+    const auto report = rig.smp->bring_up(BringUpMode::parallel);
+    CHECK(report.online == 39);
+    CHECK(rig.smp->state(VcpuId{1}) == CpuState::parked);
+    CHECK(rig.smp->part(VcpuId{1}).last_error == Errc::einval);
+    CHECK(rig.smp->part(VcpuId{1}).timeline.up_ns == 0);
+    for (uint32_t id = 1; id < 40; ++id)
+        CHECK(rig.hv.vcpu(VcpuId{id}).initialised);
+}
+
+TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): one VCPUOP_up per AP instead, all online", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 64, sim::Version{4, 15, 0}));
+    const auto report = rig.bring_up(BringUpMode::parallel);
+    CHECK(report.online == 64);
+    CHECK(report.first_error == Errc{});
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 4); // each answered -ENOSYS
+    CHECK(rig.hv.calls(abi::vcpuop::up) == 63);
+}
+
+TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others' in its batch", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 40));
+    REQUIRE(rig.discover().has_value());
+    for (auto& ap : rig.aps)
+        ap.silent = true; // woken without Smp: nothing to enter
+    xen::abi::vcpu_hvm_context ctx{};
+    ctx.mode = static_cast<uint32_t>(abi::vcpu_hvm_mode::mode_64b);
+    ctx.cpu_regs.x86_64.cr0 = 1ull << 31;
+    ctx.cpu_regs.x86_64.cr4 = 1ull << 5;
+    ctx.cpu_regs.x86_64.efer = 1ull << 8;
+    ctx.cpu_regs.x86_64.rip = 0x100800;
+    // vCPUs 1..20 initialised, 21 not (Xen: -EINVAL), 99 beyond the domain.
+    for (uint32_t id = 1; id <= 20; ++id)
+        REQUIRE(rig.domain->initialise(VcpuId{id}, ctx).has_value());
+    rig.hv.inject({abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::up), 5u, 1u, Errc::enomem, 1u});
+    VcpuId vs[22];
+    for (uint32_t i = 0; i < 20; ++i)
+        vs[i] = VcpuId{i + 1};
+    vs[20] = VcpuId{21};
+    vs[21] = VcpuId{99};
+    Errc errors[22];
+    const uint32_t failed = rig.domain->up_many(vs, 22, errors);
+    CHECK(failed == 3);
+    for (uint32_t i = 0; i < 20; ++i)
+        CHECK(errors[i] == (i + 1 == 5 ? Errc::enomem : Errc{}));
+    CHECK(errors[20] == Errc::einval);
+    CHECK(errors[21] == Errc::vcpu_out_of_range);
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 2); // 16 + 5 entries; 99 never sent
+    CHECK(rig.hv.calls(abi::vcpuop::up) == 21);
+    CHECK(rig.hv.vcpu(VcpuId{1}).woken);
+    CHECK_FALSE(rig.hv.vcpu(VcpuId{5}).woken);
+}

@@ -5,8 +5,13 @@
 // smp.bringup_<mode>_total_ns, and per AP the first bring-up's timeline
 // (the library's SmpTimeline, ns from the bring_up call's start):
 // smp.ap_prepare_begin_ns, smp.ap_prepare_end_ns, smp.ap_up_ns (VCPUOP_up
-// returned) and smp.ap_online_ns (the boot vCPU saw its check-in).
+// returned) and smp.ap_online_ns (the boot vCPU saw its check-in), and
+// before the bring-up the cost of one hypercall, one multicall entry and
+// one clock read on vCPU 0 (smp.hypercall_ns, smp.multicall_entry_ns,
+// smp.clock_read_ns).
+#include <xen/hypercall/multicall.hpp>
 #include <xen/hypercall/vcpu_op.hpp>
+#include <xen/hypercall/xen_version.hpp>
 #include <xen/smp.hpp>
 #include <xen/time/pvclock.hpp>
 
@@ -72,6 +77,7 @@ void check_online(Tap& tap, xen::Smp* ctl, const smp::BringUp& rec, smp::Mode mo
         const uint64_t t0 = rec.report.start_ns;
         timeline_metric(tap, "ap_prepare_begin_ns", s.timeline.prepare_begin_ns, t0, id);
         timeline_metric(tap, "ap_prepare_end_ns", s.timeline.prepare_end_ns, t0, id);
+        timeline_metric(tap, "ap_initialise_ns", s.handshake.start_ns, t0, id);
         timeline_metric(tap, "ap_up_ns", s.timeline.up_ns, t0, id);
         timeline_metric(tap, "ap_online_ns", s.timeline.online_ns, t0, id);
         if (ctl->state(v) != xen::CpuState::online)
@@ -167,12 +173,53 @@ void check_pending_nmi(Tap& tap) noexcept
                " took the NMI sent while it was down (vcpuop) by its NMI callback (", taken, ") and ran on");
 }
 
+// What one guest-to-Xen transition costs on this machine (on PVH a VM
+// exit), measured on vCPU 0 before any AP runs: rounds of `per_round`
+// xen_version calls one by one, the same calls as the entries of one
+// multicall, and clock reads (on PVH rdtsc may trap to Xen). The fastest
+// round of each is the cost without the host's interference; the metric
+// lines say how much a bring-up pays per hypercall, per batched entry and
+// per clock read (docs/smp.md, "Parallel and serial").
+xen::abi::multicall_entry probe_calls[16];
+
+void exit_costs(Tap& tap) noexcept
+{
+    constexpr uint32_t per_round = 16, rounds = 8;
+    uint64_t best[3] = {~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
+    bool batched = true;
+    for (uint32_t r = 0; r < rounds; ++r) {
+        const uint64_t t0 = now_ns();
+        for (uint32_t i = 0; i < per_round; ++i)
+            (void)xen::hc::xen_version();
+        const uint64_t t1 = now_ns();
+        for (auto& e : probe_calls)
+            e = xen::abi::multicall_entry{static_cast<uint64_t>(xen::abi::hypercall::xen_version),
+                                          xen::hc::multicall_not_run,
+                                          {static_cast<uint64_t>(xen::abi::xenver::version), 0, 0, 0, 0, 0}};
+        batched = batched && xen::hc::multicall(probe_calls, per_round).has_value() &&
+                  xen::hc::entry_result(probe_calls[per_round - 1]).has_value();
+        const uint64_t t2 = now_ns();
+        for (uint32_t i = 0; i < per_round; ++i)
+            (void)now_ns();
+        const uint64_t t3 = now_ns();
+        best[0] = t1 - t0 < best[0] ? t1 - t0 : best[0];
+        best[1] = t2 - t1 < best[1] ? t2 - t1 : best[1];
+        best[2] = t3 - t2 < best[2] ? t3 - t2 : best[2];
+    }
+    tap.metric(area, "hypercall_ns", best[0] / per_round);
+    if (batched)
+        tap.metric(area, "multicall_entry_ns", best[1] / per_round);
+    tap.metric(area, "clock_read_ns", best[2] / per_round);
+}
+
 } // namespace
 
 void run_smp(Tap& tap, const Context& c) noexcept
 {
     const char* asked = c.cmdline.get("smp");
     const smp::Mode mode = asked != nullptr && str_equal(asked, "serial") ? smp::Mode::serial : smp::Mode::parallel;
+    if (smp::controller() == nullptr)
+        exit_costs(tap); // before any AP runs: vCPU 0 alone
     const auto online = smp::ensure_online(mode);
     const smp::BringUp& rec = smp::bring_up_record();
     xen::Smp* ctl = smp::controller();
