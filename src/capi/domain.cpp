@@ -193,28 +193,6 @@ xenvcpu_errc xenvcpu_vcpu_initialise_hvm(xenvcpu_domain* d, uint32_t v, const vo
     return code(dom(d).initialise(id(v), *static_cast<const abi::vcpu_hvm_context*>(context)));
 }
 xenvcpu_errc xenvcpu_vcpu_up(xenvcpu_domain* d, uint32_t v) noexcept { return code(dom(d).up(id(v))); }
-xenvcpu_errc xenvcpu_vcpu_up_many(xenvcpu_domain* d, const uint32_t* vs, uint32_t n, xenvcpu_errc* errors,
-                                  uint32_t* failed) noexcept
-{
-    if (n != 0 && (vs == nullptr || errors == nullptr))
-        return XENVCPU_INVALID_ARGUMENT;
-    uint32_t bad = 0;
-    // One Domain::up_many per batch, so the C arrays need no conversion
-    // buffer beyond one batch.
-    for (uint32_t base = 0; base < n; base += Domain::up_batch) {
-        const uint32_t k = n - base < Domain::up_batch ? n - base : Domain::up_batch;
-        VcpuId ids[Domain::up_batch];
-        Errc errs[Domain::up_batch];
-        for (uint32_t i = 0; i < k; ++i)
-            ids[i] = id(vs[base + i]);
-        bad += dom(d).up_many(ids, k, errs);
-        for (uint32_t i = 0; i < k; ++i)
-            errors[base + i] = code(errs[i]);
-    }
-    if (failed != nullptr)
-        *failed = bad;
-    return XENVCPU_OK;
-}
 xenvcpu_errc xenvcpu_vcpu_down(xenvcpu_domain* d, uint32_t v) noexcept { return code(dom(d).down(id(v))); }
 xenvcpu_errc xenvcpu_vcpu_is_up(xenvcpu_domain* d, uint32_t v, bool* up) noexcept
 {
