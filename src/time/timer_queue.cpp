@@ -97,6 +97,12 @@ void TimerQueue::cascade() noexcept
     buckets_[level][bucket] = nullptr;
     occupied_[level] &= ~(uint64_t{1} << bucket);
     base_ = above(base_, level) | (uint64_t{bucket} << (level * digit_bits));
+    // A bucket of one timer (most, on the levels that hold few timers each):
+    // the base may move up to its time, and it falls straight to level 0
+    // instead of one level per cascade. Not a timer re-armed later in place
+    // whose time lies past this bucket.
+    if (newest->next_ == newest && level_of(newest->latest_, base_) < level)
+        base_ = newest->latest_;
 
     Timer* t = newest->prev_; // the oldest
     for (;;) {
