@@ -231,9 +231,13 @@ void TimerQueue::arm(Timer& t, uint64_t deadline_ns, uint64_t slack_ns) noexcept
     if (t.queue_ == this) {
         // Re-armed no earlier than the start of its bucket: it may stay
         // where it is, touching no other timer. Its bucket comes up no later
-        // than its new time, and it moves then (cascade, wheel_first).
-        const uint32_t shift = t.level_ * digit_bits;
-        if (t.level_ != overdue_level && latest >= (above(base_, t.level_) | (uint64_t{t.bucket_} << shift))) {
+        // than its new time, and it moves then (cascade, wheel_first). Not
+        // to the very time of a level-0 bucket: there its place in the list
+        // is its place in arming order, which re-arming changes.
+        const uint32_t level = t.level_;
+        const uint64_t start =
+            level == overdue_level ? ~uint64_t{0} : above(base_, level) | (uint64_t{t.bucket_} << (level * digit_bits));
+        if (level != overdue_level && (latest > start || (latest == start && level != 0))) {
             t.deadline_ = deadline_ns;
             t.latest_ = latest;
             t.seq_ = next_seq_++;

@@ -220,6 +220,15 @@ TEST_CASE("TimerQueue: a timer re-armed within or past its bucket stays put but 
         CHECK(q.first() == &t[0]);
         CHECK(drain(q) == std::vector<size_t>{0, 1});
     }
+    SECTION("re-armed to the very time of its level-0 bucket: behind those armed since")
+    {
+        q.arm(t[0], 10);
+        q.arm(t[1], 10);
+        q.arm(t[2], 12);
+        q.arm(t[0], 10);
+        q.arm(t[2], 10);
+        CHECK(drain(q) == std::vector<size_t>{1, 0, 2});
+    }
     SECTION("pushed back many times, then cancelled")
     {
         for (uint64_t d = 64; d < 100'000; d += 97)
