@@ -235,8 +235,9 @@ void TimerQueue::arm(Timer& t, uint64_t deadline_ns, uint64_t slack_ns) noexcept
         // to the very time of a level-0 bucket: there its place in the list
         // is its place in arming order, which re-arming changes.
         const uint32_t level = t.level_;
-        const uint64_t start =
-            level == overdue_level ? ~uint64_t{0} : above(base_, level) | (uint64_t{t.bucket_} << (level * digit_bits));
+        const uint64_t start = level == overdue_level
+                                   ? ~uint64_t{0}
+                                   : above(base_, level) | (uint64_t{t.bucket_} << (level * digit_bits));
         if (level != overdue_level && (latest > start || (latest == start && level != 0))) {
             t.deadline_ = deadline_ns;
             t.latest_ = latest;
