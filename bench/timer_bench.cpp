@@ -9,6 +9,9 @@
 //   deadline (a timeout pushed back), by each queue's own re-arm path;
 // - expiry: take the earliest timer and arm it again a random time later
 //   (the "hold" model of a steady stream of expiries);
+// - churn: time advances, about one timer comes due per step; each step
+//   re-arms a random timer ahead of now and pops and re-arms every due one
+//   (a kernel's mix; charges work a queue defers on re-arm);
 // - drain: arm n timers, then expire them all.
 //
 // Each round measures every queue back to back on the same operation
@@ -88,6 +91,7 @@ struct Intrusive {
     void arm(Item& t, uint64_t d) { q.arm(t, d); }
     void cancel(Item& t) { (void)q.cancel(t); }
     Item* pop() { return q.pop(); }
+    Item* pop_due(uint64_t now) { return q.pop_due(now); }
     static uint64_t deadline(const Item& t) { return t.deadline(); }
     xen::TimerQueue q;
     std::vector<std::unique_ptr<xen::Timer>> items;
@@ -133,6 +137,7 @@ struct Multimap {
         q.erase(it);
         return t;
     }
+    Item* pop_due(uint64_t now) { return !q.empty() && q.begin()->first <= now ? pop() : nullptr; }
     static uint64_t deadline(const Item& t) { return t.deadline; }
     Map q;
     std::vector<std::unique_ptr<Item>> items;
@@ -162,6 +167,11 @@ struct Peer {
     void arm(Item& t, uint64_t d) { q.arm(t, d); }
     void cancel(Item& t) { (void)q.cancel(t); }
     Item* pop() { return q.pop(); }
+    Item* pop_due(uint64_t now)
+    {
+        Item* t = q.first();
+        return t != nullptr && t->deadline <= now ? q.pop() : nullptr;
+    }
     static uint64_t deadline(const Item& t) { return t.deadline; }
     Queue q;
     std::vector<std::unique_ptr<Timer>> items;
@@ -205,6 +215,36 @@ double expiry_ns(size_t n, size_t ops, const std::vector<uint64_t>& d)
     }
     const auto t1 = Clock::now();
     sink = sum;
+    return per_op(t0, t1, ops);
+}
+
+// A kernel's mix: time advances by window / n a step, so about one timer
+// comes due per step. Each step re-arms a random timer to a random time
+// ahead of now (a timeout pushed back, or brought forward), then pops every
+// due timer and arms it again ahead of now. ns per step. Unlike re-arm
+// alone, the time a queue saves by deferring work on re-arm is charged
+// here, when the timers' time comes.
+template <class Q>
+double churn_ns(size_t n, size_t ops, const std::vector<uint64_t>& d, const std::vector<uint32_t>& p)
+{
+    Q q(n);
+    for (size_t i = 0; i < n; ++i)
+        q.arm(q.item(i), d[i]);
+    const uint64_t step = window / n;
+    uint64_t now = 0;
+    uint64_t fired = 0;
+    const auto t0 = Clock::now();
+    for (size_t k = 0; k < ops; ++k) {
+        now += step;
+        q.arm(q.item(p[k]), now + d[(k + n) % d.size()]);
+        size_t j = k;
+        while (auto* t = q.pop_due(now)) {
+            q.arm(*t, now + d[++j % d.size()]);
+            ++fired;
+        }
+    }
+    const auto t1 = Clock::now();
+    sink = fired;
     return per_op(t0, t1, ops);
 }
 
@@ -341,6 +381,14 @@ int main(int argc, char** argv)
             case heap: return expiry_ns<Heap>(n, ops, d);
             case tree: return expiry_ns<Tree>(n, ops, d);
             default: return expiry_ns<Multimap>(n, ops, d);
+            }
+        });
+        measure("churn", n, rounds, with_multimap, 0, [&](Which w) {
+            switch (w) {
+            case tq: return churn_ns<Intrusive>(n, ops, d, p);
+            case heap: return churn_ns<Heap>(n, ops, d, p);
+            case tree: return churn_ns<Tree>(n, ops, d, p);
+            default: return churn_ns<Multimap>(n, ops, d, p);
             }
         });
         measure("drain", n, rounds, with_multimap, 0, [&](Which w) {

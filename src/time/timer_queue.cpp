@@ -44,14 +44,26 @@ void TimerQueue::place(Timer& t) noexcept
     if (head == nullptr) {
         t.next_ = t.prev_ = &t;
         occupied_[level] |= uint64_t{1} << bucket;
-    } else {
+        head = &t;
+    } else if (level != 0 || head->seq_ < t.seq_) {
         // The newest goes in front of the head; the oldest stays head->prev_.
         t.next_ = head;
         t.prev_ = head->prev_;
         head->prev_->next_ = &t;
         head->prev_ = &t;
+        head = &t;
+    } else {
+        // A level-0 bucket is one time, kept in arming order. A timer
+        // re-armed later in place (see arm) arrives here after timers
+        // armed after it: it goes behind the last one armed before it.
+        Timer* w = head;
+        while (w != head->prev_ && w->next_->seq_ > t.seq_)
+            w = w->next_;
+        t.prev_ = w;
+        t.next_ = w->next_;
+        w->next_->prev_ = &t;
+        w->next_ = &t;
     }
-    head = &t;
 }
 
 void TimerQueue::detach(Timer& t) noexcept
@@ -72,7 +84,9 @@ void TimerQueue::detach(Timer& t) noexcept
 // step down. Its timers all share the digits down to that level, so the
 // base moves to the bucket's start (still <= each of them, and above every
 // timer of a lower bucket, of which there is none) and each falls at least
-// one level. Oldest first, so equal times keep their arming order.
+// one level; except timers re-armed later in place (arm), which go wherever
+// their time now says, at this level or above. Oldest first, so equal
+// times keep their arming order (place sorts the rare late arrival).
 void TimerQueue::cascade() noexcept
 {
     uint32_t level = 1;
@@ -83,6 +97,12 @@ void TimerQueue::cascade() noexcept
     buckets_[level][bucket] = nullptr;
     occupied_[level] &= ~(uint64_t{1} << bucket);
     base_ = above(base_, level) | (uint64_t{bucket} << (level * digit_bits));
+    // A bucket of one timer (most, on the levels that hold few timers each):
+    // the base may move up to its time, and it falls straight to level 0
+    // instead of one level per cascade. Not a timer re-armed later in place
+    // whose time lies past this bucket.
+    if (newest->next_ == newest && level_of(newest->latest_, base_) < level)
+        base_ = newest->latest_;
 
     Timer* t = newest->prev_; // the oldest
     for (;;) {
@@ -99,12 +119,19 @@ Timer* TimerQueue::wheel_first() noexcept
 {
     if (wheel_size_ == 0)
         return nullptr;
-    while (occupied_[0] == 0)
-        cascade();
-    // Level 0 buckets hold exact times above the base's digits: the lowest
-    // bucket holds the least time, and its oldest timer was armed first.
-    const uint32_t bucket = static_cast<uint32_t>(__builtin_ctzll(occupied_[0]));
-    return buckets_[0][bucket]->prev_;
+    for (;;) {
+        while (occupied_[0] == 0)
+            cascade();
+        // Level 0 buckets hold exact times above the base's digits: the
+        // lowest bucket holds the least time, and its oldest timer was armed
+        // first, unless it was re-armed later in place: then it moves now.
+        const uint32_t bucket = static_cast<uint32_t>(__builtin_ctzll(occupied_[0]));
+        Timer* t = buckets_[0][bucket]->prev_;
+        if (t->latest_ == ((base_ & ~uint64_t{fan - 1}) | bucket))
+            return t;
+        detach(*t);
+        place(*t);
+    }
 }
 
 // --- the overdue heap --------------------------------------------------------------
@@ -198,11 +225,36 @@ void TimerQueue::remove(Timer& t) noexcept
 
 void TimerQueue::arm(Timer& t, uint64_t deadline_ns, uint64_t slack_ns) noexcept
 {
-    if (t.queue_ == this)
-        remove(t);
     uint64_t latest = 0;
     if (__builtin_add_overflow(deadline_ns, slack_ns, &latest))
         latest = ~uint64_t{0};
+    if (t.queue_ == this) {
+        // Re-armed no earlier than the start of its bucket: it may stay
+        // where it is, touching no other timer. Its bucket comes up no later
+        // than its new time, and it moves then (cascade, wheel_first). Not
+        // to the very time of a level-0 bucket: there its place in the list
+        // is its place in arming order, which re-arming changes.
+        const uint32_t level = t.level_;
+        const uint64_t start = level == overdue_level
+                                   ? ~uint64_t{0}
+                                   : above(base_, level) | (uint64_t{t.bucket_} << (level * digit_bits));
+        if (level != overdue_level && (latest > start || (latest == start && level != 0))) {
+            t.deadline_ = deadline_ns;
+            t.latest_ = latest;
+            t.seq_ = next_seq_++;
+            if (wheel_min_ == &t)
+                wheel_min_ = nullptr;
+            else if (wheel_min_ != nullptr && before(t, *wheel_min_))
+                wheel_min_ = &t;
+            return;
+        }
+        if (t.level_ != overdue_level) {
+            // Its two neighbours are written next, and are rarely cached.
+            __builtin_prefetch(t.next_, 1);
+            __builtin_prefetch(t.prev_, 1);
+        }
+        remove(t);
+    }
     t.deadline_ = deadline_ns;
     t.latest_ = latest;
     t.seq_ = next_seq_++;

@@ -182,6 +182,64 @@ TEST_CASE("TimerQueue: timers armed below where the wheel has moved on still com
     CHECK(drain(q) == std::vector<size_t>{3, 2, 4, 5, 1});
 }
 
+TEST_CASE("TimerQueue: a timer re-armed within or past its bucket stays put but keeps its order")
+{
+    // Re-arming at or after the start of its bucket leaves a timer in place
+    // (timer_queue.cpp, arm); it moves when its bucket comes up. It must
+    // still come out in (latest, arming order) among timers armed after it.
+    Timers t(4);
+    TimerQueue q;
+    SECTION("moved by a cascade behind timers of the same time armed after it")
+    {
+        q.arm(t[0], 70);  // level 1, bucket 1
+        q.arm(t[0], 200); // stays in bucket 1
+        q.arm(t[1], 200); // level 1, bucket 3
+        q.arm(t[2], 200);
+        q.arm(t[3], 199);
+        CHECK(drain(q) == std::vector<size_t>{3, 0, 1, 2});
+    }
+    SECTION("in a level-0 bucket, found stale when its time comes up")
+    {
+        q.arm(t[0], 10);
+        q.arm(t[0], 20); // stays in the bucket of time 10
+        q.arm(t[1], 15);
+        q.arm(t[2], 20);
+        q.arm(t[3], 10);
+        CHECK(drain(q, 9).empty());
+        CHECK(drain(q, 19) == std::vector<size_t>{3, 1});
+        CHECK(drain(q) == std::vector<size_t>{0, 2});
+    }
+    SECTION("earlier within its bucket: it may become the first")
+    {
+        q.arm(t[0], 100); // both level 1, bucket 1
+        q.arm(t[1], 120);
+        CHECK(q.first() == &t[0]);
+        q.arm(t[1], 90);
+        CHECK(q.first() == &t[1]);
+        q.arm(t[1], 127); // the first, pushed back: no longer first
+        CHECK(q.first() == &t[0]);
+        CHECK(drain(q) == std::vector<size_t>{0, 1});
+    }
+    SECTION("re-armed to the very time of its level-0 bucket: behind those armed since")
+    {
+        q.arm(t[0], 10);
+        q.arm(t[1], 10);
+        q.arm(t[2], 12);
+        q.arm(t[0], 10);
+        q.arm(t[2], 10);
+        CHECK(drain(q) == std::vector<size_t>{1, 0, 2});
+    }
+    SECTION("pushed back many times, then cancelled")
+    {
+        for (uint64_t d = 64; d < 100'000; d += 97)
+            q.arm(t[0], d);
+        q.arm(t[1], 99'999);
+        CHECK(q.cancel(t[0]));
+        CHECK(q.size() == 1);
+        CHECK(drain(q) == std::vector<size_t>{1});
+    }
+}
+
 TEST_CASE("TimerQueue: times far apart (levels of the wheel) and near the top of 64 bits")
 {
     Timers t(8);

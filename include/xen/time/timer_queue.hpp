@@ -14,6 +14,15 @@
 /// than where the wheel has moved on to) goes to a small pairing heap of
 /// overdue timers, which all come before the wheel's.
 ///
+/// Re-arming a timer at or after the start of the bucket it sits in (a
+/// timeout pushed back, the usual re-arm) changes only the timer: it stays
+/// in that bucket, which comes up no earlier than it may, and moves when it
+/// does (in the cascade, or when found at the front of level 0), once
+/// however often it was pushed back. Such a timer can reach a level-0
+/// bucket after timers of its time armed later, so a level-0 bucket is
+/// kept in arming order by a walk from its newest end (no steps unless
+/// that happened).
+///
 /// No allocation and no capacity limit: the buckets are 11 x 64 heads in the
 /// queue (5.6 KiB per vCPU), everything else is in the timers.
 ///
