@@ -115,9 +115,13 @@ fi
 # hand over what it holds of its console; renamed, shut down or crashed is
 # ended. One failed `xl list` is not proof: five in a row, 0.2 s apart; a
 # failure followed by success is logged with xl's message.
+# An `xl list` that does not answer in 10 s counts as a failure (timeout's
+# status 143), and says so: no wait on the toolstack is unbounded.
 alive() {
     tries=0
-    until xl list domu >/tmp/alive.out 2>&1; do
+    until timeout 10 xl list domu >/tmp/alive.out 2>&1; do
+        rc=$?
+        [ $rc != 143 ] || say "xl list domu did not answer in 10 s"
         tries=$((tries + 1))
         [ $tries -lt 5 ] || return 1
         cp /tmp/alive.out /tmp/alive.failed
@@ -410,7 +414,47 @@ else
     say "plan done at $(cut -d' ' -f1 /proc/uptime) s"
 fi
 
-while alive; do sleep 0.1; done
+# The guest's last line is "# xenvcpu: done"; after it the guest only
+# drains its console ring (at most ~4 s, support.cpp) and shuts down. A
+# domain that has not shut down 30 s after that line is stuck: say what Xen
+# knows of it (report_stuck) and destroy it, rather than wait for the
+# harness's timeout. A guest that prints no such line (Mini-OS, a test that
+# hangs) is left to the harness's timeout, as before.
+last_line='# xenvcpu: done'
+stuck_after=30
+# report_stuck DOMID: the domain's state, its vCPUs, Xen's view of them
+# (debug keys q: domains and vCPUs, a: timers, r: run queues, read back
+# from Xen's console ring) and where each vCPU is (xenctx). Each command
+# is bounded: a stuck toolstack must not hang the report.
+report_stuck() {
+    say "xl list:"
+    timeout 10 xl list 2>&1 | sed 's/^/dom0|   /'
+    say "xl vcpu-list domu:"
+    timeout 10 xl vcpu-list domu 2>&1 | sed 's/^/dom0|   /'
+    timeout 10 xl dmesg -c >/dev/null 2>&1
+    for k in q a r; do timeout 10 xl debug-keys "$k" 2>&1 | sed 's/^/dom0|   /'; done
+    sleep 1
+    say "Xen's answer to debug keys q, a, r (xl dmesg):"
+    timeout 10 xl dmesg 2>&1 | tail -n 400 | sed 's/^/dom0| xen: /'
+    if command -v xenctx >/dev/null; then
+        set -- -C -S -k 0
+        [ -f /domu/minikernel.map ] && set -- "$@" -s /domu/minikernel.map
+        say "xenctx $* $domid:"
+        timeout 20 xenctx "$@" "$domid" 2>&1 | sed 's/^/dom0|   /'
+    fi
+}
+done_at="" stuck=0
+while alive; do
+    if [ -z "$done_at" ]; then
+        grep -qxF "$last_line" /tmp/domu.out && done_at=$(cut -d' ' -f1 /proc/uptime)
+    elif awk -v a="$done_at" -v b="$(cut -d' ' -f1 /proc/uptime)" -v s=$stuck_after 'BEGIN { exit !(b - a >= s) }'; then
+        say "check failed: the guest printed its last line at $done_at s but domain $domid has not shut down $stuck_after s later ($(cut -d' ' -f1 /proc/uptime) s)"
+        report_stuck
+        stuck=1
+        break
+    fi
+    sleep 0.1
+done
 t_end=$(cut -d' ' -f1 /proc/uptime)
 # The guest has ended, but not all of its console may have reached us:
 # xenconsoled read the ring into its log at once, and hands the pty what
@@ -433,7 +477,10 @@ while :; do
     fi
     sleep 0.1
 done
-xl destroy "$domid" >/dev/null 2>&1
+timeout 30 xl destroy "$domid" >/tmp/destroy.out 2>&1 || {
+    say "xl destroy $domid failed or did not answer in 30 s:"
+    sed 's/^/dom0|   /' /tmp/destroy.out
+}
 # xenconsole ends with the domain, and the relay once it has printed the
 # rest. Wait for both (at most 10 s) before the reset takes what they hold.
 n=0
@@ -452,4 +499,5 @@ if [ -f /var/log/xen/xl-domu.log ]; then
     grep -i "shut down\|reason\|crash" /var/log/xen/xl-domu.log | tail -n 2 | sed 's/^/dom0| xl: /'
 fi
 say "guest console lines: $(wc -l <"$log" 2>/dev/null || echo 0) in xenconsoled's log, $(wc -l </tmp/domu.out) relayed"
+[ $stuck = 0 ] || end "domu did not shut down; destroyed at $t_end s"
 end "domu ended at $t_end s"
