@@ -448,7 +448,7 @@ while alive; do
     if [ -z "$done_at" ]; then
         grep -qxF "$last_line" /tmp/domu.out && done_at=$(cut -d' ' -f1 /proc/uptime)
     elif awk -v a="$done_at" -v b="$(cut -d' ' -f1 /proc/uptime)" -v s=$stuck_after 'BEGIN { exit !(b - a >= s) }'; then
-        say "check failed: the guest printed its last line at $done_at s but domain $domid has not shut down $stuck_after s later ($(cut -d' ' -f1 /proc/uptime) s)"
+        say "check failed: dom0 saw the guest's last line at $done_at s but domain $domid has not shut down $stuck_after s later ($(cut -d' ' -f1 /proc/uptime) s)"
         report_stuck
         stuck=1
         break
