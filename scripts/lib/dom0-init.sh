@@ -421,6 +421,7 @@ fi
 # harness's timeout. A guest that prints no such line (Mini-OS, a test that
 # hangs) is left to the harness's timeout, as before.
 last_line='# xenvcpu: done'
+log=/var/log/xen/console/guest-domu.log
 stuck_after=30
 # report_stuck DOMID: the domain's state, its vCPUs, Xen's view of them
 # (debug keys q: domains and vCPUs, a: timers, r: run queues, read back
@@ -446,7 +447,9 @@ report_stuck() {
 done_at="" stuck=0
 while alive; do
     if [ -z "$done_at" ]; then
-        grep -qxF "$last_line" /tmp/domu.out && done_at=$(cut -d' ' -f1 /proc/uptime)
+        # xenconsoled's log has it first (the relay comes later, far later
+        # under a flood); only its end is read, each round.
+        tail -n 20 "$log" 2>/dev/null | tr -d '\r' | grep -qxF "$last_line" && done_at=$(cut -d' ' -f1 /proc/uptime)
     elif awk -v a="$done_at" -v b="$(cut -d' ' -f1 /proc/uptime)" -v s=$stuck_after 'BEGIN { exit !(b - a >= s) }'; then
         say "check failed: dom0 saw the guest's last line at $done_at s but domain $domid has not shut down $stuck_after s later ($(cut -d' ' -f1 /proc/uptime) s)"
         report_stuck
@@ -466,7 +469,6 @@ t_end=$(cut -d' ' -f1 /proc/uptime)
 # xenconsoled's log, 1106 relayed, the rest dropped when the domain was
 # destroyed. So wait until the relay has every line of the log (giving up
 # after 10 s without progress), then destroy the domain.
-log=/var/log/xen/console/guest-domu.log
 still=0 last=-1
 while :; do
     logged=$(wc -l <"$log" 2>/dev/null || echo 0)
