@@ -115,13 +115,47 @@ fi
 # hand over what it holds of its console; renamed, shut down or crashed is
 # ended. One failed `xl list` is not proof: five in a row, 0.2 s apart; a
 # failure followed by success is logged with xl's message.
-# An `xl list` that does not answer in 10 s counts as a failure (timeout's
-# status 143), and says so: no wait on the toolstack is unbounded.
+# xl_bounded SECS OUT ARGS...: `xl ARGS` with its output in OUT, its
+# status returned; if it has not ended after SECS, say where each of its
+# threads waits (state, kernel wait channel, system call and its arguments,
+# kernel stack), its open files and where xenstored waits, then kill it
+# and return 143. Under set -f: no globs.
+xl_bounded() {
+    secs=$1 out=$2
+    shift 2
+    xl "$@" >"$out" 2>&1 &
+    xpid=$!
+    ticks=0
+    while :; do
+        case $(cut -d' ' -f3 "/proc/$xpid/stat" 2>/dev/null) in
+        '' | Z) wait "$xpid"; return ;;
+        esac
+        ticks=$((ticks + 1))
+        if [ $ticks -ge $((secs * 20)) ]; then
+            say "xl $* (pid $xpid) has not ended after $secs s; where it waits:"
+            # shellcheck disable=SC2045  # thread ids: plain numbers
+            for xt in $(ls "/proc/$xpid/task" 2>/dev/null); do
+                xd=/proc/$xpid/task/$xt
+                say "  thread $xt: state $(cut -d' ' -f3 "$xd/stat" 2>/dev/null), wchan $(cat "$xd/wchan" 2>/dev/null), syscall $(cat "$xd/syscall" 2>/dev/null)"
+                sed 's/^/dom0|     /' "$xd/stack" 2>/dev/null
+            done
+            # shellcheck disable=SC2012  # for the log only
+            say "  its files: $(ls -l "/proc/$xpid/fd" 2>&1 | awk 'NR > 1 { print $(NF - 2) $(NF - 1) $NF }' | tr '\n' ' ')"
+            sp=$(cat /run/xen/xenstored.pid 2>/dev/null)
+            [ -z "$sp" ] || say "  xenstored (pid $sp): state $(cut -d' ' -f3 "/proc/$sp/stat" 2>/dev/null), wchan $(cat "/proc/$sp/wchan" 2>/dev/null), syscall $(cat "/proc/$sp/syscall" 2>/dev/null)"
+            kill -9 "$xpid" 2>/dev/null
+            wait "$xpid"
+            return 143
+        fi
+        sleep 0.05
+    done
+}
+
+# An `xl list` that does not answer in 10 s counts as a failure, and says
+# where it was (xl_bounded): no wait on the toolstack is unbounded.
 alive() {
     tries=0
-    until timeout 10 xl list domu >/tmp/alive.out 2>&1; do
-        rc=$?
-        [ $rc != 143 ] || say "xl list domu did not answer in 10 s"
+    until xl_bounded 10 /tmp/alive.out list domu; do
         tries=$((tries + 1))
         [ $tries -lt 5 ] || return 1
         cp /tmp/alive.out /tmp/alive.failed
