@@ -141,6 +141,19 @@ xl_bounded() {
             done
             # shellcheck disable=SC2012  # for the log only
             say "  its files: $(ls -l "/proc/$xpid/fd" 2>&1 | awk 'NR > 1 { print $(NF - 2) $(NF - 1) $NF }' | tr '\n' ' ')"
+            # Enough to name the user-space frames offline (the image's
+            # libraries are the host's): the mappings, then the words at
+            # the first system call argument (a futex: the lock) and at the
+            # main thread's stack pointer (the return addresses).
+            say "  its mappings:"
+            sed 's/^/dom0|     /' "/proc/$xpid/maps" 2>/dev/null
+            # shellcheck disable=SC2046  # the fields, split
+            set -- $(cat "/proc/$xpid/syscall" 2>/dev/null)
+            if [ $# -ge 9 ]; then
+                say "  words at $2: $(busybox dd if="/proc/$xpid/mem" bs=8 skip=$(($2 / 8)) count=8 2>/dev/null | busybox od -v -An -tx8 | tr -s ' \n' ' ')"
+                say "  stack at $8:"
+                busybox dd if="/proc/$xpid/mem" bs=8 skip=$(($8 / 8)) count=256 2>/dev/null | busybox od -v -An -tx8 | sed 's/^/dom0|     /'
+            fi
             sp=$(cat /run/xen/xenstored.pid 2>/dev/null)
             [ -z "$sp" ] || say "  xenstored (pid $sp): state $(cut -d' ' -f3 "/proc/$sp/stat" 2>/dev/null), wchan $(cat "/proc/$sp/wchan" 2>/dev/null), syscall $(cat "/proc/$sp/syscall" 2>/dev/null)"
             kill -9 "$xpid" 2>/dev/null
