@@ -115,60 +115,69 @@ fi
 # hand over what it holds of its console; renamed, shut down or crashed is
 # ended. One failed `xl list` is not proof: five in a row, 0.2 s apart; a
 # failure followed by success is logged with xl's message.
-# xl_bounded SECS OUT ARGS...: `xl ARGS` with its output in OUT, its
+# /tmp/xl-bounded SECS OUT ARGS...: `xl ARGS` with its output in OUT, its
 # status returned; if it has not ended after SECS, say where each of its
 # threads waits (state, kernel wait channel, system call and its arguments,
 # kernel stack), its open files and where xenstored waits, then kill it
 # and return 143. Under set -f: no globs.
-xl_bounded() {
-    secs=$1 out=$2
-    shift 2
-    xl "$@" >"$out" 2>&1 &
-    xpid=$!
-    ticks=0
-    while :; do
-        case $(cut -d' ' -f3 "/proc/$xpid/stat" 2>/dev/null) in
-        '' | Z) wait "$xpid"; return ;;
-        esac
-        ticks=$((ticks + 1))
-        if [ $ticks -ge $((secs * 20)) ]; then
-            say "xl $* (pid $xpid) has not ended after $secs s; where it waits:"
-            # shellcheck disable=SC2045  # thread ids: plain numbers
-            for xt in $(ls "/proc/$xpid/task" 2>/dev/null); do
-                xd=/proc/$xpid/task/$xt
-                say "  thread $xt: state $(cut -d' ' -f3 "$xd/stat" 2>/dev/null), wchan $(cat "$xd/wchan" 2>/dev/null), syscall $(cat "$xd/syscall" 2>/dev/null)"
-                sed 's/^/dom0|     /' "$xd/stack" 2>/dev/null
-            done
-            # shellcheck disable=SC2012  # for the log only
-            say "  its files: $(ls -l "/proc/$xpid/fd" 2>&1 | awk 'NR > 1 { print $(NF - 2) $(NF - 1) $NF }' | tr '\n' ' ')"
-            # Enough to name the user-space frames offline (the image's
-            # libraries are the host's): the mappings, then the words at
-            # the first system call argument (a futex: the lock) and at the
-            # main thread's stack pointer (the return addresses).
-            say "  its mappings:"
-            sed 's/^/dom0|     /' "/proc/$xpid/maps" 2>/dev/null
-            # shellcheck disable=SC2046  # the fields, split
-            set -- $(cat "/proc/$xpid/syscall" 2>/dev/null)
-            if [ $# -ge 9 ]; then
-                say "  words at $2: $(busybox dd if="/proc/$xpid/mem" bs=8 skip=$(($2 / 8)) count=8 2>/dev/null | busybox od -v -An -tx8 | tr -s ' \n' ' ')"
-                say "  stack at $8:"
-                busybox dd if="/proc/$xpid/mem" bs=8 skip=$(($8 / 8)) count=256 2>/dev/null | busybox od -v -An -tx8 | sed 's/^/dom0|     /'
-            fi
-            sp=$(cat /run/xen/xenstored.pid 2>/dev/null)
-            [ -z "$sp" ] || say "  xenstored (pid $sp): state $(cut -d' ' -f3 "/proc/$sp/stat" 2>/dev/null), wchan $(cat "/proc/$sp/wchan" 2>/dev/null), syscall $(cat "/proc/$sp/syscall" 2>/dev/null)"
-            kill -9 "$xpid" 2>/dev/null
-            wait "$xpid"
-            return 143
+# It runs as a script of its own, in a shell of its own: the background
+# job and the wait for it, once every 0.1 s while the guest runs, stay out
+# of /init's shell (run 124 of the PV loop lost dom0 to a segfault of
+# /init's busybox shell, 3 s into that loop), and a crash of the helper is
+# one failed xl list, which alive() retries.
+cat >/tmp/xl-bounded <<'XLB'
+#!/bin/sh
+say() { echo "dom0| $*"; }
+set -f
+secs=$1 out=$2
+shift 2
+xl "$@" >"$out" 2>&1 &
+xpid=$!
+ticks=0
+while :; do
+    case $(cut -d' ' -f3 "/proc/$xpid/stat" 2>/dev/null) in
+    '' | Z) wait "$xpid"; exit ;;
+    esac
+    ticks=$((ticks + 1))
+    if [ $ticks -ge $((secs * 20)) ]; then
+        say "xl $* (pid $xpid) has not ended after $secs s; where it waits:"
+        # shellcheck disable=SC2045  # thread ids: plain numbers
+        for xt in $(ls "/proc/$xpid/task" 2>/dev/null); do
+            xd=/proc/$xpid/task/$xt
+            say "  thread $xt: state $(cut -d' ' -f3 "$xd/stat" 2>/dev/null), wchan $(cat "$xd/wchan" 2>/dev/null), syscall $(cat "$xd/syscall" 2>/dev/null)"
+            sed 's/^/dom0|     /' "$xd/stack" 2>/dev/null
+        done
+        # shellcheck disable=SC2012  # for the log only
+        say "  its files: $(ls -l "/proc/$xpid/fd" 2>&1 | awk 'NR > 1 { print $(NF - 2) $(NF - 1) $NF }' | tr '\n' ' ')"
+        # Enough to name the user-space frames offline (the image's
+        # libraries are the host's): the mappings, then the words at
+        # the first system call argument (a futex: the lock) and at the
+        # main thread's stack pointer (the return addresses).
+        say "  its mappings:"
+        sed 's/^/dom0|     /' "/proc/$xpid/maps" 2>/dev/null
+        # shellcheck disable=SC2046  # the fields, split
+        set -- $(cat "/proc/$xpid/syscall" 2>/dev/null)
+        if [ $# -ge 9 ]; then
+            say "  words at $2: $(busybox dd if="/proc/$xpid/mem" bs=8 skip=$(($2 / 8)) count=8 2>/dev/null | busybox od -v -An -tx8 | tr -s ' \n' ' ')"
+            say "  stack at $8:"
+            busybox dd if="/proc/$xpid/mem" bs=8 skip=$(($8 / 8)) count=256 2>/dev/null | busybox od -v -An -tx8 | sed 's/^/dom0|     /'
         fi
-        sleep 0.05
-    done
-}
+        sp=$(cat /run/xen/xenstored.pid 2>/dev/null)
+        [ -z "$sp" ] || say "  xenstored (pid $sp): state $(cut -d' ' -f3 "/proc/$sp/stat" 2>/dev/null), wchan $(cat "/proc/$sp/wchan" 2>/dev/null), syscall $(cat "/proc/$sp/syscall" 2>/dev/null)"
+        kill -9 "$xpid" 2>/dev/null
+        wait "$xpid"
+        exit 143
+    fi
+    sleep 0.05
+done
+XLB
+chmod +x /tmp/xl-bounded
 
 # An `xl list` that does not answer in 10 s counts as a failure, and says
-# where it was (xl_bounded): no wait on the toolstack is unbounded.
+# where it was (/tmp/xl-bounded): no wait on the toolstack is unbounded.
 alive() {
     tries=0
-    until xl_bounded 10 /tmp/alive.out list domu; do
+    until /tmp/xl-bounded 10 /tmp/alive.out list domu; do
         tries=$((tries + 1))
         [ $tries -lt 5 ] || return 1
         cp /tmp/alive.out /tmp/alive.failed
