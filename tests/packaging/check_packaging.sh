@@ -29,6 +29,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/xenvcpu-packaging.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
+# No `| grep -q` here: under pipefail, grep -q leaving at its first match
+# can kill the writer with SIGPIPE, and the pipeline then fails though the
+# line was there (it did, once nm's output outgrew one write).
 for tool in meson ninja cmake make pkg-config nm ld; do
     command -v "$tool" >/dev/null ||
         fail "$tool is not installed; the consumer examples need it (scripts/test installs it: apt-get install cmake make pkg-config ...)"
@@ -52,7 +55,7 @@ check_undefined() { # linked object, what
         unexpected+=" $sym"
     done
     [ -z "$unexpected" ] || fail "$2: the link also asks for:$unexpected (allowed: ${documented_hooks[*]})"
-    nm "$1" | grep -q ' T xenvcpu_domain_init$' || fail "$2: the library's code is not in the linked object"
+    nm "$1" | grep ' T xenvcpu_domain_init$' >/dev/null || fail "$2: the library's code is not in the linked object"
     echo "ok: $2 builds and links; undefined: ${undefined//$'\n'/ }"
 }
 
@@ -72,7 +75,7 @@ done
 # shellcheck disable=SC2016 # the literal ${includedir} of the .pc
 grep -q -- '-I${includedir}/xenvcpu' "$lib/pkgconfig/xenvcpu.pc" ||
     { cat "$lib/pkgconfig/xenvcpu.pc"; fail "xenvcpu.pc does not add <includedir>/xenvcpu"; }
-if find "$work/dest" -path '*/include/xen/*' -not -path '*/xenvcpu/*' | grep -q .; then
+if find "$work/dest" -path '*/include/xen/*' -not -path '*/xenvcpu/*' | grep . >/dev/null; then
     fail "headers installed where they could shadow Xen's xen/*.h"
 fi
 echo "ok: installed under $prefix: $(cd "$root" && find . -type f -not -path './include/xenvcpu/xen/*' | sort | sed 's|^\./||' | tr '\n' ' ')and $(find "$inc/xenvcpu/xen" -type f | wc -l) headers in $includedir/xenvcpu/xen"
@@ -134,7 +137,7 @@ libs=$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --libs xenvcpu)
 # shellcheck disable=SC2086
 ld -r -o "$work/own.o" "$work/make/make/kernel.c.o" "$work/own_page.o" $libs ||
     fail "linking the C API beside the kernel's own hypercall page"
-if objdump -h "$work/own.o" | grep -q 'text\.xenvcpu_hypercall_page'; then
+if objdump -h "$work/own.o" | grep 'text\.xenvcpu_hypercall_page' >/dev/null; then
     fail "the library's hypercall page was linked although the kernel defines xenvcpu_hypercall_page"
 fi
 [ "$(nm "$work/own.o" | awk '$2 == "T" && $3 == "xenvcpu_hypercall_page"' | wc -l)" = 1 ] ||
