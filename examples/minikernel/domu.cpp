@@ -83,13 +83,6 @@ void yield(void*) noexcept { idle_wait(2'000'000); }
 // Writes the ring refused (timed out, or a broken backend): output lost.
 uint32_t console_failures = 0;
 
-// Polls whose deadline, had it come from the kernel clock, would have been
-// more than 1 s away from the one this vCPU's own record gives (either
-// way), and the largest such gap: the kernel clock disagreeing with Xen's.
-// Reported at shutdown (deadline_report).
-uint32_t deadline_off = 0;
-int64_t deadline_worst = 0;
-
 } // namespace
 
 namespace {
@@ -181,33 +174,9 @@ void idle_wait(uint64_t timeout_ns) noexcept
     // in what came meanwhile.
     xen::UpcallGuard off(guest, smp::this_vcpu_info());
     // The poll's timeout is in Xen's system time, which the kernel clock
-    // leaves after a restore (Domain::clock_offset). This vCPU's own
-    // record is Xen's time itself, the time Xen's poll timer compares
-    // against: the deadline comes from it, so that no error of the kernel
-    // clock (its floor, its offset) can turn a 2 ms wait into one without
-    // end. The kernel clock only stands in when the record cannot be read.
-    uint64_t deadline = domain_ready() ? domain().to_xen_time(now + timeout_ns) : now + timeout_ns;
-    if (const auto own = xen::pvclock_read(smp::this_vcpu_info().time)) {
-        const uint64_t xen_deadline = own->system_time_ns + timeout_ns;
-        const int64_t gap = static_cast<int64_t>(deadline - xen_deadline);
-        deadline = xen_deadline;
-        if (gap > 1'000'000'000 || gap < -1'000'000'000) {
-            __atomic_add_fetch(&deadline_off, 1, __ATOMIC_RELAXED);
-            int64_t worst = __atomic_load_n(&deadline_worst, __ATOMIC_RELAXED);
-            const int64_t mag = gap < 0 ? -gap : gap;
-            while (
-                (worst < 0 ? -worst : worst) < mag &&
-                !__atomic_compare_exchange_n(&deadline_worst, &worst, gap, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            }
-        }
-    }
-    (void)xen::hc::sched_poll(ports, nr_ports, deadline);
-}
-
-uint32_t deadline_report(int64_t& worst_ns) noexcept
-{
-    worst_ns = __atomic_load_n(&deadline_worst, __ATOMIC_RELAXED);
-    return __atomic_load_n(&deadline_off, __ATOMIC_RELAXED);
+    // leaves after a restore (Domain::clock_offset).
+    (void)xen::hc::sched_poll(ports, nr_ports,
+                              domain_ready() ? domain().to_xen_time(now + timeout_ns) : now + timeout_ns);
 }
 
 // CPUs printing at once take turns, a whole line each: the ring's own
@@ -228,8 +197,7 @@ uint32_t console_write_failures() noexcept { return __atomic_load_n(&console_fai
 
 void console_drain() noexcept
 {
-    // At most ~4 s: xenconsoled notifies us as it consumes. Each wait is
-    // bounded by its own timeout (idle_wait); the count bounds the loop.
+    // At most ~4 s: xenconsoled notifies us as it consumes.
     for (uint32_t i = 0; console != nullptr && console->output_pending().value_or(0) != 0 && i < 2000; ++i)
         idle_wait(2'000'000);
 }

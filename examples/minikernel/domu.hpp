@@ -41,15 +41,8 @@ size_t console_read(char* buf, size_t cap) noexcept;
 
 /// Sleep until xenconsoled or xenstored notifies us, or `timeout_ns` of Xen
 /// time pass (SCHEDOP_poll on both ports), so a waiting vCPU leaves its pCPU
-/// to dom0 instead of spinning. The deadline is Xen's time from this vCPU's
-/// own record (the kernel clock only if that cannot be read). Falls back to
-/// SCHEDOP_yield as dom0.
+/// to dom0 instead of spinning. Falls back to SCHEDOP_yield as dom0.
 void idle_wait(uint64_t timeout_ns) noexcept;
-
-/// idle_waits where the kernel clock's deadline would have been more than
-/// 1 s from the one this vCPU's own time record gives (the one used);
-/// `worst_ns` the largest gap (kernel clock's minus Xen's). A diagnostic.
-uint32_t deadline_report(int64_t& worst_ns) noexcept;
 
 /// The xenstore client, or nullptr as dom0 (or if the ring is missing).
 xen::XenStore* xenstore() noexcept;

@@ -66,10 +66,6 @@ GuestType current_type = GuestType::pv;
 [[noreturn]] void shutdown(xen::abi::shutdown_reason reason) noexcept
 {
     console::flush();
-    int64_t worst = 0;
-    if (const uint32_t off = domu::deadline_report(worst); off != 0)
-        console::print("# xenvcpu: ", off, " idle waits had a poll deadline more than 1 s from Xen's time (worst ",
-                       worst / 1000, " us)\n");
     domu::console_drain(); // a domU's last lines must reach xenconsoled first
     (void)xen::hc::sched_shutdown(reason);
     // Xen refused (it never does for dom0): nothing else to do but stop.

@@ -105,7 +105,7 @@ xv_dom0_skeleton() { # busybox-binary root
     mkdir -p "$root"/{bin,sbin,dev,proc,sys,run,tmp,etc,root,lib/modules,var/lib/xenstored,var/log/xen/console,domu}
     cp "$bb" "$root/bin/busybox"
     for m in sh mount mkdir insmod mkfifo sleep cat echo grep awk sed ls ps kill reboot poweroff \
-             ln rm date head tail tr wc test true false printf uptime readlink seq cut pidof sync dd sort timeout; do
+             ln rm date head tail tr wc test true false printf uptime readlink seq cut pidof sync dd sort; do
         ln -sf busybox "$root/bin/$m"
     done
     ln -sfn /run/lock "$root/var/lock"
@@ -190,8 +190,7 @@ xv_dom0_image_417() { # dir
     # version-dispatch script; these are the binaries themselves.
     # libxl runs xenconsole from the toolstack's own directory, so they keep it.
     # xl save, restore and migrate run libxl-save-helper from there too.
-    # xenctx: where a domU's vCPUs are when it does not end (dom0-init.sh).
-    for m in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenctx; do
+    for m in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper; do
         xv_dom0_copy_elf "$dir/debs/usr/lib/xen-4.17/bin/$m" /usr/lib/xen-4.17/bin "$root" || return 1
     done
     xv_dom0_copy_elf "$dir/debs/usr/bin/xenstore-read" /bin "$root" || return 1
@@ -272,7 +271,7 @@ xv_dom0_image_420() { # dir
     mkdir -p "$root/usr/lib/x86_64-linux-gnu"
     ln -sfn ../usr/lib/x86_64-linux-gnu "$root/lib/x86_64-linux-gnu"
     # As for 4.17: the binaries themselves, in the toolstack's own directory.
-    for m in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenctx; do
+    for m in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper; do
         xv_dom0_copy_staged "$st" "/usr/lib/xen-4.20/bin/$m" "$root" || return 1
     done
     # Debian 13's xenstore-utils ships one program, xenstore, that acts by
