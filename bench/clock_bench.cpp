@@ -210,10 +210,37 @@ int main(int argc, char** argv)
     // within a round: the machine is shared, and load that changes between
     // rounds then cancels out of the ratios. Medians over rounds.
     enum {
-        rdtsc, arith, pvclock, pvclock2, mono1, mono2, mono4, shared1, shared2, linux1, linux2, linux4, steal, count
+        rdtsc,
+        arith,
+        pvclock,
+        pvclock2,
+        mono1,
+        mono2,
+        mono4,
+        shared1,
+        shared2,
+        linux1,
+        linux2,
+        linux4,
+        steal,
+        count
     };
-    enum { r_arith, r_pvclock, r_control, r_mono_pv, r_mono_linux, r_mono2, r_mono4, r_mono42, r_shared1, r_shared2,
-           r_linux2, r_linux4, r_steal, r_count };
+    enum {
+        r_arith,
+        r_pvclock,
+        r_control,
+        r_mono_pv,
+        r_mono_linux,
+        r_mono2,
+        r_mono4,
+        r_mono42,
+        r_shared1,
+        r_shared2,
+        r_linux2,
+        r_linux4,
+        r_steal,
+        r_count
+    };
     // The record as values: what any pvclock-based read must at least do
     // after its TSC read (the floor under every other figure).
     const xen::PvclockRecord rec{vcpus[0].record.value.tsc_timestamp, vcpus[0].record.value.system_time,
@@ -282,7 +309,8 @@ int main(int argc, char** argv)
     row("lfence;rdtsc", rdtsc, -1, "", "");
     row("lfence;rdtsc + pvclock arithmetic", arith, r_arith, "lfence;rdtsc", "(what any pvclock read pays)");
     row("pvclock_read (one record)", pvclock, r_pvclock, "lfence;rdtsc", "");
-    row("pvclock_read, 2 threads (control)", pvclock2, r_control, "1 thread", "(shares nothing: the machine's own factor)");
+    row("pvclock_read, 2 threads (control)", pvclock2, r_control, "1 thread",
+        "(shares nothing: the machine's own factor)");
     row("SystemClock::read, 1 thread", mono1, r_mono_pv, "pvclock_read", "(goal <= 1.15)");
     std::printf("%-36s %10s   %5.2fx %-22s %s\n", "", "", median(ratio[r_mono_linux]), "Linux floor, 1 thread",
                 "(goal <= 1.00)");

@@ -399,7 +399,8 @@ TEST_CASE("SystemClock: the follow window changes nothing: readings and floor eq
         const int64_t offset = static_cast<int64_t>(rnd(120'001)) - 60'000;
         const int64_t ppm = rnd(3) == 0 ? 0 : static_cast<int64_t>(rnd(601)) - 300;
         const uint64_t stamp = tsc.now - rnd(4000) + (rnd(10) == 0 ? 3000 : 0);
-        uint32_t mul = static_cast<uint32_t>(static_cast<int64_t>(two_ghz) + static_cast<int64_t>(two_ghz) * ppm / 1'000'000);
+        uint32_t mul = static_cast<uint32_t>(static_cast<int64_t>(two_ghz) +
+                                             static_cast<int64_t>(two_ghz) * ppm / 1'000'000);
         int8_t shift = 0;
         if (rnd(10) == 0) { // the same rate, not in the short form
             mul /= 2;

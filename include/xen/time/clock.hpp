@@ -102,9 +102,9 @@ struct alignas(64) ClockCpu {
     /// t - follow_tsc < follow_ticks is decided by the floor alone. Set by
     /// the read itself; zero (the initial state) is an empty window.
     uint64_t follow_word = 0;
-    uint64_t follow_tsc = 0;   ///< the window's first TSC
-    uint64_t follow_ticks = 0; ///< the window's length in TSC ticks; 0: no window
-    uint64_t follow_stamp = 0; ///< the own record's tsc_timestamp then (with the version: no ABA)
+    uint64_t follow_tsc = 0;     ///< the window's first TSC
+    uint64_t follow_ticks = 0;   ///< the window's length in TSC ticks; 0: no window
+    uint64_t follow_stamp = 0;   ///< the own record's tsc_timestamp then (with the version: no ABA)
     uint32_t follow_version = 0; ///< the own record's version the window was found for
     uint8_t follow_stable = 0;   ///< that record's XEN_PVCLOCK_TSC_STABLE_BIT
     uint8_t follow_busy = 0;     ///< a window is being written (a read nested in it finds none)
