@@ -40,6 +40,7 @@
 #include "domain.hpp"
 #include "framework/overcommit.hpp"
 #include "framework/test.hpp"
+#include "framework/xen_now.hpp"
 #include "memory.hpp"
 #include "smp.hpp"
 
@@ -96,13 +97,9 @@ uint64_t now_on(uint32_t cpu) noexcept
     return r.has_value() ? *r : 0;
 }
 
-// The own area and Xen's NOW() at one moment, on Xen's own clock: the area
-// (what Xen wrote when it last switched this vCPU in), a
-// VCPUOP_get_runstate_info call on itself, and the area again. Xen's copy
-// adds NOW() - state_entry_time to the running total, which the area holds
-// unchanged while the vCPU runs; so NOW() = state_entry_time + (its total -
-// the area's), and the live view of the area at that time is Xen's copy. A
-// switch in between shows as a new state_entry_time: try again.
+// The own area and Xen's NOW() at one moment, on Xen's own clock
+// (framework/xen_now.hpp); the live view of the area at that time is Xen's
+// copy.
 //
 // Not the domain's clock: that extrapolates Xen's time with the TSC between
 // Xen's updates, and under load was measured milliseconds (PVH dom0), up to
@@ -112,21 +109,7 @@ uint64_t now_on(uint32_t cpu) noexcept
 // is the clock's, not the runstate area's.
 bool own_snapshot(VcpuId self, abi::vcpu_runstate_info& out, uint64_t& at) noexcept
 {
-    const int running = static_cast<int>(abi::runstate::running);
-    for (int attempt = 0; attempt < 64; ++attempt) {
-        const auto a = runstate.snapshot(self, slot(self).runstate, self);
-        const auto info = xen::hc::vcpu_get_runstate_info(self);
-        const auto b = runstate.snapshot(self, slot(self).runstate, self);
-        if (!a || !info || !b)
-            return false;
-        if (a->state_entry_time != b->state_entry_time || a->state != running ||
-            info->state_entry_time != a->state_entry_time || info->time[running] < a->time[running])
-            continue;
-        out = *a;
-        at = (a->state_entry_time & ~abi::runstate_update_flag) + (info->time[running] - a->time[running]);
-        return true;
-    }
-    return false;
+    return guest_tests::xen_now(runstate, self, at, &out);
 }
 
 void busy(void* arg) noexcept
