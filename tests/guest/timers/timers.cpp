@@ -255,15 +255,19 @@ void idle_second(CpuRun& run, xen::TimerDriver& d, xen::VcpuId v, Helpers& h, bo
     (void)d.arm(v, h.end, due);
     events::enable();
     uint64_t seen = w0;
-    while (!h.end_fired) {
+    for (bool ended = false; !ended;) {
         timers::idle_once(v);
+        // Both at one moment: no event may come between them.
+        events::disable();
         const uint64_t events_now = stats.wakeups;
+        ended = h.end_fired;
+        events::enable();
         if (events_now == seen)
             continue;
         uint64_t xen_now = 0;
         if (have_now && guest_tests::xen_now(runstate, v, xen_now) && xen_now >= xen_due)
             run.end_events += events_now - seen;
-        else if (!h.end_fired)
+        else if (!ended)
             run.idle_wakeups += events_now - seen;
         else
             run.idle_wakeups += events_now - seen - 1; // the last is the end's
