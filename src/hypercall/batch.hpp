@@ -1,8 +1,9 @@
 // Many calls of one kind through HYPERVISOR_multicall, `Batch` entries per
 // call, each with its own outcome (docs/vcpuop.md, "Batching with
-// multicall"). The batched calls (Domain::up_many so far) share it; each
-// instantiates it in a file of its own, so a kernel links only the ones it
-// calls.
+// multicall"). The batched calls of the Domain and the event channels
+// (up_many, initialise_many, place_vcpu_info_many, bind_ipi_many) share it;
+// each instantiates it in a file of its own, so a kernel links only the
+// ones it calls.
 #pragma once
 
 #include <cstdint>
