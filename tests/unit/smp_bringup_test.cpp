@@ -439,24 +439,66 @@ TEST_CASE("the handshake carries the launch: the AP's stack, entry and data, and
     CHECK(rig.smp->part(VcpuId{1}).bringup_ns == hs.online_ns - hs.start_ns);
 }
 
-TEST_CASE("parallel bring-up ups the APs in batches: one multicall per Domain::up_batch APs, serial one up each",
+TEST_CASE("parallel bring-up batches through multicall: vcpu_info, IPIs and ups for PV and PVH, initialises for PVH; "
+          "serial none",
           "[smp]")
 {
     for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
         for (uint32_t n : {2u, 17u, 18u, 64u, 128u}) {
             DYNAMIC_SECTION(name(guest) << " " << n << " vCPUs")
             {
-                const uint32_t batches = (n - 1 + xen::Domain::up_batch - 1) / xen::Domain::up_batch;
+                STATIC_REQUIRE(xen::Domain::up_batch == 16);
+                STATIC_REQUIRE(xen::Domain::place_batch == 16);
+                STATIC_REQUIRE(xen::EventChannels::bind_batch == 16);
+                STATIC_REQUIRE(xen::SmpScratch::hvm_batch_size == 16);
+                const uint32_t batches = (n - 1 + 15) / 16;
+                // Per batch of 16 APs: one multicall of vcpu_info
+                // registrations, one of IPI bindings, one of ups, and on
+                // PVH one of initialises (a PV context is 5 KiB).
+                const uint32_t kinds = guest == sim::GuestType::pvh ? 4 : 3;
                 Rig par(domain(guest, n));
                 REQUIRE(par.bring_up(BringUpMode::parallel).online == n);
-                CHECK(par.hv.calls(abi::hypercall::multicall) == batches);
-                CHECK(par.hv.calls(abi::vcpuop::up) == n - 1); // each entry counted as the call it is
+                CHECK(par.hv.calls(abi::hypercall::multicall) == kinds * batches);
+                // Each entry counted as the call it is.
+                CHECK(par.hv.calls(abi::vcpuop::register_vcpu_info) == n - 1);
+                CHECK(par.hv.calls(abi::vcpuop::up) == n - 1);
                 CHECK(par.hv.calls(abi::vcpuop::initialise) == n - 1);
 
                 Rig ser(domain(guest, n));
                 REQUIRE(ser.bring_up(BringUpMode::serial).online == n);
                 CHECK(ser.hv.calls(abi::hypercall::multicall) == 0);
                 CHECK(ser.hv.calls(abi::vcpuop::up) == n - 1);
+                CHECK(ser.hv.calls(abi::vcpuop::register_vcpu_info) == n - 1);
+            }
+        }
+    }
+}
+
+TEST_CASE("parallel bring-up stamps once per batch: the APs of a batch share their prepare and initialise stamps",
+          "[smp]")
+{
+    for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
+        DYNAMIC_SECTION(name(guest))
+        {
+            Rig rig(domain(guest, 40));
+            rig.step_ns = 1000;
+            REQUIRE(rig.bring_up(BringUpMode::parallel).online == 40);
+            for (uint32_t id = 2; id < 40; ++id) {
+                const xen::SmpCpu& c = rig.smp->part(VcpuId{id});
+                const xen::SmpCpu& prev = rig.smp->part(VcpuId{id - 1});
+                const bool same_batch = (id - 1) / 16 == (id - 2) / 16; // APs 1..16, 17..32, 33..39
+                if (same_batch) {
+                    CHECK(c.timeline.prepare_begin_ns == prev.timeline.prepare_begin_ns);
+                    CHECK(c.timeline.prepare_end_ns == prev.timeline.prepare_end_ns);
+                    CHECK(c.timeline.up_ns == prev.timeline.up_ns);
+                    if (guest == sim::GuestType::pvh)
+                        CHECK(c.handshake.start_ns == prev.handshake.start_ns);
+                } else {
+                    CHECK(c.timeline.prepare_begin_ns >= prev.timeline.prepare_end_ns);
+                    CHECK(c.handshake.start_ns >= prev.handshake.start_ns);
+                }
+                CHECK(c.handshake.start_ns >= rig.smp->part(VcpuId{39}).timeline.prepare_end_ns);
+                CHECK(c.bringup_ns == c.handshake.online_ns - c.handshake.start_ns);
             }
         }
     }
@@ -477,14 +519,21 @@ TEST_CASE("parallel bring-up initialises every AP before it ups any", "[smp]")
         CHECK(rig.hv.vcpu(VcpuId{id}).initialised);
 }
 
-TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): one VCPUOP_up per AP instead, all online", "[smp]")
+TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): every batched call made alone instead, all online",
+          "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 64, sim::Version{4, 15, 0}));
     const auto report = rig.bring_up(BringUpMode::parallel);
     CHECK(report.online == 64);
     CHECK(report.first_error == Errc{});
-    CHECK(rig.hv.calls(abi::hypercall::multicall) == 4); // each answered -ENOSYS
+    // 4 batches of 16 APs, each with a multicall of vcpu_infos, IPIs,
+    // initialises and ups: every one answered -ENOSYS, each entry then made alone.
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 16);
+    CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 63);
+    CHECK(rig.hv.calls(abi::vcpuop::initialise) == 63);
     CHECK(rig.hv.calls(abi::vcpuop::up) == 63);
+    for (uint32_t id = 1; id < 64; ++id)
+        CHECK(rig.smp->part(VcpuId{id}).ipi_bound);
 }
 
 TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others' in its batch", "[smp]")
