@@ -189,17 +189,27 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         // Parallel: prepare them all while none runs yet (registering a
         // vcpu_info makes Xen map the page, work best done with the other
         // pCPUs idle), then initialise and up them all in one burst.
+        // On PVH, where every hypercall and clock read is a VM exit, the
+        // preparing and the initialising go in batches: prepare_batch puts
         // Domain::place_batch vcpu_infos and EventChannels::bind_batch IPI
-        // ports per multicall (prepare_batch).
+        // ports in one multicall each, launch_batch SmpScratch::hvm_batch_size
+        // contexts in one. PV prepares and initialises one AP at a time: its
+        // hypercalls cost no VM exit, so a batch saves nothing (measured:
+        // docs/smp.md), and a PV context is 5 KiB.
+        const bool pv = domain_->kind() == GuestKind::pv;
         {
-            constexpr uint32_t n = smp_detail::prepare_batch_max;
-            VcpuId batch[n];
+            VcpuId batch[smp_detail::prepare_batch_max];
             uint32_t k = 0;
             for (uint32_t id = 0; id < count(); ++id) {
                 if (VcpuId{id} == boot_vcpu || state(VcpuId{id}) != CpuState::down)
                     continue;
+                if (pv) {
+                    if (auto r = prepare(VcpuId{id}); !r.has_value())
+                        note(r.error());
+                    continue;
+                }
                 batch[k++] = VcpuId{id};
-                if (k == n) {
+                if (k == smp_detail::prepare_batch_max) {
                     prepare_batch(batch, k, report.first_error);
                     k = 0;
                 }
@@ -210,11 +220,7 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         report.prepare_phase_ns = now() - t0;
         // Initialise every AP first: nothing runs yet (initialise leaves a
         // vCPU down), so no AP takes the controller's pCPU in the middle.
-        // PVH: SmpScratch::hvm_batch_size contexts per multicall (one VM exit
-        // per batch instead of one per AP). PV: one initialise each (a PV
-        // context is 5 KiB, and a PV hypercall is no VM exit).
         {
-            const bool pv = domain_->kind() == GuestKind::pv;
             VcpuId batch[SmpScratch::hvm_batch_size];
             uint32_t k = 0;
             for (uint32_t id = 0; id < count(); ++id) {
