@@ -352,6 +352,18 @@ void *xenvcpu_domain_vcpu_info(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
  *  hook), once. Errors: XENVCPU_VCPU_OUT_OF_RANGE; XENVCPU_INVALID_ARGUMENT
  *  (no frame_of hook); the op's. */
 xenvcpu_errc xenvcpu_domain_place_vcpu_info(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
+/** xenvcpu_domain_place_vcpu_info for the `n` vCPUs `vs[0..n-1]`, batched:
+ *  up to 16 registrations per HYPERVISOR_multicall (one VM exit per batch
+ *  on PVH instead of one per vCPU), in the order given. `errors[i]` gets
+ *  vCPU vs[i]'s own outcome: XENVCPU_OK (registered now or before: nothing
+ *  is sent for it), XENVCPU_VCPU_OUT_OF_RANGE or XENVCPU_INVALID_ARGUMENT
+ *  (no frame_of hook), refused, never sent, or Xen's error for that entry;
+ *  on a Xen without multicall for the guest type (HVM/PVH before 4.16) it
+ *  falls back to one registration each. `*failed` (may be NULL) counts the
+ *  vCPUs that failed. Errors of the call itself: XENVCPU_INVALID_ARGUMENT
+ *  (NULL `vs` or `errors` with `n` > 0). */
+xenvcpu_errc xenvcpu_domain_place_vcpu_info_many(xenvcpu_domain *d, const uint32_t *vs, uint32_t n,
+                                                 xenvcpu_errc *errors, uint32_t *failed) XENVCPU_NOEXCEPT;
 /** The kernel registered `v`'s slot area itself: take it as registered.
  *  Errors: XENVCPU_VCPU_OUT_OF_RANGE. */
 xenvcpu_errc xenvcpu_domain_adopt_vcpu_info(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
@@ -371,6 +383,19 @@ xenvcpu_errc xenvcpu_vcpu_initialise_pv(xenvcpu_domain *d, uint32_t v, const voi
  *  context, non-zero padding or an unknown mode, before the call); Xen's as
  *  for PV. */
 xenvcpu_errc xenvcpu_vcpu_initialise_hvm(xenvcpu_domain *d, uint32_t v, const void *context) XENVCPU_NOEXCEPT;
+/** Op 0, HVM/PVH, for the `n` vCPUs `vs[0..n-1]`, batched: up to 16
+ *  VCPUOP_initialises per HYPERVISOR_multicall (one VM exit per batch on
+ *  PVH instead of one per vCPU), in the order given; `contexts` is an
+ *  array of `n` struct vcpu_hvm_context, vs[i] getting the i-th. `errors[i]`
+ *  gets vCPU vs[i]'s own outcome: XENVCPU_OK, XENVCPU_VCPU_OUT_OF_RANGE or
+ *  XENVCPU_INVALID_ARGUMENT (non-zero padding or an unknown mode), refused,
+ *  never sent, or Xen's error for that entry (-EEXIST, -EINVAL, ...); on a
+ *  Xen without multicall for the guest type (before 4.16) it falls back to
+ *  one initialise each. `*failed` (may be NULL) counts the vCPUs that
+ *  failed. Errors of the call itself: XENVCPU_INVALID_ARGUMENT (NULL `vs`,
+ *  `contexts` or `errors` with `n` > 0). */
+xenvcpu_errc xenvcpu_vcpu_initialise_hvm_many(xenvcpu_domain *d, const uint32_t *vs, const void *contexts, uint32_t n,
+                                              xenvcpu_errc *errors, uint32_t *failed) XENVCPU_NOEXCEPT;
 /** Op 1: let initialised `v` run (no effect if it runs). Errors: Xen's
  *  -EINVAL if it was never initialised. */
 xenvcpu_errc xenvcpu_vcpu_up(xenvcpu_domain *d, uint32_t v) XENVCPU_NOEXCEPT;
@@ -458,6 +483,21 @@ xenvcpu_errc xenvcpu_events_bind_virq(xenvcpu_domain *d, uint32_t virq, uint32_t
 /** A new IPI port delivered to `v`. Errors as bind_virq. */
 xenvcpu_errc xenvcpu_events_bind_ipi(xenvcpu_domain *d, uint32_t v, xenvcpu_event_handler handler, void *ctx,
                                      uint32_t *port) XENVCPU_NOEXCEPT;
+/** xenvcpu_events_bind_ipi for the `n` vCPUs `vs[0..n-1]`, batched: up to
+ *  16 EVTCHNOP_bind_ipi per HYPERVISOR_multicall (one VM exit per batch on
+ *  PVH instead of one per port), in the order given; vs[i]'s port goes to
+ *  `handler` with `ctxs[i]`. `errors[i]` gets its own outcome and, on
+ *  XENVCPU_OK, `ports[i]` its port, bound and unmasked: XENVCPU_OK,
+ *  XENVCPU_INVALID_ARGUMENT (NULL handler) or XENVCPU_VCPU_OUT_OF_RANGE,
+ *  refused, never sent; XENVCPU_NO_SPACE (port beyond the table, closed
+ *  again); Xen's error for that entry; on a Xen without multicall for the
+ *  guest type (HVM/PVH before 4.16) one bind each. `*failed` (may be NULL)
+ *  counts the vCPUs that failed. Errors of the call itself:
+ *  XENVCPU_INVALID_ARGUMENT (NULL `vs`, `ctxs`, `ports` or `errors` with
+ *  `n` > 0). */
+xenvcpu_errc xenvcpu_events_bind_ipi_many(xenvcpu_domain *d, const uint32_t *vs, uint32_t n,
+                                          xenvcpu_event_handler handler, void *const *ctxs, uint32_t *ports,
+                                          xenvcpu_errc *errors, uint32_t *failed) XENVCPU_NOEXCEPT;
 /** Handle a port bound by other means on vCPU `v`. No hypercall. Errors:
  *  XENVCPU_INVALID_ARGUMENT, XENVCPU_PORT_OUT_OF_RANGE, XENVCPU_VCPU_OUT_OF_RANGE. */
 xenvcpu_errc xenvcpu_events_attach(xenvcpu_domain *d, uint32_t port, uint32_t v, xenvcpu_event_handler handler,

@@ -151,6 +151,20 @@ public:
     /// (-EINVAL, -EBUSY, -ENXIO, and -EINVAL up to Xen 4.17 for another
     /// vCPU that is up).
     Result<void> place_vcpu_info(VcpuId v) noexcept;
+    /// place_vcpu_info for the `n` vCPUs `vs[0..n-1]`, batched:
+    /// `place_batch` VCPUOP_register_vcpu_info per HYPERVISOR_multicall (one
+    /// guest-to-Xen transition, one VM exit on PVH, instead of one per
+    /// vCPU), in the order given. `errors[i]` gets vCPU vs[i]'s own outcome:
+    /// Errc{} (registered now, or already before: nothing is sent for it);
+    /// vcpu_out_of_range, invalid_argument (no frame_of hook),
+    /// area_misaligned or area_crosses_page, refused first; Xen's error for
+    /// that entry. When the batch call itself fails, every entry of that
+    /// batch gets its error, except -ENOSYS (HVM/PVH before Xen 4.16), where
+    /// the batch falls back to one registration each. Returns how many of
+    /// the `n` failed.
+    uint32_t place_vcpu_info_many(const VcpuId* vs, uint32_t n, Errc* errors) noexcept;
+    /// Registrations per multicall in place_vcpu_info_many (80 bytes of stack each).
+    static constexpr uint32_t place_batch = 16;
     /// The kernel registered `v`'s slot area itself: take it as registered.
     /// Errors: vcpu_out_of_range.
     Result<void> adopt_vcpu_info(VcpuId v) noexcept;
@@ -234,6 +248,20 @@ public:
     Result<void> initialise(VcpuId v, const abi::vcpu_guest_context& ctx) noexcept;
     /// Op 0, PVH/HVM: hc::vcpu_initialise with an HVM context (32- or 64-bit).
     Result<void> initialise(VcpuId v, const abi::vcpu_hvm_context& ctx) noexcept;
+    /// Op 0, PVH/HVM, for `n` vCPUs, batched: `initialise_batch`
+    /// VCPUOP_initialises per HYPERVISOR_multicall (one guest-to-Xen
+    /// transition, one VM exit on PVH, instead of one per vCPU), in the
+    /// order given; vCPU vs[i] gets context ctxs[i], which Xen reads during
+    /// the call. `errors[i]` gets its own outcome: Errc{}; vcpu_out_of_range
+    /// or invalid_argument (a context hc::vcpu_initialise refuses), refused
+    /// first, never sent; Xen's error for that entry (-EEXIST, -EINVAL, ...).
+    /// When the batch call itself fails, every entry of that batch gets its
+    /// error, except -ENOSYS (HVM/PVH before Xen 4.16), where the batch falls
+    /// back to one initialise each. Returns how many of the `n` failed. (No
+    /// PV form: a PV context is 5 KiB, and a PV hypercall costs no VM exit.)
+    uint32_t initialise_many(const VcpuId* vs, const abi::vcpu_hvm_context* ctxs, uint32_t n, Errc* errors) noexcept;
+    /// VCPUOP_initialises per multicall in initialise_many (64 bytes of stack each).
+    static constexpr uint32_t initialise_batch = 16;
     /// Op 1: start initialised vCPU `v` (hc::vcpu_up); an up vCPU: no effect.
     Result<void> up(VcpuId v) noexcept;
     /// Op 1 for `n` vCPUs, batched: `up_batch` VCPUOP_ups per

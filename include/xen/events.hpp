@@ -158,6 +158,22 @@ public:
     /// vCPU may send() on it. Errors as bind_virq, minus EEXIST/EINVAL.
     Result<Port> bind_ipi(VcpuId vcpu, EventHandler handler, void* ctx) noexcept;
 
+    /// bind_ipi for the `n` vCPUs `vcpus[0..n-1]`, batched: `bind_batch`
+    /// EVTCHNOP_bind_ipi per HYPERVISOR_multicall (one guest-to-Xen
+    /// transition, one VM exit on PVH, instead of one per port), in the
+    /// order given; vCPU vcpus[i]'s port goes to `handler` with `ctxs[i]`.
+    /// `errors[i]` gets its own outcome and, on success, `ports[i]` its port,
+    /// bound and unmasked as bind_ipi leaves it: Errc{}; invalid_argument
+    /// (null handler or `ctxs`) or vcpu_out_of_range, refused first; no_space
+    /// (the port is beyond the table; closed again); Xen's error for that
+    /// entry. When the batch call itself fails, every entry of that batch
+    /// gets its error, except -ENOSYS (HVM/PVH before Xen 4.16), where the
+    /// batch falls back to one bind each. Returns how many of the `n` failed.
+    uint32_t bind_ipi_many(const VcpuId* vcpus, uint32_t n, EventHandler handler, void* const* ctxs, Port* ports,
+                           Errc* errors) noexcept;
+    /// EVTCHNOP_bind_ipis per multicall in bind_ipi_many (72 bytes of stack each).
+    static constexpr uint32_t bind_batch = 16;
+
     /// Handle `port`, bound by other means, on vCPU `vcpu`: a console or
     /// xenstore port from start_info or an HVM param, an interdomain port.
     /// `vcpu` must be the vCPU Xen notifies for it (vCPU 0 unless moved with

@@ -21,9 +21,12 @@
 ///     VCPUOP_initialise, VCPUOP_up.
 ///   await_online(v): poll the handshake (bounded) until the AP checks in.
 /// bring_up(serial) does the three per AP; bring_up(parallel) prepares every
-/// AP, initialises every AP, ups them all in batches (Domain::up_many:
-/// Domain::up_batch VCPUOP_ups per HYPERVISOR_multicall), then awaits them
-/// all.
+/// AP, 16 at a time (Domain::place_vcpu_info_many and
+/// EventChannels::bind_ipi_many: one HYPERVISOR_multicall each per batch),
+/// initialises every AP (PVH: 16 contexts per multicall,
+/// Domain::initialise_many; PV: one at a time), ups them all in batches
+/// (Domain::up_many: Domain::up_batch VCPUOP_ups per multicall), then
+/// awaits them all.
 ///
 /// On the AP: the stub at `entry_stub` marks ApStage::entered and calls the
 /// kernel's ApEntryFn with the handshake; the kernel sets the vCPU up and
@@ -74,10 +77,18 @@ struct SmpConfig {
     VcpuInfoPlacement placement = VcpuInfoPlacement::every_ap;
 };
 
-/// Room for one VCPUOP_initialise argument (Xen copies it during the call).
+/// Room for the VCPUOP_initialise arguments (Xen copies each during the call).
 struct SmpScratch {
-    abi::vcpu_guest_context pv; ///< a PV AP's initial context
-    abi::vcpu_hvm_context hvm;  ///< a PVH AP's initial context
+    /// PVH contexts per batched initialise in bring_up(parallel).
+    static constexpr uint32_t hvm_batch_size = 16;
+    union {
+        abi::vcpu_guest_context pv; ///< a PV AP's initial context
+        /// PVH, bring_up(parallel): one batch of initial contexts, sent in
+        /// one multicall (Domain::initialise_many). 2 KiB, in the room a PV
+        /// domain's context takes, so the scratch is no bigger.
+        abi::vcpu_hvm_context hvm_batch[hvm_batch_size];
+    };
+    abi::vcpu_hvm_context hvm; ///< a PVH AP's initial context (prepare/start, serial)
 };
 
 /// How bring_up orders the work.
@@ -252,6 +263,18 @@ private:
     // start() in two halves: everything up to and including
     // VCPUOP_initialise (state starting), then the outcome of its VCPUOP_up.
     Result<void> launch(VcpuId v) noexcept;
+    // launch() in parts, for the batched initialise pass: the checks, the
+    // handshake's launch fields and the context (PV: into the scratch's,
+    // PVH: into `hvm`); then what Xen answered to the initialise.
+    Result<void> stage(SmpCpu& c, VcpuId v, abi::vcpu_hvm_context& hvm) noexcept;
+    Result<void> initialised(SmpCpu& c, Errc e) noexcept;
+    // bring_up(parallel)'s batched passes: prepare the `n` down APs `vs`
+    // (vcpu_info and IPI ports in multicalls), and initialise the `n`
+    // prepared PVH APs `vs` (contexts in multicalls). Each AP's outcome in
+    // its SmpCpu (state, last_error); the first failure goes to `first`
+    // if that is still Errc{}.
+    void prepare_batch(const VcpuId* vs, uint32_t n, Errc& first) noexcept;
+    void launch_batch(const VcpuId* vs, uint32_t n, Errc& first) noexcept;
     void upped(SmpCpu& c, Errc e, uint64_t at_ns) noexcept;
     template <class Done>
     Result<void> wait_until(const WaitBound& bound, Done done) noexcept;

@@ -18,6 +18,12 @@ inline void store_state(SmpCpu& c, CpuState s) noexcept
     __atomic_store_n(reinterpret_cast<uint8_t*>(&c.state), static_cast<uint8_t>(s), __ATOMIC_RELEASE);
 }
 
+/// APs per prepare_batch: as many as one multicall of vcpu_info
+/// registrations and one of IPI bindings take.
+inline constexpr uint32_t prepare_batch_max = Domain::place_batch < EventChannels::bind_batch
+                                                  ? Domain::place_batch
+                                                  : EventChannels::bind_batch;
+
 inline uint32_t load(const uint32_t& w) noexcept { return __atomic_load_n(&w, __ATOMIC_ACQUIRE); }
 inline void store(uint32_t& w, uint32_t v) noexcept { __atomic_store_n(&w, v, __ATOMIC_RELEASE); }
 

@@ -28,10 +28,8 @@ void take_in(SmpCpu& c, uint64_t seen_ns) noexcept
 
 } // namespace
 
-Result<void> Smp::launch(VcpuId v) noexcept
+Result<void> Smp::stage(SmpCpu& c, VcpuId v, abi::vcpu_hvm_context& hvm_ctx) noexcept
 {
-    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
-    SmpCpu& c = *cp;
     // A vCPU stays initialised after VCPUOP_down; a second VCPUOP_initialise
     // is -EEXIST (docs/vcpuop.md, "Semantics worth knowing"). Say so without
     // asking Xen.
@@ -59,33 +57,44 @@ Result<void> Smp::launch(VcpuId v) noexcept
     hs.reserved = 0;
     const ApLaunch launch{config_.entry_stub, st.stack_top, reinterpret_cast<uintptr_t>(&hs), st.gs_base};
 
-    const bool pv = domain_->kind() == GuestKind::pv;
-    Result<void> built = pv ? make_pv_context(config_.pv, launch, scratch_->pv)
-                            : make_hvm_context(config_.hvm, launch, scratch_->hvm);
-    if (!built.has_value()) {
+    Result<void> built = domain_->kind() == GuestKind::pv ? make_pv_context(config_.pv, launch, scratch_->pv)
+                                                          : make_hvm_context(config_.hvm, launch, hvm_ctx);
+    if (!built.has_value())
         c.last_error = built.error();
-        return built;
+    return built;
+}
+
+Result<void> Smp::initialised(SmpCpu& c, Errc e) noexcept
+{
+    if (e == Errc::eexist) {
+        // Someone initialised it behind our back: never again.
+        c.initialised = true;
+        c.last_error = Errc::already_initialised;
+        return err(Errc::already_initialised);
     }
-    // The handshake is complete before Xen can run the AP: the hypercall
-    // orders our stores before the vCPU's first instruction.
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    hs.start_ns = now();
-    const auto init = pv ? domain_->initialise(v, scratch_->pv) : domain_->initialise(v, scratch_->hvm);
-    if (!init.has_value()) {
-        if (init.error() == Errc::eexist) {
-            // Someone initialised it behind our back: never again.
-            c.initialised = true;
-            c.last_error = Errc::already_initialised;
-            return err(Errc::already_initialised);
-        }
-        c.last_error = init.error();
-        return init;
+    if (e != Errc{}) {
+        c.last_error = e;
+        return err(e);
     }
     c.initialised = true;
     c.remote_down = false;
     c.awaited_generation = 1;
     store_state(c, CpuState::starting);
     return ok();
+}
+
+Result<void> Smp::launch(VcpuId v) noexcept
+{
+    XEN_TRY_ASSIGN(SmpCpu * cp, managed(v));
+    SmpCpu& c = *cp;
+    XEN_TRY(stage(c, v, scratch_->hvm));
+    // The handshake is complete before Xen can run the AP: the hypercall
+    // orders our stores before the vCPU's first instruction.
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    c.handshake.start_ns = now();
+    const auto init = domain_->kind() == GuestKind::pv ? domain_->initialise(v, scratch_->pv)
+                                                       : domain_->initialise(v, scratch_->hvm);
+    return initialised(c, init.has_value() ? Errc{} : init.error());
 }
 
 void Smp::upped(SmpCpu& c, Errc e, uint64_t at_ns) noexcept
@@ -180,17 +189,57 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         // Parallel: prepare them all while none runs yet (registering a
         // vcpu_info makes Xen map the page, work best done with the other
         // pCPUs idle), then initialise and up them all in one burst.
-        for (uint32_t id = 0; id < count(); ++id)
-            if (VcpuId{id} != boot_vcpu && state(VcpuId{id}) == CpuState::down)
-                if (auto r = prepare(VcpuId{id}); !r.has_value())
-                    note(r.error());
+        // On PVH, where every hypercall and clock read is a VM exit, the
+        // preparing and the initialising go in batches: prepare_batch puts
+        // Domain::place_batch vcpu_infos and EventChannels::bind_batch IPI
+        // ports in one multicall each, launch_batch SmpScratch::hvm_batch_size
+        // contexts in one. PV prepares and initialises one AP at a time: its
+        // hypercalls cost no VM exit, so a batch saves nothing (measured:
+        // docs/smp.md), and a PV context is 5 KiB.
+        const bool pv = domain_->kind() == GuestKind::pv;
+        {
+            VcpuId batch[smp_detail::prepare_batch_max];
+            uint32_t k = 0;
+            for (uint32_t id = 0; id < count(); ++id) {
+                if (VcpuId{id} == boot_vcpu || state(VcpuId{id}) != CpuState::down)
+                    continue;
+                if (pv) {
+                    if (auto r = prepare(VcpuId{id}); !r.has_value())
+                        note(r.error());
+                    continue;
+                }
+                batch[k++] = VcpuId{id};
+                if (k == smp_detail::prepare_batch_max) {
+                    prepare_batch(batch, k, report.first_error);
+                    k = 0;
+                }
+            }
+            if (k != 0)
+                prepare_batch(batch, k, report.first_error);
+        }
         report.prepare_phase_ns = now() - t0;
         // Initialise every AP first: nothing runs yet (initialise leaves a
         // vCPU down), so no AP takes the controller's pCPU in the middle.
-        for (uint32_t id = 0; id < count(); ++id)
-            if (state(VcpuId{id}) == CpuState::prepared)
-                if (auto r = launch(VcpuId{id}); !r.has_value())
-                    note(r.error());
+        {
+            VcpuId batch[SmpScratch::hvm_batch_size];
+            uint32_t k = 0;
+            for (uint32_t id = 0; id < count(); ++id) {
+                if (state(VcpuId{id}) != CpuState::prepared)
+                    continue;
+                if (pv) {
+                    if (auto r = launch(VcpuId{id}); !r.has_value())
+                        note(r.error());
+                    continue;
+                }
+                batch[k++] = VcpuId{id};
+                if (k == SmpScratch::hvm_batch_size) {
+                    launch_batch(batch, k, report.first_error);
+                    k = 0;
+                }
+            }
+            if (k != 0)
+                launch_batch(batch, k, report.first_error);
+        }
         // Then up them all in a burst, Domain::up_batch VCPUOP_ups per
         // multicall (on PVH one VM exit per batch instead of one per AP).
         // The APs launched by this call are the starting ones stamped

@@ -833,12 +833,62 @@ static void test_p2m(void)
     CHECK_ERR(xenvcpu_pv_publish_p2m(&dom, p2m_pages[0].mfn, 512, &p2m_list_list, p2m_lists, 1), XENVCPU_UNSUPPORTED);
 }
 
+/* --- batched through multicall: vcpu_info, IPIs, initialise ---------------- */
+
+static void test_batched(void)
+{
+    struct seen ipi = {0, 0, 0};
+    const uint32_t vs[4] = {1, 2, 3, 9}; /* 9: beyond the domain, never sent */
+    xenvcpu_errc errs[4];
+    uint32_t got[4] = {0, 0, 0, 0};
+    void *ctxs[4] = {&ipi, &ipi, &ipi, &ipi};
+    unsigned char contexts[4][128];
+    uint32_t failed = 0;
+    fresh_domain(1, 4, 1, true);
+
+    /* vcpu_info: vCPU 2 placed before, so nothing is sent for it. */
+    CHECK_ERR(xenvcpu_domain_place_vcpu_info(&dom, 2), XENVCPU_OK);
+    CHECK_ERR(xenvcpu_domain_place_vcpu_info_many(&dom, vs, 4, errs, &failed), XENVCPU_OK);
+    CHECK(failed == 1);
+    CHECK(errs[0] == XENVCPU_OK && errs[1] == XENVCPU_OK && errs[2] == XENVCPU_OK &&
+          errs[3] == XENVCPU_VCPU_OUT_OF_RANGE);
+    CHECK(xvt_vcpuop_calls(10) == 3);
+    CHECK(xvt_vcpu_info_registered(1) && xvt_vcpu_info_registered(3));
+    CHECK(xenvcpu_domain_vcpu_info(&dom, 3) == (void *)&slots[3]);
+    CHECK_ERR(xenvcpu_domain_place_vcpu_info_many(&dom, NULL, 1, errs, NULL), XENVCPU_INVALID_ARGUMENT);
+    CHECK_ERR(xenvcpu_domain_place_vcpu_info_many(&dom, NULL, 0, NULL, NULL), XENVCPU_OK);
+
+    /* IPIs: a port each, bound and unmasked. */
+    CHECK_ERR(xenvcpu_events_bind_ipi_many(&dom, vs, 4, on_event, ctxs, got, errs, &failed), XENVCPU_OK);
+    CHECK(failed == 1);
+    CHECK(errs[0] == XENVCPU_OK && errs[1] == XENVCPU_OK && errs[2] == XENVCPU_OK &&
+          errs[3] == XENVCPU_VCPU_OUT_OF_RANGE);
+    CHECK(got[0] != 0 && got[0] != got[1] && got[1] != got[2] && got[3] == 0);
+    CHECK_ERR(xenvcpu_events_bind_ipi_many(&dom, vs, 1, NULL, ctxs, got, errs, &failed), XENVCPU_OK);
+    CHECK(failed == 1 && errs[0] == XENVCPU_INVALID_ARGUMENT);
+    CHECK_ERR(xenvcpu_events_bind_ipi_many(&dom, vs, 1, on_event, NULL, got, errs, NULL), XENVCPU_INVALID_ARGUMENT);
+
+    /* Initialise: vCPU 2's context has non-zero padding, refused first. */
+    for (int i = 0; i < 4; ++i)
+        memcpy(contexts[i], xvt_hvm_context(), sizeof contexts[i]);
+    contexts[1][4] = 1;
+    CHECK_ERR(xenvcpu_vcpu_initialise_hvm_many(&dom, vs, contexts, 4, errs, &failed), XENVCPU_OK);
+    CHECK(failed == 2);
+    CHECK(errs[0] == XENVCPU_OK && errs[1] == XENVCPU_INVALID_ARGUMENT && errs[2] == XENVCPU_OK &&
+          errs[3] == XENVCPU_VCPU_OUT_OF_RANGE);
+    CHECK(xvt_vcpuop_calls(0) == 2);
+    CHECK_ERR(xenvcpu_vcpu_initialise_hvm_many(&dom, vs, contexts, 1, errs, NULL), XENVCPU_OK);
+    CHECK(errs[0] == XENVCPU_EEXIST); /* Xen's answer, per vCPU */
+    CHECK_ERR(xenvcpu_vcpu_initialise_hvm_many(&dom, vs, NULL, 1, errs, NULL), XENVCPU_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     test_errors();
     test_domain();
     test_vcpuops();
     test_events();
+    test_batched();
     test_smp();
     test_clocks();
     test_timers();

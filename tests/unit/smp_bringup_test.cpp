@@ -439,24 +439,71 @@ TEST_CASE("the handshake carries the launch: the AP's stack, entry and data, and
     CHECK(rig.smp->part(VcpuId{1}).bringup_ns == hs.online_ns - hs.start_ns);
 }
 
-TEST_CASE("parallel bring-up ups the APs in batches: one multicall per Domain::up_batch APs, serial one up each",
+TEST_CASE("parallel bring-up batches through multicall: vcpu_info, IPIs, initialises and ups on PVH, ups only on PV; "
+          "serial none",
           "[smp]")
 {
     for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
         for (uint32_t n : {2u, 17u, 18u, 64u, 128u}) {
             DYNAMIC_SECTION(name(guest) << " " << n << " vCPUs")
             {
-                const uint32_t batches = (n - 1 + xen::Domain::up_batch - 1) / xen::Domain::up_batch;
+                STATIC_REQUIRE(xen::Domain::up_batch == 16);
+                STATIC_REQUIRE(xen::Domain::place_batch == 16);
+                STATIC_REQUIRE(xen::EventChannels::bind_batch == 16);
+                STATIC_REQUIRE(xen::SmpScratch::hvm_batch_size == 16);
+                const uint32_t batches = (n - 1 + 15) / 16;
+                // Per batch of 16 APs: on PVH one multicall each of
+                // vcpu_info registrations, IPI bindings, initialises and
+                // ups; on PV, where a hypercall is no VM exit, of ups only.
+                const uint32_t kinds = guest == sim::GuestType::pvh ? 4 : 1;
                 Rig par(domain(guest, n));
                 REQUIRE(par.bring_up(BringUpMode::parallel).online == n);
-                CHECK(par.hv.calls(abi::hypercall::multicall) == batches);
-                CHECK(par.hv.calls(abi::vcpuop::up) == n - 1); // each entry counted as the call it is
+                CHECK(par.hv.calls(abi::hypercall::multicall) == kinds * batches);
+                // Each entry counted as the call it is.
+                CHECK(par.hv.calls(abi::vcpuop::register_vcpu_info) == n - 1);
+                CHECK(par.hv.calls(abi::vcpuop::up) == n - 1);
                 CHECK(par.hv.calls(abi::vcpuop::initialise) == n - 1);
 
                 Rig ser(domain(guest, n));
                 REQUIRE(ser.bring_up(BringUpMode::serial).online == n);
                 CHECK(ser.hv.calls(abi::hypercall::multicall) == 0);
                 CHECK(ser.hv.calls(abi::vcpuop::up) == n - 1);
+                CHECK(ser.hv.calls(abi::vcpuop::register_vcpu_info) == n - 1);
+            }
+        }
+    }
+}
+
+TEST_CASE("parallel bring-up stamps once per batch: the APs of a PVH batch share their prepare, initialise and up "
+          "stamps",
+          "[smp]")
+{
+    for (auto guest : {sim::GuestType::pv, sim::GuestType::pvh}) {
+        DYNAMIC_SECTION(name(guest))
+        {
+            Rig rig(domain(guest, 40));
+            rig.read_ns = 1000; // every clock read a moment later: two stamps are equal only if one read
+            REQUIRE(rig.bring_up(BringUpMode::parallel).online == 40);
+            for (uint32_t id = 2; id < 40; ++id) {
+                const xen::SmpCpu& c = rig.smp->part(VcpuId{id});
+                const xen::SmpCpu& prev = rig.smp->part(VcpuId{id - 1});
+                const bool same_batch = (id - 1) / 16 == (id - 2) / 16; // APs 1..16, 17..32, 33..39
+                if (same_batch) {
+                    CHECK(c.timeline.up_ns == prev.timeline.up_ns); // PV too: the ups are batched
+                    if (guest == sim::GuestType::pvh) {
+                        CHECK(c.timeline.prepare_begin_ns == prev.timeline.prepare_begin_ns);
+                        CHECK(c.timeline.prepare_end_ns == prev.timeline.prepare_end_ns);
+                        CHECK(c.handshake.start_ns == prev.handshake.start_ns);
+                    }
+                }
+                if (!same_batch || guest == sim::GuestType::pv) {
+                    // A new batch, or PV's one AP at a time: after the previous one.
+                    CHECK(c.timeline.prepare_begin_ns > prev.timeline.prepare_end_ns);
+                    CHECK(c.handshake.start_ns > prev.handshake.start_ns);
+                }
+                CHECK(c.handshake.start_ns > rig.smp->part(VcpuId{39}).timeline.prepare_end_ns);
+                CHECK(c.timeline.prepare_begin_ns < c.timeline.prepare_end_ns);
+                CHECK(c.bringup_ns == c.handshake.online_ns - c.handshake.start_ns);
             }
         }
     }
@@ -477,14 +524,21 @@ TEST_CASE("parallel bring-up initialises every AP before it ups any", "[smp]")
         CHECK(rig.hv.vcpu(VcpuId{id}).initialised);
 }
 
-TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): one VCPUOP_up per AP instead, all online", "[smp]")
+TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): every batched call made alone instead, all online",
+          "[smp]")
 {
     Rig rig(domain(sim::GuestType::pvh, 64, sim::Version{4, 15, 0}));
     const auto report = rig.bring_up(BringUpMode::parallel);
     CHECK(report.online == 64);
     CHECK(report.first_error == Errc{});
-    CHECK(rig.hv.calls(abi::hypercall::multicall) == 4); // each answered -ENOSYS
+    // 4 batches of 16 APs, each with a multicall of vcpu_infos, IPIs,
+    // initialises and ups: every one answered -ENOSYS, each entry then made alone.
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 16);
+    CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 63);
+    CHECK(rig.hv.calls(abi::vcpuop::initialise) == 63);
     CHECK(rig.hv.calls(abi::vcpuop::up) == 63);
+    for (uint32_t id = 1; id < 64; ++id)
+        CHECK(rig.smp->part(VcpuId{id}).ipi_bound);
 }
 
 TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others' in its batch", "[smp]")
@@ -519,4 +573,139 @@ TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others
     CHECK(rig.hv.calls(abi::vcpuop::up) == 21);
     CHECK(rig.hv.vcpu(VcpuId{1}).woken);
     CHECK_FALSE(rig.hv.vcpu(VcpuId{5}).woken);
+}
+
+namespace {
+
+xen::abi::vcpu_hvm_context hvm_context()
+{
+    xen::abi::vcpu_hvm_context ctx{};
+    ctx.mode = static_cast<uint32_t>(abi::vcpu_hvm_mode::mode_64b);
+    ctx.cpu_regs.x86_64.cr0 = 1ull << 31;
+    ctx.cpu_regs.x86_64.cr4 = 1ull << 5;
+    ctx.cpu_regs.x86_64.efer = 1ull << 8;
+    ctx.cpu_regs.x86_64.rip = 0x100800;
+    return ctx;
+}
+
+} // namespace
+
+TEST_CASE("Domain::initialise_many: every vCPU gets its own outcome, a failure in mid-batch included", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 40));
+    REQUIRE(rig.discover().has_value());
+    // vCPU 3 initialised before (Xen: -EEXIST), vCPU 5's entry fails in Xen
+    // (-ENOMEM), item 7's context is malformed (refused first), 99 is beyond
+    // the domain (refused first).
+    REQUIRE(rig.domain->initialise(VcpuId{3}, hvm_context()).has_value());
+    rig.hv.inject({abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::initialise), 5u, 1u, Errc::enomem, 1u});
+    VcpuId vs[22];
+    xen::abi::vcpu_hvm_context ctxs[22];
+    for (uint32_t i = 0; i < 21; ++i) {
+        vs[i] = VcpuId{i + 1};
+        ctxs[i] = hvm_context();
+    }
+    ctxs[6].pad = 1; // vCPU 7
+    vs[21] = VcpuId{99};
+    ctxs[21] = hvm_context();
+    rig.hv.reset_counters();
+    Errc errors[22];
+    const uint32_t failed = rig.domain->initialise_many(vs, ctxs, 22, errors);
+    CHECK(failed == 4);
+    for (uint32_t i = 0; i < 21; ++i) {
+        const uint32_t id = i + 1;
+        const Errc want = id == 3 ? Errc::eexist : id == 5 ? Errc::enomem : id == 7 ? Errc::invalid_argument : Errc{};
+        CHECK(errors[i] == want);
+        CHECK(rig.hv.vcpu(VcpuId{id}).initialised == (id != 5 && id != 7));
+    }
+    CHECK(errors[21] == Errc::vcpu_out_of_range);
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 2); // 15 + 5 entries
+    CHECK(rig.hv.calls(abi::vcpuop::initialise) == 20);  // 7 and 99 never sent
+    CHECK_FALSE(rig.hv.vcpu(VcpuId{1}).woken);           // initialise leaves them down
+}
+
+TEST_CASE("Domain::initialise_many on an HVM Xen without multicall (4.15): one initialise each", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 20, sim::Version{4, 15, 0}));
+    REQUIRE(rig.discover().has_value());
+    VcpuId vs[19];
+    xen::abi::vcpu_hvm_context ctxs[19];
+    for (uint32_t i = 0; i < 19; ++i) {
+        vs[i] = VcpuId{i + 1};
+        ctxs[i] = hvm_context();
+    }
+    rig.hv.inject({abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::initialise), 18u, 1u, Errc::enomem, 1u});
+    Errc errors[19];
+    CHECK(rig.domain->initialise_many(vs, ctxs, 19, errors) == 1);
+    for (uint32_t i = 0; i < 19; ++i)
+        CHECK(errors[i] == (i + 1 == 18 ? Errc::enomem : Errc{}));
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 2); // both -ENOSYS
+    CHECK(rig.hv.calls(abi::vcpuop::initialise) == 19);
+}
+
+TEST_CASE("Domain::place_vcpu_info_many: registers each slot area once, every vCPU its own outcome", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 40));
+    REQUIRE(rig.discover().has_value());
+    REQUIRE(rig.domain->place_vcpu_info(VcpuId{2}).has_value()); // nothing to send for it
+    rig.hv.inject(
+        {abi::hypercall::vcpu_op, static_cast<int32_t>(abi::vcpuop::register_vcpu_info), 9u, 1u, Errc::eacces, 1u});
+    VcpuId vs[20];
+    for (uint32_t i = 0; i < 19; ++i)
+        vs[i] = VcpuId{i + 1};
+    vs[19] = VcpuId{99};
+    Errc errors[20];
+    CHECK(rig.domain->place_vcpu_info_many(vs, 20, errors) == 2);
+    for (uint32_t i = 0; i < 19; ++i) {
+        const uint32_t id = i + 1;
+        CHECK(errors[i] == (id == 9 ? Errc::eacces : Errc{}));
+        CHECK(rig.domain->find(VcpuId{id})->vcpu_info_registered == (id != 9));
+        if (id != 9) // the clock follows the new area, as place_vcpu_info has it
+            CHECK(rig.domain->vcpu_info(VcpuId{id}) == rig.domain->find(VcpuId{id})->vcpu_info.get());
+    }
+    CHECK(errors[19] == Errc::vcpu_out_of_range);
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 2);
+    CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 1 + 18); // vCPU 2's own, then 18 entries
+    // Again: every registered one is left alone, vCPU 9 is retried.
+    CHECK(rig.domain->place_vcpu_info_many(vs, 19, errors) == 0);
+    CHECK(rig.hv.calls(abi::vcpuop::register_vcpu_info) == 1 + 18 + 1);
+}
+
+TEST_CASE("EventChannels::bind_ipi_many: a port each, published and unmasked; a failure in mid-batch is that vCPU's",
+          "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 40));
+    REQUIRE(rig.discover().has_value());
+    const int32_t bind_ipi = static_cast<int32_t>(abi::evtchnop::bind_ipi);
+    rig.hv.inject({abi::hypercall::event_channel_op, bind_ipi, std::nullopt, 5u, Errc::enospc, 1u});
+    VcpuId vs[20];
+    int ctx[20];
+    void* ctxs[20];
+    for (uint32_t i = 0; i < 20; ++i) {
+        vs[i] = VcpuId{i < 19 ? i + 1 : 999}; // 999: beyond the slots, no cursor
+        ctxs[i] = &ctx[i];
+    }
+    auto handler = [](xen::Port, VcpuId, void*) noexcept {};
+    xen::Port ports[20]{};
+    Errc errors[20];
+    CHECK(rig.events().bind_ipi_many(vs, 20, handler, ctxs, ports, errors) == 2);
+    std::set<uint32_t> seen;
+    for (uint32_t i = 0; i < 19; ++i) {
+        if (i == 4) {
+            CHECK(errors[i] == Errc::enospc);
+            continue;
+        }
+        REQUIRE(errors[i] == Errc{});
+        CHECK(seen.insert(ports[i].value).second);
+        CHECK_FALSE(rig.hv.port_masked(ports[i].value));
+        CHECK(rig.events().find(handler, &ctx[i], vs[i]).value() == ports[i]);
+    }
+    CHECK(errors[19] == Errc::vcpu_out_of_range);
+    CHECK(rig.hv.calls(abi::hypercall::multicall) == 2);
+
+    // Refused before any call: no handler.
+    const auto calls = rig.hv.total_calls();
+    CHECK(rig.events().bind_ipi_many(vs, 3, nullptr, ctxs, ports, errors) == 3);
+    CHECK(errors[0] == Errc::invalid_argument);
+    CHECK(rig.hv.total_calls() == calls); // an empty batch makes no multicall
 }

@@ -7,7 +7,13 @@ namespace {
 
 Rig* current_rig = nullptr;
 
-uint64_t now_ns(void* ctx) noexcept { return static_cast<Rig*>(ctx)->hv.now(); }
+uint64_t now_ns(void* ctx) noexcept
+{
+    Rig& rig = *static_cast<Rig*>(ctx);
+    if (rig.read_ns != 0)
+        rig.hv.advance(rig.read_ns);
+    return rig.hv.now();
+}
 
 VcpuId current_vcpu(void*) noexcept { return sim::current_vcpu(); }
 

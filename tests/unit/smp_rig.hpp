@@ -58,6 +58,7 @@ struct Rig {
     std::unique_ptr<xen::Smp> smp;
     std::vector<ApSim> aps;
     uint64_t step_ns = 100'000; ///< virtual time per relax
+    uint64_t read_ns = 0;       ///< virtual time per clock read (0: time moves in relax only)
     uint64_t relaxes = 0;
     bool simulate = true; ///< APs take steps in relax()
     std::vector<uint32_t> prepared_by_hook;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <xen/abi/event_channel.hpp>
 #include <xen/abi/multicall.hpp>
 #include <xen/abi/vcpu.hpp>
 #include <xen/hypercall/result_from_xen.hpp>
@@ -39,6 +40,17 @@ constexpr abi::multicall_entry vcpu_op_entry(abi::vcpuop op, VcpuId id, uint64_t
     return abi::multicall_entry{static_cast<uint64_t>(abi::hypercall::vcpu_op),
                                 multicall_not_run,
                                 {static_cast<uint32_t>(op), id.value, arg, 0, 0, 0}};
+}
+
+/// An entry for `event_channel_op(op, arg)`: `arg` is the op's struct,
+/// which must stay in place until the call returns (Xen reads it, and
+/// writes its OUT fields, e.g. the port of a bind, when it reaches the
+/// entry).
+inline abi::multicall_entry evtchn_op_entry(abi::evtchnop op, void* arg) noexcept
+{
+    return abi::multicall_entry{static_cast<uint64_t>(abi::hypercall::event_channel_op),
+                                multicall_not_run,
+                                {static_cast<uint32_t>(op), transport::arg(arg), 0, 0, 0, 0}};
 }
 
 /// Run `n` entries in one hypercall. The error is the call's own (the

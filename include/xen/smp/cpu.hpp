@@ -67,10 +67,16 @@ static_assert(sizeof(CallMailbox) == 64);
 /// prepare/start of the same vCPU (Smp::restart after a restore) writes it
 /// afresh; hotplug (offline/online) leaves it alone.
 struct SmpTimeline {
-    uint64_t prepare_begin_ns = 0; ///< prepare() began its work (the vCPU was down)
-    uint64_t prepare_end_ns = 0;   ///< prepare() succeeded: vcpu_info, mask, IPI and hook done
-    uint64_t up_ns = 0;            ///< VCPUOP_up returned success in start()
-    uint64_t online_ns = 0;        ///< the controller saw its check-in (await_online, bring_up)
+    /// prepare() began its work (the vCPU was down); in bring_up(parallel),
+    /// its batch of up to 16 APs began (one stamp for the batch)
+    uint64_t prepare_begin_ns = 0;
+    /// prepare() succeeded: vcpu_info, mask, IPI and hook done; in
+    /// bring_up(parallel), its whole batch was done (one stamp for the batch)
+    uint64_t prepare_end_ns = 0;
+    /// VCPUOP_up returned success in start(); in bring_up(parallel), the
+    /// multicall that carried it returned (one stamp for the batch)
+    uint64_t up_ns = 0;
+    uint64_t online_ns = 0; ///< the controller saw its check-in (await_online, bring_up)
 };
 
 /// One vCPU's SMP state (constexpr, zeroed: a static array of slots needs

@@ -40,7 +40,7 @@ struct alignas(64) ApHandshake {
     uint64_t stack_top;  ///< initial rsp, 16-byte aligned (controller)
     uint64_t entry;      ///< ApEntryFn the stub calls (controller)
     uint64_t arg;        ///< kernel data for the entry, e.g. its per-CPU block (controller)
-    uint64_t start_ns;   ///< Xen system time just before VCPUOP_initialise / VCPUOP_up (controller)
+    uint64_t start_ns;   ///< Xen system time just before VCPUOP_initialise (PVH parallel: before its batch's multicall)
     uint64_t online_ns;  ///< Xen system time of the last check-in, by the AP's own clock (AP)
     uint64_t reserved;   ///< zero
 };
