@@ -15,22 +15,14 @@ xenvcpu_errc xenvcpu_events_bind_ipi_many(xenvcpu_domain* d, const uint32_t* vs,
     // The handler goes to EventChannels as it is, as in xenvcpu_events_bind_ipi
     // (domain.cpp says why the two types are call-compatible).
     const auto h = reinterpret_cast<EventHandler>(reinterpret_cast<void (*)()>(handler));
-    uint32_t bad = 0;
-    for (uint32_t base = 0; base < n; base += EventChannels::bind_batch) {
-        const uint32_t k = n - base < EventChannels::bind_batch ? n - base : EventChannels::bind_batch;
-        VcpuId ids[EventChannels::bind_batch];
-        Port got[EventChannels::bind_batch];
-        Errc errs[EventChannels::bind_batch];
-        for (uint32_t i = 0; i < k; ++i)
-            ids[i] = VcpuId{vs[base + i]};
-        bad += dom(d).events().bind_ipi_many(ids, k, handler != nullptr ? h : nullptr, ctxs + base, got, errs);
-        for (uint32_t i = 0; i < k; ++i) {
-            errors[base + i] = code(errs[i]);
-            if (errs[i] == Errc{})
-                ports[base + i] = got[i].value;
-        }
-    }
-    if (failed != nullptr)
-        *failed = bad;
-    return XENVCPU_OK;
+    return run_many<EventChannels::bind_batch>(
+        vs, n, errors, failed, [&](uint32_t base, const VcpuId* ids, uint32_t k, Errc* errs) {
+            Port got[EventChannels::bind_batch];
+            const uint32_t bad = dom(d).events().bind_ipi_many(ids, k, handler != nullptr ? h : nullptr, ctxs + base,
+                                                               got, errs);
+            for (uint32_t i = 0; i < k; ++i)
+                if (errs[i] == Errc{})
+                    ports[base + i] = got[i].value;
+            return bad;
+        });
 }

@@ -56,6 +56,31 @@ constexpr xenvcpu_errc code(const Result<T>& r) noexcept
     return r.has_value() ? XENVCPU_OK : code(r.error());
 }
 
+/// A batched call from C over the vCPUs `vs[0..n-1]`, `Batch` at a time, so
+/// the C arrays need no conversion buffer beyond one batch:
+/// `call(base, ids, k, errs)` runs items base..base+k-1 (their ids in
+/// `ids`), writes each one's Errc and returns how many failed; each Errc
+/// lands in errors[] as its C code, and the count in `*failed` (if not
+/// NULL). The arrays are checked by the caller.
+template <uint32_t Batch, class Call>
+xenvcpu_errc run_many(const uint32_t* vs, uint32_t n, xenvcpu_errc* errors, uint32_t* failed, Call call) noexcept
+{
+    uint32_t bad = 0;
+    for (uint32_t base = 0; base < n; base += Batch) {
+        const uint32_t k = n - base < Batch ? n - base : Batch;
+        VcpuId ids[Batch];
+        Errc errs[Batch];
+        for (uint32_t i = 0; i < k; ++i)
+            ids[i] = VcpuId{vs[base + i]};
+        bad += call(base, ids, k, errs);
+        for (uint32_t i = 0; i < k; ++i)
+            errors[base + i] = code(errs[i]);
+    }
+    if (failed != nullptr)
+        *failed = bad;
+    return XENVCPU_OK;
+}
+
 /// A C wait bound; NULL gives WaitBound's defaults.
 inline WaitBound bound_of(const xenvcpu_wait_bound* b) noexcept
 {

@@ -12,20 +12,8 @@ xenvcpu_errc xenvcpu_vcpu_initialise_hvm_many(xenvcpu_domain* d, const uint32_t*
     if (n != 0 && (vs == nullptr || contexts == nullptr || errors == nullptr))
         return XENVCPU_INVALID_ARGUMENT;
     const auto* ctxs = static_cast<const abi::vcpu_hvm_context*>(contexts);
-    uint32_t bad = 0;
-    // One Domain::initialise_many per batch, so the C arrays need no
-    // conversion buffer beyond one batch.
-    for (uint32_t base = 0; base < n; base += Domain::initialise_batch) {
-        const uint32_t k = n - base < Domain::initialise_batch ? n - base : Domain::initialise_batch;
-        VcpuId ids[Domain::initialise_batch];
-        Errc errs[Domain::initialise_batch];
-        for (uint32_t i = 0; i < k; ++i)
-            ids[i] = VcpuId{vs[base + i]};
-        bad += dom(d).initialise_many(ids, ctxs + base, k, errs);
-        for (uint32_t i = 0; i < k; ++i)
-            errors[base + i] = code(errs[i]);
-    }
-    if (failed != nullptr)
-        *failed = bad;
-    return XENVCPU_OK;
+    return run_many<Domain::initialise_batch>(vs, n, errors, failed,
+                                              [&](uint32_t base, const VcpuId* ids, uint32_t k, Errc* errs) {
+                                                  return dom(d).initialise_many(ids, ctxs + base, k, errs);
+                                              });
 }

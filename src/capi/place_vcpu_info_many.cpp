@@ -11,18 +11,7 @@ xenvcpu_errc xenvcpu_domain_place_vcpu_info_many(xenvcpu_domain* d, const uint32
 {
     if (n != 0 && (vs == nullptr || errors == nullptr))
         return XENVCPU_INVALID_ARGUMENT;
-    uint32_t bad = 0;
-    for (uint32_t base = 0; base < n; base += Domain::place_batch) {
-        const uint32_t k = n - base < Domain::place_batch ? n - base : Domain::place_batch;
-        VcpuId ids[Domain::place_batch];
-        Errc errs[Domain::place_batch];
-        for (uint32_t i = 0; i < k; ++i)
-            ids[i] = VcpuId{vs[base + i]};
-        bad += dom(d).place_vcpu_info_many(ids, k, errs);
-        for (uint32_t i = 0; i < k; ++i)
-            errors[base + i] = code(errs[i]);
-    }
-    if (failed != nullptr)
-        *failed = bad;
-    return XENVCPU_OK;
+    return run_many<Domain::place_batch>(
+        vs, n, errors, failed,
+        [&](uint32_t, const VcpuId* ids, uint32_t k, Errc* errs) { return dom(d).place_vcpu_info_many(ids, k, errs); });
 }

@@ -10,20 +10,7 @@ xenvcpu_errc xenvcpu_vcpu_up_many(xenvcpu_domain* d, const uint32_t* vs, uint32_
 {
     if (n != 0 && (vs == nullptr || errors == nullptr))
         return XENVCPU_INVALID_ARGUMENT;
-    uint32_t bad = 0;
-    // One Domain::up_many per batch, so the C arrays need no conversion
-    // buffer beyond one batch.
-    for (uint32_t base = 0; base < n; base += Domain::up_batch) {
-        const uint32_t k = n - base < Domain::up_batch ? n - base : Domain::up_batch;
-        VcpuId ids[Domain::up_batch];
-        Errc errs[Domain::up_batch];
-        for (uint32_t i = 0; i < k; ++i)
-            ids[i] = VcpuId{vs[base + i]};
-        bad += dom(d).up_many(ids, k, errs);
-        for (uint32_t i = 0; i < k; ++i)
-            errors[base + i] = code(errs[i]);
-    }
-    if (failed != nullptr)
-        *failed = bad;
-    return XENVCPU_OK;
+    return run_many<Domain::up_batch>(vs, n, errors, failed, [&](uint32_t, const VcpuId* ids, uint32_t k, Errc* errs) {
+        return dom(d).up_many(ids, k, errs);
+    });
 }
