@@ -541,18 +541,28 @@ TEST_CASE("parallel bring-up on an HVM Xen without multicall (4.15): every batch
         CHECK(rig.smp->part(VcpuId{id}).ipi_bound);
 }
 
-TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others' in its batch", "[smp]")
+namespace {
+
+xen::abi::vcpu_hvm_context hvm_context()
 {
-    Rig rig(domain(sim::GuestType::pvh, 40));
-    REQUIRE(rig.discover().has_value());
-    for (auto& ap : rig.aps)
-        ap.silent = true; // woken without Smp: nothing to enter
     xen::abi::vcpu_hvm_context ctx{};
     ctx.mode = static_cast<uint32_t>(abi::vcpu_hvm_mode::mode_64b);
     ctx.cpu_regs.x86_64.cr0 = 1ull << 31;
     ctx.cpu_regs.x86_64.cr4 = 1ull << 5;
     ctx.cpu_regs.x86_64.efer = 1ull << 8;
     ctx.cpu_regs.x86_64.rip = 0x100800;
+    return ctx;
+}
+
+} // namespace
+
+TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others' in its batch", "[smp]")
+{
+    Rig rig(domain(sim::GuestType::pvh, 40));
+    REQUIRE(rig.discover().has_value());
+    for (auto& ap : rig.aps)
+        ap.silent = true; // woken without Smp: nothing to enter
+    const xen::abi::vcpu_hvm_context ctx = hvm_context();
     // vCPUs 1..20 initialised, 21 not (Xen: -EINVAL), 99 beyond the domain.
     for (uint32_t id = 1; id <= 20; ++id)
         REQUIRE(rig.domain->initialise(VcpuId{id}, ctx).has_value());
@@ -574,21 +584,6 @@ TEST_CASE("Domain::up_many: every vCPU gets its own outcome, whatever the others
     CHECK(rig.hv.vcpu(VcpuId{1}).woken);
     CHECK_FALSE(rig.hv.vcpu(VcpuId{5}).woken);
 }
-
-namespace {
-
-xen::abi::vcpu_hvm_context hvm_context()
-{
-    xen::abi::vcpu_hvm_context ctx{};
-    ctx.mode = static_cast<uint32_t>(abi::vcpu_hvm_mode::mode_64b);
-    ctx.cpu_regs.x86_64.cr0 = 1ull << 31;
-    ctx.cpu_regs.x86_64.cr4 = 1ull << 5;
-    ctx.cpu_regs.x86_64.efer = 1ull << 8;
-    ctx.cpu_regs.x86_64.rip = 0x100800;
-    return ctx;
-}
-
-} // namespace
 
 TEST_CASE("Domain::initialise_many: every vCPU gets its own outcome, a failure in mid-batch included", "[smp]")
 {
