@@ -26,6 +26,31 @@ void take_in(SmpCpu& c, uint64_t seen_ns) noexcept
     store_state(c, CpuState::online);
 }
 
+// One pass of a parallel bring-up over vCPUs 0..count-1: each that `pick`s,
+// in id order, goes to `one` alone (PV) or to `many` with up to `Max` others
+// (PVH).
+template <uint32_t Max, class Pick, class One, class Many>
+void each_picked(uint32_t count, bool alone, Pick pick, One one, Many many) noexcept
+{
+    VcpuId batch[Max];
+    uint32_t k = 0;
+    for (uint32_t id = 0; id < count; ++id) {
+        if (!pick(VcpuId{id}))
+            continue;
+        if (alone) {
+            one(VcpuId{id});
+            continue;
+        }
+        batch[k++] = VcpuId{id};
+        if (k == Max) {
+            many(batch, k);
+            k = 0;
+        }
+    }
+    if (k != 0)
+        many(batch, k);
+}
+
 } // namespace
 
 Result<void> Smp::stage(SmpCpu& c, VcpuId v, abi::vcpu_hvm_context& hvm_ctx) noexcept
@@ -197,49 +222,23 @@ BringUpReport Smp::bring_up(BringUpMode mode, const WaitBound& bound) noexcept
         // hypercalls cost no VM exit, so a batch saves nothing (measured:
         // docs/smp.md), and a PV context is 5 KiB.
         const bool pv = domain_->kind() == GuestKind::pv;
-        {
-            VcpuId batch[smp_detail::prepare_batch_max];
-            uint32_t k = 0;
-            for (uint32_t id = 0; id < count(); ++id) {
-                if (VcpuId{id} == boot_vcpu || state(VcpuId{id}) != CpuState::down)
-                    continue;
-                if (pv) {
-                    if (auto r = prepare(VcpuId{id}); !r.has_value())
-                        note(r.error());
-                    continue;
-                }
-                batch[k++] = VcpuId{id};
-                if (k == smp_detail::prepare_batch_max) {
-                    prepare_batch(batch, k, report.first_error);
-                    k = 0;
-                }
-            }
-            if (k != 0)
-                prepare_batch(batch, k, report.first_error);
-        }
+        each_picked<smp_detail::prepare_batch_max>(
+            count(), pv, [&](VcpuId v) { return v != boot_vcpu && state(v) == CpuState::down; },
+            [&](VcpuId v) {
+                if (auto r = prepare(v); !r.has_value())
+                    note(r.error());
+            },
+            [&](const VcpuId* vs, uint32_t n) { prepare_batch(vs, n, report.first_error); });
         report.prepare_phase_ns = now() - t0;
         // Initialise every AP first: nothing runs yet (initialise leaves a
         // vCPU down), so no AP takes the controller's pCPU in the middle.
-        {
-            VcpuId batch[SmpScratch::hvm_batch_size];
-            uint32_t k = 0;
-            for (uint32_t id = 0; id < count(); ++id) {
-                if (state(VcpuId{id}) != CpuState::prepared)
-                    continue;
-                if (pv) {
-                    if (auto r = launch(VcpuId{id}); !r.has_value())
-                        note(r.error());
-                    continue;
-                }
-                batch[k++] = VcpuId{id};
-                if (k == SmpScratch::hvm_batch_size) {
-                    launch_batch(batch, k, report.first_error);
-                    k = 0;
-                }
-            }
-            if (k != 0)
-                launch_batch(batch, k, report.first_error);
-        }
+        each_picked<SmpScratch::hvm_batch_size>(
+            count(), pv, [&](VcpuId v) { return state(v) == CpuState::prepared; },
+            [&](VcpuId v) {
+                if (auto r = launch(v); !r.has_value())
+                    note(r.error());
+            },
+            [&](const VcpuId* vs, uint32_t n) { launch_batch(vs, n, report.first_error); });
         // Then up them all in a burst, Domain::up_batch VCPUOP_ups per
         // multicall (on PVH one VM exit per batch instead of one per AP).
         // The APs launched by this call are the starting ones stamped
